@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* capture-appliance: one executable, subcommands dispatch to their module. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/capture.h"
+#include "filtergen/filtergen.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: capture-appliance COMMAND [ARGS]\n"
+		"\n"
+		"Capture:\n"
+		"  start --iface IFACE [options]   run the appliance in the foreground\n"
+		"\n"
+		"Filters:\n"
+		"  filter compile [-s SNAPLEN] [--emit cbpf|c|ebpf] EXPRESSION\n"
+		"  filter apply [-s SNAPLEN] -r IN.pcap -w OUT.pcap EXPRESSION\n"
+		"\n"
+		"Client (talks to a running appliance over REST):\n"
+		"  add NAME iface=IFACE [capture=MODE] [filter=EXPR] ...\n"
+		"  del NAME | set NAME FIELD=VALUE... | show NAME [FIELD]\n"
+		"  stats NAME | pull NAME -w FILE [--count N] [--seconds S]\n"
+		"\n"
+		"Run 'capture-appliance COMMAND --help' for the options of a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("capture-appliance 0.1.0\n");
+		return 0;
+	}
+	if (!strcmp(argv[1], "filter"))
+		return fg_cli_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "start"))
+		return api_cmd_start(argc - 1, argv + 1);
+	return api_cli_main(argc - 1, argv + 1);
+}

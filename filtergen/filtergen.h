@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * filtergen: tcpdump filter expression -> classic BPF (libpcap) -> C -> eBPF.
+ *
+ * The whole public interface of the filter compiler. Semantics are libpcap's
+ * (pcap_open_dead(DLT_EN10MB) + pcap_compile, netmask 0, optimised): the
+ * generated filter returns the capture length libpcap's filter would return
+ * (0 = no match). Two appliance words: "all" (every packet) and "none"
+ * (nothing; the initial filter of a new capture).
+ *
+ * Generated C contract (what a host BPF program sees when it includes
+ * "fg_filter.h", the text of fg_c_source()):
+ *
+ *   The host defines, before the include:
+ *     FG_CTX_T                     context type (struct xdp_md / struct __sk_buff)
+ *     FG_LOAD_BYTES(ctx, off, dst, len)
+ *                                  slow-path load for bytes outside the
+ *                                  directly readable area (bpf_xdp_load_bytes /
+ *                                  bpf_skb_load_bytes); returns 0 on success
+ *   and calls
+ *     static __always_inline __u32
+ *     fg_filter(FG_CTX_T *ctx, const void *data, const void *data_end, __u32 wire_len);
+ *
+ *   An out-of-bounds access means "no match" (returns 0); the filter never
+ *   drops or alters the packet: that is the host's decision.
+ *
+ * Functions return 0 or a negative errno. Errors for the user are written to
+ * the caller's err buffer (libpcap's own message for a refused expression).
+ */
+#ifndef FILTERGEN_H
+#define FILTERGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FG_SNAPLEN_MAX 262144u
+#define FG_ERR_LEN 1024
+
+struct fg_filter;
+
+/* Compiles expr for snaplen (1..FG_SNAPLEN_MAX). -EINVAL: libpcap refused it
+ * (err holds libpcap's message); -ENOTSUP: valid libpcap but not translatable
+ * (err says why, e.g. backward jump). */
+int fg_compile(const char *expr, uint32_t snaplen, struct fg_filter **out,
+	       char *err, size_t errlen);
+void fg_free(struct fg_filter *f);
+
+const char *fg_expr(const struct fg_filter *f);
+uint32_t fg_snaplen(const struct fg_filter *f);
+
+/* The cBPF program, as pcap_compile produced it (after "all"/"none" mapping). */
+size_t fg_cbpf_len(const struct fg_filter *f);
+const struct bpf_insn *fg_cbpf_insns(const struct fg_filter *f); /* <pcap/bpf.h> bpf_insn */
+/* Listing like `tcpdump -d`. */
+int fg_print_cbpf(const struct fg_filter *f, FILE *out);
+
+/* The generated C (the content of fg_filter.h, see the contract above). */
+const char *fg_c_source(const struct fg_filter *f);
+
+/* A source file given to the BPF compiler next to the generated fg_filter.h. */
+struct fg_src {
+	const char *name; /* file name, e.g. "capture.bpf.c" */
+	const char *text;
+};
+
+/* Compiles srcs[0] (which includes "fg_filter.h" and may include the other
+ * srcs by name) with clang -target bpf -O2 into an ELF object in memory.
+ * *elf is malloc'd; the caller frees it. clang's diagnostics go to err. */
+int fg_build(const struct fg_filter *f, const struct fg_src *srcs, size_t nsrcs,
+	     void **elf, size_t *elf_len, char *err, size_t errlen);
+
+/*
+ * Probe: the filter alone, loaded as an XDP and a TC program that record the
+ * filter's verdict and always pass the packet. Used by `filter apply`, the
+ * tests and the benchmarks.
+ */
+enum fg_hook { FG_HOOK_XDP, FG_HOOK_TC };
+struct fg_probe;
+
+/* Builds and loads both flavours; verifier refusals give -EINVAL with the
+ * verifier's complaint summarised in err. */
+int fg_probe_load(const struct fg_filter *f, struct fg_probe **out, char *err,
+		  size_t errlen);
+/* Runs one packet (BPF_PROG_TEST_RUN); *caplen = the filter's return value. */
+int fg_probe_run(struct fg_probe *p, enum fg_hook hook, const void *pkt,
+		 uint32_t len, uint32_t *caplen);
+/* Runs one packet repeat times; *ns_per_run is the kernel's average. */
+int fg_probe_bench(struct fg_probe *p, enum fg_hook hook, const void *pkt,
+		   uint32_t len, uint32_t repeat, uint64_t *ns_per_run);
+/* Number of eBPF instructions the verifier accepted, per hook. */
+uint32_t fg_probe_insn_count(const struct fg_probe *p, enum fg_hook hook);
+int fg_probe_dump_ebpf(const struct fg_probe *p, enum fg_hook hook, FILE *out);
+void fg_probe_free(struct fg_probe *p);
+
+/* CLI: `capture-appliance filter compile|apply ...`; returns the exit status. */
+int fg_cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Installs every Debian 12 package the appliance, its tests and its benchmarks need.
+# Idempotent; run as root. Skips apt entirely when everything is already there.
+set -euo pipefail
+
+PKGS=(
+	build-essential cmake pkg-config clang llvm
+	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
+	libpcap-dev liburing-dev libcivetweb-dev libcjson-dev libcmocka-dev libssl-dev
+	iproute2 tcpdump tshark wireshark-common netsniff-ng
+	curl python3 gnuplot-nox
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: run as root (apt-get needs it)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

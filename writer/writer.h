@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * writer: captured frames -> pcap (nanosecond magic), batched, io_uring.
+ *
+ * Producers (one wr_stream per capture worker thread) copy records into large
+ * buffers; a writer thread writes whole buffers. Buffers only ever end on a
+ * record boundary, so the file is valid pcap at every moment and after a
+ * crash. Producers never block: when the writer is behind, wr_put() fails
+ * with -ENOBUFS and the drop is counted.
+ *
+ * In network mode the same pcap byte stream goes to pull subscribers instead
+ * of the file (bounded buffer, the oldest data is dropped and counted).
+ *
+ * Functions return 0 or a negative errno.
+ */
+#ifndef WRITER_H
+#define WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum wr_backend {
+	WR_BACKEND_URING = 0, /* default */
+	WR_BACKEND_PWRITE,    /* baseline the io_uring path must beat */
+};
+
+enum wr_direct {
+	WR_DIRECT_AUTO = 0, /* what the benchmark showed faster, fallback if refused */
+	WR_DIRECT_ON,
+	WR_DIRECT_OFF,
+};
+
+struct wr_opts {
+	const char *path;	 /* the pcap file; an existing file is replaced */
+	uint32_t snaplen;	 /* goes into the pcap file header */
+	enum wr_backend backend;
+	enum wr_direct direct;
+	size_t buf_size;	 /* bytes per buffer; 0 = default (1 MiB) */
+	unsigned int nbufs;	 /* buffers in the pool; 0 = default */
+	unsigned int flush_ms;	 /* max age of data before it is written; 0 = default (200) */
+	bool network;		 /* start in network mode (no file written) */
+	size_t net_buffer_bytes; /* network-mode backlog; 0 = default (64 MiB) */
+};
+
+/* One record: cap_len bytes at data, cut already to the snaplen. */
+struct wr_rec {
+	uint64_t ts_ns; /* wall clock, ns since the epoch */
+	uint32_t wire_len;
+	uint32_t cap_len;
+	const void *data;
+};
+
+struct wr_stats {
+	uint64_t records;	 /* records handed to the file or to the network buffer */
+	uint64_t bytes;		 /* bytes written to the file (or the network buffer) */
+	uint64_t dropped_behind; /* wr_put() refused: no free buffer */
+	uint64_t write_errors;	 /* records lost to failed writes (e.g. ENOSPC) */
+	uint64_t net_dropped;	 /* records dropped from a full network backlog */
+	uint64_t writes;	 /* write operations submitted */
+	bool direct;		 /* O_DIRECT in use */
+	enum wr_backend backend;
+};
+
+struct wr_writer;
+struct wr_stream;
+struct wr_sub;
+
+/* Creates (truncates) the file, writes the pcap header, starts the writer
+ * thread. -ENOENT/-EACCES/-ENOTDIR for a bad path, with nothing created. */
+int wr_open(const struct wr_opts *o, struct wr_writer **out);
+/* Writes out everything already put (all streams must be flushed/freed
+ * first), closes the file. Returns the first write error, if any. */
+int wr_close(struct wr_writer *w);
+
+/* One per producer thread; not thread-safe itself. */
+int wr_stream_new(struct wr_writer *w, struct wr_stream **out);
+void wr_stream_free(struct wr_stream *s); /* flushes first */
+int wr_put(struct wr_stream *s, const struct wr_rec *r);
+/* Hands a partly filled buffer to the writer if it is older than flush_ms
+ * (or always, when force). Producers call it when idle. */
+int wr_stream_flush(struct wr_stream *s, bool force);
+
+/* Switches to a new file (dump path change) without losing records: what was
+ * put before the call goes to the old file. -errno and nothing changes if the
+ * new path can't be created. */
+int wr_reopen(struct wr_writer *w, const char *path);
+/* Network mode on/off: while on, no file is written. */
+int wr_set_network(struct wr_writer *w, bool on);
+int wr_get_stats(struct wr_writer *w, struct wr_stats *st);
+const char *wr_path(struct wr_writer *w);
+
+/* Network-mode subscribers: each gets the pcap header, then every record from
+ * the backlog and as it arrives. */
+int wr_subscribe(struct wr_writer *w, struct wr_sub **out);
+/* Copies up to len bytes of the stream (whole records); waits up to
+ * timeout_ms for data. Returns bytes, 0 on timeout, -errno on error. */
+ssize_t wr_sub_read(struct wr_sub *s, void *buf, size_t len, int timeout_ms);
+void wr_unsubscribe(struct wr_sub *s);
+
+#endif
