@@ -44,6 +44,11 @@ struct fg_filter;
  * (err says why, e.g. backward jump). */
 int fg_compile(const char *expr, uint32_t snaplen, struct fg_filter **out,
 	       char *err, size_t errlen);
+/* Takes a raw classic BPF program (validated like the kernel's
+ * bpf_check_classic: -EINVAL with the reason). For tests of every opcode. */
+struct bpf_insn;
+int fg_from_cbpf(const struct bpf_insn *insns, size_t n, uint32_t snaplen,
+		 struct fg_filter **out, char *err, size_t errlen);
 void fg_free(struct fg_filter *f);
 
 const char *fg_expr(const struct fg_filter *f);
@@ -82,9 +87,11 @@ struct fg_probe;
  * verifier's complaint summarised in err. */
 int fg_probe_load(const struct fg_filter *f, struct fg_probe **out, char *err,
 		  size_t errlen);
-/* Runs one packet (BPF_PROG_TEST_RUN); *caplen = the filter's return value. */
+/* Runs one packet (BPF_PROG_TEST_RUN); *caplen = the filter's return value.
+ * wire_len is the packet's length on the wire (libpcap's `len`); it may be
+ * larger than len for a record that was cut short. */
 int fg_probe_run(struct fg_probe *p, enum fg_hook hook, const void *pkt,
-		 uint32_t len, uint32_t *caplen);
+		 uint32_t len, uint32_t wire_len, uint32_t *caplen);
 /* Runs one packet repeat times; *ns_per_run is the kernel's average. */
 int fg_probe_bench(struct fg_probe *p, enum fg_hook hook, const void *pkt,
 		   uint32_t len, uint32_t repeat, uint64_t *ns_per_run);
