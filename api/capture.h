@@ -73,6 +73,13 @@ struct api_capture_stats {
 	unsigned int queues;	 /* AF_XDP workers */
 	bool xdp_native;	 /* false: generic (SKB) mode */
 	bool zerocopy;		 /* false: copy mode */
+	/* Sums: once traffic is quiet (always after destroy),
+	 *   matched = written + dropped
+	 * with dropped = redirect_failed + rb_full + xsk_rx_dropped +
+	 * xsk_rx_ring_full + bad_meta + writer_behind + write_errors
+	 * (xsk_fill_ring_empty is a part of xsk_rx_dropped). */
+	uint64_t bad_meta;	 /* frames/records with unusable metadata */
+	uint64_t dropped;
 };
 
 struct api_capture;
@@ -82,6 +89,32 @@ struct api_capture;
  * missing or not writable, an interface another appliance holds. */
 int api_capture_create(const struct api_capture_cfg *cfg, struct api_capture **out,
 		       char *err, size_t errlen);
+/* Knobs beyond the user-visible config (tests, `start` options). */
+enum api_xdp_mode { API_XDP_AUTO = 0, API_XDP_NATIVE, API_XDP_GENERIC };
+enum api_bind { API_BIND_AUTO = 0, API_BIND_COPY, API_BIND_ZEROCOPY };
+
+struct api_capture_opts {
+	enum api_xdp_mode xdp_mode; /* native, falling back to generic */
+	enum api_bind bind;	    /* zero-copy, falling back to copy */
+	uint32_t ring_size;	    /* AF_XDP RX/fill ring entries; 0 = 4096 */
+	const char *run_dir;	    /* lock/pid files; NULL = xdp/'s default */
+	int writer_backend;	    /* enum wr_backend; 0 = io_uring */
+	size_t net_buffer_bytes;    /* network-mode backlog; 0 = writer default */
+	/* Notes for the operator (fallbacks, leftovers removed). NULL: stderr. */
+	void (*log)(void *arg, const char *msg);
+	void *log_arg;
+};
+
+int api_capture_create_opts(const struct api_capture_cfg *cfg,
+			    const struct api_capture_opts *opts,
+			    struct api_capture **out, char *err, size_t errlen);
+
+/* Called once by api_capture_destroy, after the drain and before anything is
+ * freed, with the final counters (they add up). */
+typedef void (*api_capture_final_fn)(const struct api_capture_cfg *cfg,
+				     const struct api_capture_stats *st, void *arg);
+void api_capture_on_final(struct api_capture *c, api_capture_final_fn fn, void *arg);
+
 /* Detaches, writes out what was taken, closes the file, frees. */
 int api_capture_destroy(struct api_capture *c);
 

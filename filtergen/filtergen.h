@@ -24,6 +24,18 @@
  *   An out-of-bounds access means "no match" (returns 0); the filter never
  *   drops or alters the packet: that is the host's decision.
  *
+ *   Details of the generated header (filtergen/README.md has more):
+ *   - Bounds are the bytes present (direct area up to data_end, then
+ *     FG_LOAD_BYTES), like libpcap's caplen; wire_len serves `len` only.
+ *   - FG_FN (optional) renames fg_filter; the header #undefs it at its end,
+ *     so it can be included again with another FG_CTX_T / FG_LOAD_BYTES /
+ *     FG_FN (the probe does that for XDP and TC in one object).
+ *   - Filters with a backward jump (`ip6 protochain`, `ip protochain`) use
+ *     bpf_loop(): the host must include <bpf/bpf_helpers.h> first, compile
+ *     with -g (BTF func info) and FG_LOAD_BYTES may use only its arguments
+ *     and globals. At most FG_LOOP_MAX (65536) backward jumps, then no match.
+ *   - FG_LOAD_BYTES(ctx, off, dst, len): off is a __u32, len 1, 2 or 4.
+ *
  * Functions return 0 or a negative errno. Errors for the user are written to
  * the caller's err buffer (libpcap's own message for a refused expression).
  */
@@ -47,6 +59,14 @@ int fg_compile(const char *expr, uint32_t snaplen, struct fg_filter **out,
 /* Takes a raw classic BPF program (validated like the kernel's
  * bpf_check_classic: -EINVAL with the reason). For tests of every opcode. */
 struct bpf_insn;
+/* For differential tests (libpcap's own unoptimised path, netmask). */
+struct fg_compile_opts {
+	int unoptimized;  /* pcap_compile optimize=0 */
+	uint32_t netmask; /* default 0, like tcpdump -r; PCAP_NETMASK_UNKNOWN ok */
+};
+int fg_compile_ex(const char *expr, uint32_t snaplen,
+		  const struct fg_compile_opts *opts, struct fg_filter **out,
+		  char *err, size_t errlen);
 int fg_from_cbpf(const struct bpf_insn *insns, size_t n, uint32_t snaplen,
 		 struct fg_filter **out, char *err, size_t errlen);
 void fg_free(struct fg_filter *f);
@@ -89,7 +109,10 @@ int fg_probe_load(const struct fg_filter *f, struct fg_probe **out, char *err,
 		  size_t errlen);
 /* Runs one packet (BPF_PROG_TEST_RUN); *caplen = the filter's return value.
  * wire_len is the packet's length on the wire (libpcap's `len`); it may be
- * larger than len for a record that was cut short. */
+ * larger than len for a record that was cut short. The len bytes are all the
+ * filter can read (like libpcap's caplen); records shorter than 14 bytes work
+ * too (padded in front, invisible to the filter). -E2BIG: the kernel's
+ * test-run limit (TC: one page, about 3712 bytes; XDP: about 73 KB). */
 int fg_probe_run(struct fg_probe *p, enum fg_hook hook, const void *pkt,
 		 uint32_t len, uint32_t wire_len, uint32_t *caplen);
 /* Runs one packet repeat times; *ns_per_run is the kernel's average. */

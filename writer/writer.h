@@ -71,7 +71,8 @@ struct wr_sub;
  * thread. -ENOENT/-EACCES/-ENOTDIR for a bad path, with nothing created. */
 int wr_open(const struct wr_opts *o, struct wr_writer **out);
 /* Writes out everything already put (all streams must be flushed/freed
- * first), closes the file. Returns the first write error, if any. */
+ * first: -EBUSY and nothing done while a stream exists), closes the file.
+ * Returns the first write error, if any. */
 int wr_close(struct wr_writer *w);
 
 /* One per producer thread; not thread-safe itself. */
@@ -84,18 +85,33 @@ int wr_stream_flush(struct wr_stream *s, bool force);
 
 /* Switches to a new file (dump path change) without losing records: what was
  * put before the call goes to the old file. -errno and nothing changes if the
- * new path can't be created. */
+ * new path can't be created. Waits until every stream holding records has
+ * handed them over (streams do on their next wr_put/wr_stream_flush; at most
+ * 3 s, then late records go to the new file). In network mode only the path
+ * changes (its folder is checked); the file is created when network mode
+ * ends. The same path again is a no-op. */
 int wr_reopen(struct wr_writer *w, const char *path);
-/* Network mode on/off: while on, no file is written. */
+/* Network mode on/off: while on, no file is written (the file is closed,
+ * complete); switching off creates (replaces) the file at the current path.
+ * Records put before the call go to the old destination, as in wr_reopen. */
 int wr_set_network(struct wr_writer *w, bool on);
 int wr_get_stats(struct wr_writer *w, struct wr_stats *st);
+/* The current file path (NULL if none); valid until the next wr_reopen. */
 const char *wr_path(struct wr_writer *w);
+/* Extension: holds the writer thread (pause) or lets it go on. While held,
+ * nothing is written and producers get -ENOBUFS once the pool is used up
+ * (tests of the drop path; maintenance). wr_close resumes and writes all. */
+int wr_pause(struct wr_writer *w, bool pause);
 
 /* Network-mode subscribers: each gets the pcap header, then every record from
  * the backlog and as it arrives. */
 int wr_subscribe(struct wr_writer *w, struct wr_sub **out);
 /* Copies up to len bytes of the stream (whole records); waits up to
- * timeout_ms for data. Returns bytes, 0 on timeout, -errno on error. */
+ * timeout_ms for data. Returns bytes, 0 on timeout, -errno on error
+ * (-EMSGSIZE: the next record is larger than len; -EPIPE: the writer was
+ * closed and everything has been read). A subscriber that falls more than
+ * net_buffer_bytes behind skips the records dropped meanwhile. One thread
+ * per subscriber; different subscribers may be used from different threads. */
 ssize_t wr_sub_read(struct wr_sub *s, void *buf, size_t len, int timeout_ms);
 void wr_unsubscribe(struct wr_sub *s);
 

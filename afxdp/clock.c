@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Kernel timestamps (taken in the BPF program) -> wall-clock time. */
+#include <time.h>
+
+#include "afxdp/afxdp.h"
+
+static clockid_t clock_id(enum xsk_ts_clock c)
+{
+	switch (c) {
+	case XSK_TS_MONOTONIC:
+		return CLOCK_MONOTONIC;
+	case XSK_TS_BOOTTIME:
+		return CLOCK_BOOTTIME;
+	default:
+		return CLOCK_TAI;
+	}
+}
+
+static int64_t ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+void xsk_clock_init(struct xsk_clock *c, enum xsk_ts_clock clock)
+{
+	c->clock = clock;
+	c->refreshed_ns = 0;
+	xsk_clock_tick(c);
+}
+
+void xsk_clock_tick(struct xsk_clock *c)
+{
+	struct timespec k1, w, k2;
+	int64_t k;
+
+	clock_gettime(clock_id(c->clock), &k1);
+	if (c->refreshed_ns && (uint64_t)ns(&k1) - c->refreshed_ns < 1000000000ULL)
+		return;
+	/* Sandwich the wall-clock read between two kernel-clock reads and use
+	 * their midpoint: the offset is then good to about the read cost. */
+	clock_gettime(CLOCK_REALTIME, &w);
+	clock_gettime(clock_id(c->clock), &k2);
+	k = ns(&k1) + (ns(&k2) - ns(&k1)) / 2;
+	c->offset_ns = ns(&w) - k;
+	c->refreshed_ns = (uint64_t)ns(&k2);
+}

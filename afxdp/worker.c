@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The per-queue worker: RX ring -> metadata -> wr_put -> fill ring. */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+
+#include "afxdp/internal.h"
+
+/* Takes up to batch frames from the RX ring, hands them to the writer and
+ * gives the frames straight back to the fill ring (never held across I/O).
+ * Returns the number of frames taken. */
+static uint32_t rx_batch(struct xsk_q *q, struct xsk_clock *clk, uint32_t batch)
+{
+	uint32_t idx_rx = 0, idx_fq = 0, n, i, snap;
+	uint64_t written = 0, behind = 0, bad = 0, bytes = 0;
+	struct wr_rec r;
+
+	n = xsk_ring_cons__peek(&q->rx, batch, &idx_rx);
+	if (!n)
+		return 0;
+	snap = atomic_load_explicit(&q->set->snaplen, memory_order_relaxed);
+	for (i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx_rx + i);
+		const uint8_t *data = xsk_umem__get_data(q->area, d->addr);
+
+		if (!xsk_meta_frame(data, d->len, &r)) {
+			bad++;
+			continue;
+		}
+		if (snap && r.cap_len > snap)
+			r.cap_len = snap;
+		r.ts_ns = xsk_clock_wall(clk, r.ts_ns);
+		if (wr_put(q->stream, &r)) {
+			behind++; /* -ENOBUFS: the writer is behind; never wait for it */
+			continue;
+		}
+		written++;
+		bytes += r.cap_len;
+	}
+	/* The fill ring has room for every frame of the UMEM, so this can't
+	 * come up short. */
+	while (xsk_ring_prod__reserve(&q->fq, n, &idx_fq) != n)
+		sched_yield();
+	for (i = 0; i < n; i++) {
+		uint64_t a = xsk_ring_cons__rx_desc(&q->rx, idx_rx + i)->addr;
+
+		*xsk_ring_prod__fill_addr(&q->fq, idx_fq + i) = a - a % XSK_FRAME_SIZE;
+	}
+	xsk_ring_prod__submit(&q->fq, n);
+	xsk_ring_cons__release(&q->rx, n);
+	if (xsk_ring_prod__needs_wakeup(&q->fq))
+		recvfrom(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+
+	xsk_cnt_add(&q->cnt.received, n);
+	xsk_cnt_add(&q->cnt.written, written);
+	xsk_cnt_add(&q->cnt.writer_behind, behind);
+	xsk_cnt_add(&q->cnt.bad_meta, bad);
+	xsk_cnt_add(&q->cnt.bytes, bytes);
+	return n;
+}
+
+static void pin(struct xsk_q *q)
+{
+	cpu_set_t cs;
+
+	if (q->cpu < 0)
+		return;
+	CPU_ZERO(&cs);
+	CPU_SET(q->cpu, &cs);
+	/* Best effort: a restricted cpuset just leaves the thread floating. */
+	pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
+}
+
+void *xsk_worker_main(void *arg)
+{
+	struct xsk_q *q = arg;
+	struct xsk_set *s = q->set;
+	uint32_t batch = s->o.batch;
+	struct pollfd pfd[2] = {
+		{ .fd = xsk_socket__fd(q->xsk), .events = POLLIN },
+		{ .fd = s->stop_fd, .events = POLLIN },
+	};
+	struct xsk_clock clk;
+
+	pin(q);
+	xsk_clock_init(&clk, s->o.ts_clock);
+	while (!atomic_load(&s->stop)) {
+		if (rx_batch(q, &clk, batch)) {
+			wr_stream_flush(q->stream, false);
+			xsk_clock_tick(&clk);
+			continue;
+		}
+		poll(pfd, 2, s->o.poll_ms);
+		wr_stream_flush(q->stream, false);
+		xsk_clock_tick(&clk);
+	}
+	/* The XDP program is detached by now: take what is left. */
+	while (rx_batch(q, &clk, batch))
+		;
+	wr_stream_flush(q->stream, true);
+	return NULL;
+}

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * client: the polycubectl-style command line client of a running
+ * appliance (`capture-appliance add|del|set|show|stats|pull ...`). Each
+ * command is one REST request; the server's error message is printed and
+ * the exit status is non-zero on any failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "api/capture.h"
+#include "api/client_int.h"
+
+#define DEFAULT_SERVER "http://127.0.0.1:9000"
+#define ERRLEN 1024
+
+struct cmd {
+	const char *name;
+	int (*run)(struct api_cli_server *s, int argc, char **argv);
+	const char *usage;
+};
+
+static const struct cmd *find_cmd(const char *name);
+
+static void print_help(FILE *out, const struct cmd *c)
+{
+	fprintf(out, "Usage: capture-appliance [--server URL] [--token-file FILE] %s\n",
+		c->usage);
+}
+
+/* Sends one request; prints the server's error. Returns the response (body
+ * to free) or -1. */
+static int call(struct api_cli_server *s, const char *method, const char *path,
+		const char *body, struct api_cli_resp *resp)
+{
+	char err[ERRLEN] = "";
+	cJSON *j;
+
+	if (api_cli_request(s, method, path, body, NULL, NULL, resp, err, sizeof(err))) {
+		fprintf(stderr, "capture-appliance: %s\n", err);
+		return -1;
+	}
+	if (resp->status >= 200 && resp->status < 300)
+		return 0;
+	j = resp->body ? cJSON_Parse(resp->body) : NULL;
+	if (cJSON_IsString(cJSON_GetObjectItem(j, "error")))
+		fprintf(stderr, "capture-appliance: error: %s\n",
+			cJSON_GetObjectItem(j, "error")->valuestring);
+	else
+		fprintf(stderr, "capture-appliance: HTTP %d%s%s\n", resp->status,
+			resp->body ? ": " : "", resp->body ? resp->body : "");
+	cJSON_Delete(j);
+	free(resp->body);
+	resp->body = NULL;
+	return -1;
+}
+
+/* FIELD=VALUE -> typed JSON member: numbers for snaplen, booleans for
+ * networkmode/transparent; anything unexpected goes as a string and the
+ * server says what is wrong with it. */
+static int add_kv(cJSON *o, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char key[64], *end;
+	const char *v;
+	cJSON *item;
+
+	if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
+		fprintf(stderr, "capture-appliance: expected FIELD=VALUE, got '%s'\n", kv);
+		return -1;
+	}
+	memcpy(key, kv, (size_t)(eq - kv));
+	key[eq - kv] = '\0';
+	v = eq + 1;
+	if (!strcmp(key, "snaplen") && *v) {
+		unsigned long n = strtoul(v, &end, 10);
+
+		item = *end ? cJSON_CreateString(v) : cJSON_CreateNumber((double)n);
+	} else if (!strcmp(key, "networkmode") || !strcmp(key, "transparent")) {
+		if (!strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "yes"))
+			item = cJSON_CreateTrue();
+		else if (!strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "no"))
+			item = cJSON_CreateFalse();
+		else
+			item = cJSON_CreateString(v);
+	} else {
+		item = cJSON_CreateString(v);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(o, key)) {
+		fprintf(stderr, "capture-appliance: '%s' given twice\n", key);
+		cJSON_Delete(item);
+		return -1;
+	}
+	return item && cJSON_AddItemToObject(o, key, item) ? 0 : -1;
+}
+
+static void print_json(const char *text)
+{
+	cJSON *j = cJSON_Parse(text);
+	char *p = j ? cJSON_Print(j) : NULL;
+
+	if (cJSON_IsString(j))
+		printf("%s\n", j->valuestring); /* a bare field value */
+	else
+		printf("%s\n", p ? p : text);
+	free(p);
+	cJSON_Delete(j);
+}
+
+static bool name_arg_ok(const char *name)
+{
+	return name[0] && name[0] != '-' && strlen(name) < API_NAME_MAX &&
+	       !strpbrk(name, "/?#% ");
+}
+
+/* add/set: NAME FIELD=VALUE... -> POST or PATCH. */
+static int send_fields(struct api_cli_server *s, int argc, char **argv, bool add)
+{
+	struct api_cli_resp resp;
+	char path[API_NAME_MAX + 32];
+	char *text = NULL;
+	cJSON *o;
+	int i, ret = 1;
+
+	if (argc < 2 || !name_arg_ok(argv[1]) || (!add && argc < 3)) {
+		print_help(stderr, find_cmd(argv[0]));
+		return 2;
+	}
+	o = cJSON_CreateObject();
+	if (!o)
+		return 1;
+	if (add && !cJSON_AddStringToObject(o, "name", argv[1]))
+		goto out;
+	for (i = 2; i < argc; i++)
+		if (add_kv(o, argv[i]))
+			goto out_usage;
+	text = cJSON_PrintUnformatted(o);
+	if (!text)
+		goto out;
+	if (add)
+		snprintf(path, sizeof(path), "/api/v1/captures");
+	else
+		snprintf(path, sizeof(path), "/api/v1/captures/%s", argv[1]);
+	if (!call(s, add ? "POST" : "PATCH", path, text, &resp)) {
+		if (resp.body)
+			print_json(resp.body);
+		free(resp.body);
+		ret = 0;
+	}
+	goto out;
+out_usage:
+	ret = 2;
+out:
+	free(text);
+	cJSON_Delete(o);
+	return ret;
+}
+
+static int cmd_add(struct api_cli_server *s, int argc, char **argv)
+{
+	return send_fields(s, argc, argv, true);
+}
+
+static int cmd_set(struct api_cli_server *s, int argc, char **argv)
+{
+	return send_fields(s, argc, argv, false);
+}
+
+static int cmd_del(struct api_cli_server *s, int argc, char **argv)
+{
+	struct api_cli_resp resp;
+	char path[API_NAME_MAX + 32];
+
+	if (argc != 2 || !name_arg_ok(argv[1])) {
+		print_help(stderr, find_cmd(argv[0]));
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/api/v1/captures/%s", argv[1]);
+	if (call(s, "DELETE", path, NULL, &resp))
+		return 1;
+	free(resp.body);
+	return 0;
+}
+
+static int get_print(struct api_cli_server *s, const char *path)
+{
+	struct api_cli_resp resp;
+
+	if (call(s, "GET", path, NULL, &resp))
+		return 1;
+	if (resp.body)
+		print_json(resp.body);
+	free(resp.body);
+	return 0;
+}
+
+static int cmd_show(struct api_cli_server *s, int argc, char **argv)
+{
+	char path[API_NAME_MAX + 64];
+
+	if (argc > 3 || (argc > 1 && !name_arg_ok(argv[1])) ||
+	    (argc > 2 && !name_arg_ok(argv[2]))) {
+		print_help(stderr, find_cmd(argv[0]));
+		return 2;
+	}
+	if (argc == 1)
+		return get_print(s, "/api/v1/captures");
+	snprintf(path, sizeof(path), "/api/v1/captures/%s%s%s", argv[1],
+		 argc == 3 ? "/" : "", argc == 3 ? argv[2] : "");
+	return get_print(s, path);
+}
+
+static int cmd_stats(struct api_cli_server *s, int argc, char **argv)
+{
+	char path[API_NAME_MAX + 64];
+
+	if (argc != 2 || !name_arg_ok(argv[1])) {
+		print_help(stderr, find_cmd(argv[0]));
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/api/v1/captures/%s/stats", argv[1]);
+	return get_print(s, path);
+}
+
+struct pull_out {
+	int fd;
+	unsigned long long bytes;
+	int err;
+};
+
+static int pull_sink(const void *buf, size_t len, void *arg)
+{
+	struct pull_out *p = arg;
+	const char *c = buf;
+	ssize_t w;
+
+	while (len) {
+		w = write(p->fd, c, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			p->err = errno;
+			return -1;
+		}
+		c += w;
+		len -= (size_t)w;
+		p->bytes += (unsigned long long)w;
+	}
+	return 0;
+}
+
+static int parse_pos(const char *opt, const char *v, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = v ? strtoull(v, &end, 10) : 0;
+	if (!v || errno || *end || !*v || *v == '-' || *out == 0) {
+		fprintf(stderr, "capture-appliance: %s needs a positive integer\n", opt);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_pull(struct api_cli_server *s, int argc, char **argv)
+{
+	unsigned long long count = 0, seconds = 0;
+	struct pull_out out = { .fd = -1 };
+	char path[API_NAME_MAX + 96], err[ERRLEN] = "";
+	const char *name = NULL, *file = NULL;
+	struct api_cli_resp resp;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-w") && i + 1 < argc) {
+			file = argv[++i];
+		} else if (!strcmp(argv[i], "--count")) {
+			if (parse_pos("--count", i + 1 < argc ? argv[++i] : NULL, &count))
+				return 2;
+		} else if (!strcmp(argv[i], "--seconds")) {
+			if (parse_pos("--seconds", i + 1 < argc ? argv[++i] : NULL, &seconds))
+				return 2;
+		} else if (!name && name_arg_ok(argv[i])) {
+			name = argv[i];
+		} else {
+			print_help(stderr, find_cmd(argv[0]));
+			return 2;
+		}
+	}
+	if (!name || !file) {
+		print_help(stderr, find_cmd(argv[0]));
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/api/v1/captures/%s/packets", name);
+	if (count)
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "?count=%llu", count);
+	if (seconds)
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%cseconds=%llu",
+			 count ? '&' : '?', seconds);
+	if (!strcmp(file, "-")) {
+		out.fd = STDOUT_FILENO;
+	} else {
+		out.fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out.fd < 0) {
+			fprintf(stderr, "capture-appliance: %s: %s\n", file, strerror(errno));
+			return 1;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN); /* `pull -w - | head`: end quietly */
+	s->timeout_ms = 0;	  /* a quiet link is no error here */
+	ret = api_cli_request(s, "GET", path, NULL, pull_sink, &out, &resp, err, sizeof(err));
+	if (out.fd != STDOUT_FILENO && close(out.fd) && !ret && !out.err)
+		out.err = errno;
+	if (ret) {
+		fprintf(stderr, "capture-appliance: %s\n", err);
+		return 1;
+	}
+	if (resp.status != 200) {
+		cJSON *j = resp.body ? cJSON_Parse(resp.body) : NULL;
+		cJSON *e = cJSON_GetObjectItem(j, "error");
+
+		fprintf(stderr, "capture-appliance: error: %s\n",
+			cJSON_IsString(e) ? e->valuestring : "unexpected answer");
+		cJSON_Delete(j);
+		free(resp.body);
+		if (file && strcmp(file, "-"))
+			unlink(file); /* no half-made file on error */
+		return 1;
+	}
+	free(resp.body);
+	if (out.err && out.err != EPIPE) {
+		fprintf(stderr, "capture-appliance: writing %s: %s\n", file, strerror(out.err));
+		return 1;
+	}
+	if (strcmp(file, "-"))
+		fprintf(stderr, "capture-appliance: %llu bytes written to %s\n", out.bytes, file);
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "add", cmd_add,
+	  "add NAME iface=IFACE [capture=MODE] [filter=EXPR] [snaplen=N] [dump=PREFIX] "
+	  "[networkmode=true|false] [transparent=true|false]\n"
+	  "  Adds a capture and attaches it. MODE: ingress, egress, bidirectional (default), off." },
+	{ "del", cmd_del, "del NAME\n  Detaches the capture, writes out and closes its file." },
+	{ "set", cmd_set,
+	  "set NAME FIELD=VALUE...\n"
+	  "  Changes capture, filter, snaplen, dump, networkmode or iface, all or nothing.\n"
+	  "  Example: set web filter=\"tcp port 80\" snaplen=80" },
+	{ "show", cmd_show,
+	  "show [NAME [FIELD]]\n"
+	  "  Without NAME: all captures. FIELD: capture, filter, snaplen, dump, networkmode, iface." },
+	{ "stats", cmd_stats, "stats NAME\n  The capture's counters." },
+	{ "pull", cmd_pull,
+	  "pull NAME -w FILE [--count N] [--seconds S]\n"
+	  "  Network mode: writes the pulled pcap stream to FILE ('-': stdout) until N packets,\n"
+	  "  S seconds or the server ends the stream." },
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static int read_token_file(const char *path, char **out)
+{
+	char buf[1100];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "capture-appliance: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0] || strlen(buf) > 1024) {
+		fprintf(stderr, "capture-appliance: %s: no token in it\n", path);
+		return -1;
+	}
+	*out = strdup(buf);
+	return *out ? 0 : -1;
+}
+
+int api_cli_main(int argc, char **argv)
+{
+	const char *server = getenv("CAPTURE_APPLIANCE_SERVER");
+	const char *token_file = NULL;
+	char **args, err[ERRLEN], *token = NULL;
+	struct api_cli_server s;
+	const struct cmd *c;
+	int i, n = 0, ret = 2;
+	bool help = false;
+
+	/* global options may come before or after the command */
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args)
+		return 1;
+	for (i = 0; i < argc; i++) {
+		if ((!strcmp(argv[i], "--server") || !strcmp(argv[i], "--token-file")) &&
+		    i + 1 < argc) {
+			if (argv[i][2] == 's')
+				server = argv[++i];
+			else
+				token_file = argv[++i];
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			help = true;
+		} else {
+			args[n++] = argv[i];
+		}
+	}
+	c = n ? find_cmd(args[0]) : NULL;
+	if (!c) {
+		fprintf(stderr, "capture-appliance: unknown command '%s' (try --help)\n",
+			n ? args[0] : "");
+		goto out;
+	}
+	if (help) {
+		print_help(stdout, c);
+		ret = 0;
+		goto out;
+	}
+	if (api_cli_parse_url(server ? server : DEFAULT_SERVER, &s, err, sizeof(err))) {
+		fprintf(stderr, "capture-appliance: %s\n", err);
+		goto out;
+	}
+	if (token_file && read_token_file(token_file, &token)) {
+		ret = 1;
+		goto out;
+	}
+	s.token = token;
+	s.timeout_ms = 120000; /* adding a capture compiles a filter: be patient */
+	ret = c->run(&s, n, args);
+out:
+	free(token);
+	free(args);
+	return ret;
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * json: capture configuration and counters <-> JSON, with the checks every
+ * request body goes through (known keys, types, ranges). Nothing here
+ * touches a capture: callers apply a fully checked cfg or nothing.
+ */
+#include <errno.h>
+#include <math.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/rest_int.h"
+#include "filtergen/filtergen.h"
+
+bool api_json_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n >= API_NAME_MAX || name[0] == '.')
+		return false;
+	/* the name is a URL path segment and part of default file names */
+	for (i = 0; i < n; i++) {
+		char ch = name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+static int want_string(const cJSON *v, size_t max, char *err, size_t errlen)
+{
+	if (!cJSON_IsString(v)) {
+		snprintf(err, errlen, "field '%s' must be a string", v->string);
+		return -EINVAL;
+	}
+	if (strlen(v->valuestring) >= max) {
+		snprintf(err, errlen, "field '%s' is too long (max %zu bytes)",
+			 v->string, max - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int want_bool(const cJSON *v, char *err, size_t errlen)
+{
+	if (!cJSON_IsBool(v)) {
+		snprintf(err, errlen, "field '%s' must be true or false", v->string);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int apply_one(const cJSON *v, unsigned int allow, struct api_capture_cfg *cfg,
+		     unsigned int *fields, bool *iface_set, char *err, size_t errlen)
+{
+	const char *k = v->string;
+	int ret;
+
+	if (!strcmp(k, "name") && (allow & API_J_CREATE)) {
+		if ((ret = want_string(v, API_NAME_MAX, err, errlen)))
+			return ret;
+		if (!api_json_name_ok(v->valuestring)) {
+			snprintf(err, errlen,
+				 "invalid name '%s' (letters, digits, '-', '_', '.'; not starting with '.')",
+				 v->valuestring);
+			return -EINVAL;
+		}
+		snprintf(cfg->name, sizeof(cfg->name), "%s", v->valuestring);
+		return 0;
+	}
+	if (!strcmp(k, "iface") && (allow & (API_J_CREATE | API_J_IFACE))) {
+		if ((ret = want_string(v, IF_NAMESIZE, err, errlen)))
+			return ret;
+		if (!v->valuestring[0] || !if_nametoindex(v->valuestring)) {
+			snprintf(err, errlen, "unknown interface '%s'", v->valuestring);
+			return -EINVAL;
+		}
+		snprintf(cfg->iface, sizeof(cfg->iface), "%s", v->valuestring);
+		*iface_set = true;
+		return 0;
+	}
+	if (!strcmp(k, "transparent") && (allow & API_J_CREATE)) {
+		if ((ret = want_bool(v, err, errlen)))
+			return ret;
+		cfg->transparent = cJSON_IsTrue(v);
+		return 0;
+	}
+	if (!strcmp(k, "capture")) {
+		enum api_mode m;
+
+		if ((ret = want_string(v, 32, err, errlen)))
+			return ret;
+		if (api_mode_parse(v->valuestring, &m)) {
+			snprintf(err, errlen,
+				 "unknown capture mode '%s' (ingress, egress, bidirectional, off)",
+				 v->valuestring);
+			return -EINVAL;
+		}
+		cfg->mode = m;
+		*fields |= API_F_MODE;
+		return 0;
+	}
+	if (!strcmp(k, "filter")) {
+		if ((ret = want_string(v, API_FILTER_MAX, err, errlen)))
+			return ret;
+		snprintf(cfg->filter, sizeof(cfg->filter), "%s", v->valuestring);
+		*fields |= API_F_FILTER;
+		return 0;
+	}
+	if (!strcmp(k, "snaplen")) {
+		double d = v->valuedouble;
+
+		if (!cJSON_IsNumber(v) || d != floor(d)) {
+			snprintf(err, errlen, "field 'snaplen' must be an integer");
+			return -EINVAL;
+		}
+		if (d < 1 || d > FG_SNAPLEN_MAX) {
+			snprintf(err, errlen, "snaplen must be within 1..%u", FG_SNAPLEN_MAX);
+			return -EINVAL;
+		}
+		cfg->snaplen = (uint32_t)d;
+		*fields |= API_F_SNAPLEN;
+		return 0;
+	}
+	if (!strcmp(k, "dump")) {
+		/* room for ".pcap" after the prefix */
+		if ((ret = want_string(v, PATH_MAX - 8, err, errlen)))
+			return ret;
+		if (!v->valuestring[0]) {
+			snprintf(err, errlen, "field 'dump' must not be empty");
+			return -EINVAL;
+		}
+		snprintf(cfg->dump, sizeof(cfg->dump), "%s", v->valuestring);
+		*fields |= API_F_DUMP;
+		return 0;
+	}
+	if (!strcmp(k, "networkmode")) {
+		if ((ret = want_bool(v, err, errlen)))
+			return ret;
+		cfg->network = cJSON_IsTrue(v);
+		*fields |= API_F_NETWORK;
+		return 0;
+	}
+	if (!strcmp(k, "name") || !strcmp(k, "iface") || !strcmp(k, "transparent"))
+		snprintf(err, errlen, "field '%s' can't be changed here", k);
+	else
+		snprintf(err, errlen, "unknown field '%s'", k);
+	return -EINVAL;
+}
+
+int api_json_apply(const cJSON *obj, unsigned int allow,
+		   struct api_capture_cfg *cfg, unsigned int *fields,
+		   bool *iface_set, char *err, size_t errlen)
+{
+	const cJSON *v, *w;
+	int ret;
+
+	*fields = 0;
+	*iface_set = false;
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errlen, "the body must be a JSON object");
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(v, obj) {
+		/* cJSON keeps duplicate keys; which one wins would be a guess */
+		for (w = obj->child; w != v; w = w->next)
+			if (!strcmp(w->string, v->string)) {
+				snprintf(err, errlen, "duplicate field '%s'", v->string);
+				return -EINVAL;
+			}
+		ret = apply_one(v, allow, cfg, fields, iface_set, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+cJSON *api_json_cfg_field(const struct api_capture_cfg *cfg, const char *field)
+{
+	char file[PATH_MAX + 8];
+
+	if (!strcmp(field, "name"))
+		return cJSON_CreateString(cfg->name);
+	if (!strcmp(field, "iface"))
+		return cJSON_CreateString(cfg->iface);
+	if (!strcmp(field, "capture"))
+		return cJSON_CreateString(api_mode_name(cfg->mode));
+	if (!strcmp(field, "filter"))
+		return cJSON_CreateString(cfg->filter);
+	if (!strcmp(field, "snaplen"))
+		return cJSON_CreateNumber(cfg->snaplen);
+	if (!strcmp(field, "dump"))
+		return cJSON_CreateString(cfg->dump);
+	if (!strcmp(field, "file")) {
+		snprintf(file, sizeof(file), "%s.pcap", cfg->dump);
+		return cJSON_CreateString(file);
+	}
+	if (!strcmp(field, "networkmode"))
+		return cJSON_CreateBool(cfg->network);
+	if (!strcmp(field, "transparent"))
+		return cJSON_CreateBool(cfg->transparent);
+	return NULL;
+}
+
+cJSON *api_json_cfg(const struct api_capture_cfg *cfg)
+{
+	static const char *const keys[] = {
+		"name", "iface", "capture", "filter", "snaplen",
+		"dump", "file", "networkmode", "transparent",
+	};
+	cJSON *o = cJSON_CreateObject();
+	size_t i;
+
+	if (!o)
+		return NULL;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		cJSON *v = api_json_cfg_field(cfg, keys[i]);
+
+		if (!v || !cJSON_AddItemToObject(o, keys[i], v)) {
+			cJSON_Delete(v);
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+cJSON *api_json_stats(const struct api_capture_stats *st)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o;
+
+	/* counters are uint64; doubles are exact up to 2^53, plenty here */
+#define U(f) ok = ok && cJSON_AddNumberToObject(o, #f, (double)st->f)
+	U(seen);
+	U(matched);
+	U(redirected);
+	U(redirect_failed);
+	U(rb_full);
+	U(xsk_rx_dropped);
+	U(xsk_rx_ring_full);
+	U(xsk_fill_ring_empty);
+	U(xsk_rx_invalid);
+	U(received);
+	U(written);
+	U(writer_behind);
+	U(write_errors);
+	U(net_dropped);
+	U(bytes_written);
+	U(bad_meta);
+	U(dropped);
+	U(queues);
+#undef U
+	ok = ok && cJSON_AddBoolToObject(o, "xdp_native", st->xdp_native);
+	ok = ok && cJSON_AddBoolToObject(o, "zerocopy", st->zerocopy);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}

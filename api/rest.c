@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rest: server life cycle, authentication and routing. Every request goes
+ * through begin_request(): token check, then the route table below (which
+ * is also what the OpenAPI completeness test reads).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <civetweb.h>
+
+#include "api/rest_int.h"
+
+struct route {
+	struct api_rest_route_info info; /* method, path template */
+	api_handler_fn fn;
+	const char *arg;
+};
+
+#define FIELD_ROUTES(f)                                                          \
+	{ { "GET", "/api/v1/captures/{name}/" f }, api_h_field_get, f },         \
+	{ { "PUT", "/api/v1/captures/{name}/" f }, api_h_field_put, f }
+
+static const struct route routes[] = {
+	{ { "GET", "/healthz" }, api_h_healthz, NULL },
+	{ { "GET", "/api/v1/openapi.json" }, api_h_openapi, NULL },
+	{ { "GET", "/api/v1/captures" }, api_h_list, NULL },
+	{ { "POST", "/api/v1/captures" }, api_h_create, NULL },
+	{ { "GET", "/api/v1/captures/{name}" }, api_h_get, NULL },
+	{ { "PATCH", "/api/v1/captures/{name}" }, api_h_patch, NULL },
+	{ { "DELETE", "/api/v1/captures/{name}" }, api_h_delete, NULL },
+	FIELD_ROUTES("capture"),
+	FIELD_ROUTES("filter"),
+	FIELD_ROUTES("snaplen"),
+	FIELD_ROUTES("dump"),
+	FIELD_ROUTES("networkmode"),
+	FIELD_ROUTES("iface"),
+	{ { "GET", "/api/v1/captures/{name}/stats" }, api_h_stats, NULL },
+	{ { "GET", "/api/v1/captures/{name}/packets" }, api_h_packets, NULL },
+	{ { "GET", "/api/v1/captures/{name}/dump" }, api_h_dump, NULL },
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+size_t api_rest_route_count(void)
+{
+	return NROUTES;
+}
+
+const struct api_rest_route_info *api_rest_route_at(size_t i)
+{
+	return i < NROUTES ? &routes[i].info : NULL;
+}
+
+/* Matches uri against a template; {name} takes one non-empty segment. */
+static bool path_match(const char *tpl, const char *uri, char *name, size_t namelen)
+{
+	while (*tpl && *uri) {
+		if (!strncmp(tpl, "{name}", 6)) {
+			size_t n = strcspn(uri, "/");
+
+			if (n == 0 || n >= namelen)
+				return false;
+			memcpy(name, uri, n);
+			name[n] = '\0';
+			uri += n;
+			tpl += 6;
+			continue;
+		}
+		if (*tpl++ != *uri++)
+			return false;
+	}
+	return !*tpl && !*uri;
+}
+
+/* Constant time in the token's content (its length is not secret). */
+static bool token_equal(const char *given, size_t glen, const char *tok, size_t tlen)
+{
+	size_t d = glen ^ tlen, i;
+
+	for (i = 0; i < tlen; i++)
+		d |= (unsigned char)((i < glen ? given[i] : 0) ^ tok[i]);
+	return d == 0;
+}
+
+static bool authorized(struct api_rest *r, struct mg_connection *conn)
+{
+	const char *h;
+
+	if (!r->token)
+		return true;
+	h = mg_get_header(conn, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return false;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return token_equal(h, strlen(h), r->token, r->token_len);
+}
+
+static int begin_request(struct mg_connection *conn)
+{
+	struct api_rest *r = mg_get_user_data(mg_get_context(conn));
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *uri = ri->local_uri ? ri->local_uri : "/";
+	bool path_seen = false;
+	char allow[64] = "";
+	struct api_req q;
+	size_t i;
+
+	if (!authorized(r, conn)) {
+		mg_response_header_start(conn, 401);
+		mg_response_header_add(conn, "WWW-Authenticate", "Bearer", -1);
+		mg_response_header_add(conn, "Content-Type", "application/json", -1);
+		mg_response_header_add(conn, "Content-Length", "34", -1);
+		mg_response_header_send(conn);
+		mg_write(conn, "{\"error\":\"missing or wrong token\"}", 34);
+		return 401;
+	}
+	memset(&q, 0, sizeof(q));
+	q.r = r;
+	q.conn = conn;
+	q.query = ri->query_string;
+	for (i = 0; i < NROUTES; i++) {
+		if (!path_match(routes[i].info.path, uri, q.name, sizeof(q.name)))
+			continue;
+		path_seen = true;
+		if (strcmp(routes[i].info.method, ri->request_method)) {
+			if (strlen(allow) + strlen(routes[i].info.method) + 3 < sizeof(allow)) {
+				if (allow[0])
+					strcat(allow, ", ");
+				strcat(allow, routes[i].info.method);
+			}
+			continue;
+		}
+		q.arg = routes[i].arg;
+		return routes[i].fn(&q);
+	}
+	if (!path_seen)
+		return api_http_error(conn, 404, "no such resource: %s", uri);
+	mg_response_header_start(conn, 405);
+	mg_response_header_add(conn, "Allow", allow, -1);
+	mg_response_header_add(conn, "Content-Type", "application/json", -1);
+	mg_response_header_add(conn, "Content-Length", "32", -1);
+	mg_response_header_send(conn);
+	mg_write(conn, "{\"error\":\"method not allowed\"}\n", 32);
+	return 405;
+}
+
+static int log_message(const struct mg_connection *conn, const char *msg)
+{
+	fprintf(stderr, "capture-appliance: http: %s\n", msg);
+	return 1;
+}
+
+static int read_token(const char *path, char **out, size_t *len, char *err, size_t errlen)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "token file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+		     buf[n - 1] == '\t'))
+		buf[--n] = '\0';
+	if (n == 0 || strlen(buf) != n || strpbrk(buf, " \t\r\n")) {
+		snprintf(err, errlen, "token file %s: must hold one non-empty token", path);
+		return -EINVAL;
+	}
+	*out = strdup(buf);
+	*len = n;
+	return *out ? 0 : -ENOMEM;
+}
+
+/* 127.0.0.0/8, ::1 and "localhost" are loopback; everything else (incl.
+ * a bare port, which civetweb binds to all addresses) is not. */
+static bool listen_is_loopback(const char *listen)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	struct in_addr a;
+	size_t n;
+
+	if (!colon)
+		return false;
+	n = (size_t)(colon - listen);
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	if (!strcmp(host, "[::1]") || !strcmp(host, "localhost"))
+		return true;
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
+		   char *err, size_t errlen)
+{
+	const char *listen = o->listen ? o->listen : API_REST_LISTEN_DEFAULT;
+	char ports[160], threads[16];
+	const char *opts[20];
+	struct mg_callbacks cb;
+	struct api_rest *r;
+	int ret, n = 0;
+
+	if (!listen[0] || strlen(listen) + 2 > sizeof(ports) || strchr(listen, ',')) {
+		snprintf(err, errlen, "bad listen address '%s' (ADDR:PORT)", listen);
+		return -EINVAL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	ret = api_reg_init(&r->reg);
+	if (ret) {
+		free(r);
+		return ret;
+	}
+	r->body_limit = o->body_limit ? o->body_limit : API_REST_BODY_LIMIT_DEFAULT;
+	r->create = o->create;
+	r->create_arg = o->create_arg;
+	if (o->token_file) {
+		ret = read_token(o->token_file, &r->token, &r->token_len, err, errlen);
+		if (ret)
+			goto out;
+	}
+	if (o->dump_root) {
+		r->dump_root = realpath(o->dump_root, NULL);
+		if (!r->dump_root) {
+			ret = -errno;
+			snprintf(err, errlen, "dump root %s: %s", o->dump_root, strerror(errno));
+			goto out;
+		}
+	}
+	if (o->tls_cert && !mg_check_feature(MG_FEATURES_TLS)) {
+		snprintf(err, errlen, "this civetweb has no TLS support");
+		ret = -ENOTSUP;
+		goto out;
+	}
+	/* civetweb marks an HTTPS port with a trailing 's' */
+	snprintf(ports, sizeof(ports), "%s%s", listen, o->tls_cert ? "s" : "");
+	snprintf(threads, sizeof(threads), "%u", o->threads ? o->threads : 32);
+	opts[n++] = "listening_ports";
+	opts[n++] = ports;
+	opts[n++] = "num_threads";
+	opts[n++] = threads;
+	opts[n++] = "enable_keep_alive";
+	opts[n++] = "yes";
+	/* long pulls write for minutes; this only bounds a stuck send/recv */
+	opts[n++] = "request_timeout_ms";
+	opts[n++] = "60000";
+	if (o->tls_cert) {
+		opts[n++] = "ssl_certificate";
+		opts[n++] = o->tls_cert;
+		opts[n++] = "ssl_protocol_version";
+		opts[n++] = "4"; /* TLS 1.2 and newer */
+	}
+	opts[n] = NULL;
+
+	memset(&cb, 0, sizeof(cb));
+	cb.begin_request = begin_request;
+	cb.log_message = log_message;
+	mg_init_library(o->tls_cert ? MG_FEATURES_TLS : 0);
+	r->ctx = mg_start(&cb, r, opts);
+	if (!r->ctx) {
+		snprintf(err, errlen, "can't serve on %s%s (address in use, bad address%s?)",
+			 listen, o->tls_cert ? " with TLS" : "",
+			 o->tls_cert ? " or bad certificate" : "");
+		ret = -EADDRINUSE;
+		goto out;
+	}
+	if (!r->token && !listen_is_loopback(listen))
+		fprintf(stderr,
+			"capture-appliance: WARNING: listening on %s beyond loopback without "
+			"a token: anyone who can reach it controls the capture (use --token-file)\n",
+			listen);
+	*out = r;
+	return 0;
+out:
+	free(r->token);
+	free(r->dump_root);
+	api_reg_fini(&r->reg);
+	free(r);
+	return ret;
+}
+
+void api_rest_stop(struct api_rest *r)
+{
+	if (!r)
+		return;
+	/* streams poll this and end; mg_stop waits for every handler */
+	atomic_store(&r->stopping, true);
+	mg_stop(r->ctx);
+	api_reg_fini(&r->reg);
+	if (r->token) {
+		memset(r->token, 0, r->token_len);
+		free(r->token);
+	}
+	free(r->dump_root);
+	free(r);
+}
+
+int api_rest_create_capture(struct api_rest *r, const struct api_capture_cfg *cfg,
+			    struct api_capture **out, char *err, size_t errlen)
+{
+	if (r->create)
+		return r->create(cfg, out, err, errlen, r->create_arg);
+	return api_capture_create(cfg, out, err, errlen);
+}
+
+int api_rest_add_capture(struct api_rest *r, struct api_capture *c,
+			 char *err, size_t errlen)
+{
+	struct api_capture_cfg *cfg;
+	struct api_reg_entry *e;
+	int ret;
+
+	cfg = malloc(sizeof(*cfg));
+	if (!cfg)
+		return -ENOMEM;
+	ret = api_capture_get(c, cfg);
+	if (ret) {
+		snprintf(err, errlen, "can't read the capture's settings");
+		goto out;
+	}
+	ret = api_reg_reserve(&r->reg, cfg->name, cfg->iface, &e);
+	if (ret == -EEXIST)
+		snprintf(err, errlen, "a capture named '%s' exists already", cfg->name);
+	else if (ret == -EBUSY)
+		snprintf(err, errlen, "interface %s is already captured", cfg->iface);
+	if (ret)
+		goto out;
+	api_reg_commit(&r->reg, e, c, cfg->network);
+out:
+	free(cfg);
+	return ret;
+}

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * `capture-appliance start`: the foreground daemon. Creates the first
+ * capture from the command line, serves REST (other captures come from
+ * there), prints counters, and on SIGINT/SIGTERM stops every capture cleanly
+ * (final counters printed) and exits 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/capture.h"
+#include "api/rest.h"
+#include "filtergen/filtergen.h"
+
+struct start {
+	struct api_capture_cfg cfg;
+	struct api_capture_opts opts;
+	const char *listen; /* NULL: no REST server */
+	struct api_rest_opts rest;
+	unsigned int interval; /* seconds between counter lines; 0 = only on SIGUSR1 */
+	/* The first capture, while it lives (REST may delete it). */
+	pthread_mutex_t lock;
+	struct api_capture *first;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: capture-appliance start --iface IFACE [options]\n"
+		"\n"
+		"Captures the traffic of IFACE into DUMP.pcap, in the foreground, until\n"
+		"SIGINT/SIGTERM. SIGUSR1 prints the counters.\n"
+		"\n"
+		"  --iface IFACE        interface to capture on (required)\n"
+		"  --name NAME          capture name (default: IFACE)\n"
+		"  --mode MODE          ingress|egress|bidirectional|off (default: bidirectional)\n"
+		"  --filter EXPR        tcpdump filter; 'all', 'none' (default: none)\n"
+		"  --snaplen N          bytes kept per packet, 1..%u (default: %u)\n"
+		"  --dump PATH          file prefix, writes PATH.pcap (default: ${TMPDIR:-/tmp}/NAME)\n"
+		"  --listen ADDR:PORT   REST API address (default: 127.0.0.1:9000; 'off': none)\n"
+		"  --transparent        ingress through the BPF ring buffer: matching frames\n"
+		"                       still reach the host stack (for interfaces that carry\n"
+		"                       the host's own traffic). Default: AF_XDP, which takes\n"
+		"                       matching frames away from the stack (capture ports).\n"
+		"  --token-file FILE    REST: require 'Authorization: Bearer <token>'\n"
+		"  --tls-cert FILE      REST: HTTPS with this PEM (certificate and key)\n"
+		"  --dump-root DIR      REST: dump paths must lie under DIR\n"
+		"  --xdp-mode M         auto|native|generic (default: auto = native, else generic)\n"
+		"  --bind M             auto|copy|zerocopy AF_XDP bind (default: auto)\n"
+		"  --stats-interval S   counter line every S seconds, 0 = off (default: 10)\n"
+		"  --help               this text\n",
+		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX);
+}
+
+static void log_line(void *arg, const char *msg)
+{
+	fprintf(stderr, "capture-appliance: %s\n", msg);
+}
+
+static void print_stats(const char *what, const char *name, const struct api_capture_stats *s)
+{
+	fprintf(stderr,
+		"capture-appliance: %s %s: seen %llu matched %llu written %llu dropped %llu "
+		"(redirect failed %llu, rb full %llu, xsk dropped %llu, xsk ring full %llu, "
+		"xsk fill empty %llu, bad meta %llu, writer behind %llu, write errors %llu) "
+		"received %llu bytes %llu net dropped %llu\n",
+		what, name, (unsigned long long)s->seen, (unsigned long long)s->matched,
+		(unsigned long long)s->written, (unsigned long long)s->dropped,
+		(unsigned long long)s->redirect_failed, (unsigned long long)s->rb_full,
+		(unsigned long long)s->xsk_rx_dropped, (unsigned long long)s->xsk_rx_ring_full,
+		(unsigned long long)s->xsk_fill_ring_empty, (unsigned long long)s->bad_meta,
+		(unsigned long long)s->writer_behind, (unsigned long long)s->write_errors,
+		(unsigned long long)s->received, (unsigned long long)s->bytes_written,
+		(unsigned long long)s->net_dropped);
+}
+
+static void on_final(const struct api_capture_cfg *cfg, const struct api_capture_stats *st,
+		     void *arg)
+{
+	struct start *S = arg;
+
+	pthread_mutex_lock(&S->lock);
+	if (S->first && !strcmp(S->cfg.name, cfg->name))
+		S->first = NULL;
+	pthread_mutex_unlock(&S->lock);
+	print_stats("final", cfg->name, st);
+	if (st->matched != st->written + st->dropped)
+		fprintf(stderr,
+			"capture-appliance: %s: counters don't add up: matched %llu != "
+			"written %llu + dropped %llu\n",
+			cfg->name, (unsigned long long)st->matched,
+			(unsigned long long)st->written, (unsigned long long)st->dropped);
+	fprintf(stderr, "capture-appliance: %s: closed %s.pcap\n", cfg->name, cfg->dump);
+}
+
+/* Warns when AF_XDP would take frames away from a host that uses the
+ * interface itself (link-local IPv6 alone doesn't count: every up
+ * interface has one). */
+static void warn_addresses(const struct api_capture_cfg *cfg)
+{
+	struct ifaddrs *ifa, *i;
+	bool used = false;
+
+	if (cfg->transparent || getifaddrs(&ifa))
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, cfg->iface))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			used = true;
+		if (i->ifa_addr->sa_family == AF_INET6 &&
+		    !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+			used = true;
+	}
+	freeifaddrs(ifa);
+	if (used)
+		fprintf(stderr,
+			"capture-appliance: warning: %s has IP addresses, and the AF_XDP path "
+			"takes matching frames away from the host's network stack (right for a "
+			"capture/SPAN port, wrong for an interface the host talks on: a filter "
+			"matching your own traffic would cut it off). Use --transparent to "
+			"capture a copy and let every frame through.\n",
+			cfg->iface);
+}
+
+static void log_started(const struct api_capture_cfg *cfg, struct api_capture *c)
+{
+	struct api_capture_stats st;
+
+	api_capture_stats(c, &st);
+	fprintf(stderr,
+		"capture-appliance: capture %s on %s: XDP %s mode, ingress via %s", cfg->name,
+		cfg->iface, st.xdp_native ? "native" : "generic (SKB)",
+		cfg->transparent ? "ring buffer (transparent)" : "AF_XDP");
+	if (!cfg->transparent)
+		fprintf(stderr, " %s, %u queue%s", st.zerocopy ? "zero-copy" : "copy mode",
+			st.queues, st.queues == 1 ? "" : "s");
+	fprintf(stderr, "; mode %s, filter '%s', snaplen %u, %s %s.pcap\n",
+		api_mode_name(cfg->mode), cfg->filter, cfg->snaplen,
+		cfg->network ? "network mode, file" : "writing", cfg->dump);
+}
+
+/* REST-created captures get the same options and final report. */
+static int create_fn(const struct api_capture_cfg *cfg, struct api_capture **out, char *err,
+		     size_t errlen, void *arg)
+{
+	struct start *S = arg;
+	int ret;
+
+	ret = api_capture_create_opts(cfg, &S->opts, out, err, errlen);
+	if (!ret) {
+		api_capture_on_final(*out, on_final, S);
+		log_started(cfg, *out);
+	}
+	return ret;
+}
+
+static bool has_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+	uint64_t eff;
+
+	if (syscall(SYS_capget, &h, d))
+		return geteuid() == 0;
+	eff = (uint64_t)d[1].effective << 32 | d[0].effective;
+	/* BPF programs + links: CAP_BPF (or CAP_SYS_ADMIN); attaching:
+	 * CAP_NET_ADMIN; AF_XDP sockets: CAP_NET_RAW. */
+	return (eff & (1ull << CAP_NET_ADMIN)) && (eff & (1ull << CAP_NET_RAW)) &&
+	       ((eff & (1ull << CAP_BPF)) || (eff & (1ull << CAP_SYS_ADMIN)));
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v > UINT32_MAX || s[0] == '-')
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_args(struct start *S, int argc, char **argv)
+{
+	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL };
+	static const struct option lo[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "dump", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "transparent", no_argument, NULL, 't' },
+		{ "token-file", required_argument, NULL, O_TOKEN },
+		{ "tls-cert", required_argument, NULL, O_TLS },
+		{ "dump-root", required_argument, NULL, O_ROOT },
+		{ "xdp-mode", required_argument, NULL, O_XDP },
+		{ "bind", required_argument, NULL, O_BIND },
+		{ "stats-interval", required_argument, NULL, O_INTERVAL },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct api_capture_cfg *c = &S->cfg;
+	const char *iface = NULL, *name = NULL, *dump = NULL;
+	int o;
+
+	c->mode = API_MODE_BIDIRECTIONAL;
+	snprintf(c->filter, sizeof(c->filter), "none");
+	c->snaplen = FG_SNAPLEN_MAX;
+	S->listen = API_REST_LISTEN_DEFAULT;
+	S->interval = 10;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (o) {
+		case 'i':
+			iface = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'm':
+			if (api_mode_parse(optarg, &c->mode)) {
+				fprintf(stderr, "start: unknown mode '%s' "
+						"(ingress|egress|bidirectional|off)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'f':
+			if (strlen(optarg) >= sizeof(c->filter)) {
+				fprintf(stderr, "start: filter longer than %d bytes\n",
+					API_FILTER_MAX - 1);
+				return 2;
+			}
+			snprintf(c->filter, sizeof(c->filter), "%s", optarg);
+			break;
+		case 's':
+			if (parse_u32(optarg, &c->snaplen) || !c->snaplen ||
+			    c->snaplen > FG_SNAPLEN_MAX) {
+				fprintf(stderr, "start: snaplen '%s' is not in 1..%u\n", optarg,
+					FG_SNAPLEN_MAX);
+				return 2;
+			}
+			break;
+		case 'd':
+			dump = optarg;
+			break;
+		case 'l':
+			S->listen = strcmp(optarg, "off") ? optarg : NULL;
+			break;
+		case 't':
+			c->transparent = true;
+			break;
+		case O_TOKEN:
+			S->rest.token_file = optarg;
+			break;
+		case O_TLS:
+			S->rest.tls_cert = optarg;
+			break;
+		case O_ROOT:
+			S->rest.dump_root = optarg;
+			break;
+		case O_XDP:
+			if (!strcmp(optarg, "auto"))
+				S->opts.xdp_mode = API_XDP_AUTO;
+			else if (!strcmp(optarg, "native"))
+				S->opts.xdp_mode = API_XDP_NATIVE;
+			else if (!strcmp(optarg, "generic"))
+				S->opts.xdp_mode = API_XDP_GENERIC;
+			else {
+				fprintf(stderr, "start: --xdp-mode auto|native|generic\n");
+				return 2;
+			}
+			break;
+		case O_BIND:
+			if (!strcmp(optarg, "auto"))
+				S->opts.bind = API_BIND_AUTO;
+			else if (!strcmp(optarg, "copy"))
+				S->opts.bind = API_BIND_COPY;
+			else if (!strcmp(optarg, "zerocopy"))
+				S->opts.bind = API_BIND_ZEROCOPY;
+			else {
+				fprintf(stderr, "start: --bind auto|copy|zerocopy\n");
+				return 2;
+			}
+			break;
+		case O_INTERVAL:
+			if (parse_u32(optarg, &S->interval)) {
+				fprintf(stderr, "start: --stats-interval takes seconds\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "start: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!iface) {
+		fprintf(stderr, "start: --iface IFACE is required\n");
+		usage(stderr);
+		return 2;
+	}
+	if (strlen(iface) >= sizeof(c->iface)) {
+		fprintf(stderr, "start: %s: no such interface\n", iface);
+		return 1;
+	}
+	snprintf(c->iface, sizeof(c->iface), "%s", iface);
+	name = name ? name : iface;
+	if (!name[0] || strlen(name) >= sizeof(c->name) || strchr(name, '/')) {
+		fprintf(stderr, "start: bad capture name '%s'\n", name);
+		return 2;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	if (dump) {
+		if (strlen(dump) >= sizeof(c->dump) - 5) {
+			fprintf(stderr, "start: dump path too long\n");
+			return 2;
+		}
+		snprintf(c->dump, sizeof(c->dump), "%s", dump);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(c->dump, sizeof(c->dump), "%s/%s", tmp && tmp[0] ? tmp : "/tmp", name);
+	}
+	return 0;
+}
+
+static void print_first(struct start *S)
+{
+	struct api_capture_stats st;
+
+	pthread_mutex_lock(&S->lock);
+	if (S->first) {
+		api_capture_stats(S->first, &st);
+		print_stats("counters", S->cfg.name, &st);
+	}
+	pthread_mutex_unlock(&S->lock);
+}
+
+int api_cmd_start(int argc, char **argv)
+{
+	struct start S = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct api_rest *rest = NULL;
+	struct api_capture *c = NULL;
+	struct timespec tmo;
+	char err[2048];
+	sigset_t sigs;
+	int ret, sig;
+
+	ret = parse_args(&S, argc, argv);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (!if_nametoindex(S.cfg.iface)) {
+		fprintf(stderr, "start: %s: no such interface\n", S.cfg.iface);
+		return 1;
+	}
+	if (!has_caps()) {
+		fprintf(stderr, "start: not permitted: run as root (needs CAP_BPF or "
+				"CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_NET_RAW)\n");
+		return 1;
+	}
+	/* Signals go to this thread only (sigtimedwait below): block them
+	 * before any worker thread exists, so every thread inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	S.opts.log = log_line;
+	warn_addresses(&S.cfg);
+	err[0] = 0;
+	ret = api_capture_create_opts(&S.cfg, &S.opts, &c, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "start: %s\n", err[0] ? err : strerror(-ret));
+		return 1;
+	}
+	api_capture_on_final(c, on_final, &S);
+	S.first = c;
+	log_started(&S.cfg, c);
+
+	if (S.listen) {
+		S.rest.listen = S.listen;
+		S.rest.create = create_fn;
+		S.rest.create_arg = &S;
+		err[0] = 0;
+		ret = api_rest_start(&S.rest, &rest, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "start: REST API on %s: %s\n", S.listen,
+				err[0] ? err : strerror(-ret));
+			goto fail;
+		}
+		err[0] = 0;
+		ret = api_rest_add_capture(rest, c, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "start: %s\n", err[0] ? err : strerror(-ret));
+			goto fail;
+		}
+		c = NULL; /* the server owns it now */
+		fprintf(stderr, "capture-appliance: REST API on %s\n", S.listen);
+	}
+
+	for (;;) {
+		tmo = (struct timespec){ .tv_sec = S.interval ? S.interval : 3600 };
+		sig = sigtimedwait(&sigs, NULL, &tmo);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		if (sig == SIGUSR1 || (sig < 0 && errno == EAGAIN && S.interval))
+			print_first(&S);
+	}
+	fprintf(stderr, "capture-appliance: %s, stopping\n", strsignal(sig));
+	api_rest_stop(rest); /* destroys every capture it holds */
+	api_capture_destroy(c);
+	return 0;
+fail:
+	api_rest_stop(rest);
+	api_capture_destroy(c);
+	return 1;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The filter alone, as an XDP and a TC program: each records the filter's
+ * verdict in fg_io and always passes the packet. Built at run time next to
+ * the generated fg_filter.h (fg_build), driven by BPF_PROG_TEST_RUN.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+/* Shared with filtergen/fg_probe.c through the .bss map. */
+struct fg_probe_io {
+	__u32 wire_len;     /* libpcap's len, when wire_len_set */
+	__u32 wire_len_set;
+	__u32 skip;         /* leading pad bytes that are not packet (< 14) */
+	__u32 verdict;      /* the filter's return value */
+	__u64 runs;         /* incremented by every run */
+};
+
+struct fg_probe_io fg_io;
+
+/* Test runs need at least an Ethernet header: a shorter record is put at the
+ * end of a 14-byte frame and its start given as data + skip. */
+#define FG_SKIP_MAX 14
+
+#define FG_CTX_T struct xdp_md
+#define FG_FN fg_filter_xdp
+#define FG_LOAD_BYTES(ctx, off, dst, len) \
+	bpf_xdp_load_bytes(ctx, (off) + fg_io.skip, dst, len)
+#include "fg_filter.h"
+#undef FG_CTX_T
+#undef FG_LOAD_BYTES
+
+#define FG_CTX_T struct __sk_buff
+#define FG_FN fg_filter_tc
+#define FG_LOAD_BYTES(ctx, off, dst, len) \
+	bpf_skb_load_bytes(ctx, (off) + fg_io.skip, dst, len)
+#include "fg_filter.h"
+
+SEC("xdp.frags")
+int fg_probe_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 skip = fg_io.skip, wire_len;
+
+	if (skip > FG_SKIP_MAX)
+		return XDP_PASS;
+	wire_len = fg_io.wire_len_set ? fg_io.wire_len : bpf_xdp_get_buff_len(ctx) - skip;
+	fg_io.verdict = fg_filter_xdp(ctx, data + skip, data_end, wire_len);
+	fg_io.runs++;
+	return XDP_PASS;
+}
+
+SEC("tc")
+int fg_probe_tc(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	__u32 skip = fg_io.skip, wire_len;
+
+	if (skip > FG_SKIP_MAX)
+		return TC_ACT_OK;
+	wire_len = fg_io.wire_len_set ? fg_io.wire_len : skb->len - skip;
+	fg_io.verdict = fg_filter_tc(skb, data + skip, data_end, wire_len);
+	fg_io.runs++;
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

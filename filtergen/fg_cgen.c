@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cBPF -> C (the text of fg_filter.h). One labelled block per cBPF
+ * instruction, the instruction as a comment, explicit gotos for every jump.
+ *
+ * Two shapes:
+ *  - straight (every libpcap filter but protochain): direct packet access
+ *    checked against data_end, FG_LOAD_BYTES beyond the linear area;
+ *  - loop (programs with a backward ja, i.e. `ip6 protochain`): the program
+ *    runs as a bpf_loop() callback that stops at every backward jump, so the
+ *    verifier checks the body once and the loop is bounded (FG_LOOP_MAX
+ *    iterations, then no match). Loads use FG_LOAD_BYTES only.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/bpf.h>
+
+#include "filtergen/fg_internal.h"
+
+static const char fg_common[] =
+	"#include <linux/types.h>\n"
+	"\n"
+	"#ifndef FG_FILTER_COMMON\n"
+	"#define FG_FILTER_COMMON\n"
+	"#ifndef __always_inline\n"
+	"#define __always_inline inline __attribute__((always_inline))\n"
+	"#endif\n"
+	"#define FG_XCAT_(a, b) a##b\n"
+	"#define FG_XCAT(a, b) FG_XCAT_(a, b)\n"
+	"/* Big-endian reads; unaligned access is fine on x86 (verifier: non-strict). */\n"
+	"#define FG_BE1(p) ((__u32) * (const __u8 *)(p))\n"
+	"#define FG_BE2(p) ((__u32)__builtin_bswap16(*(const __u16 *)(p)))\n"
+	"#define FG_BE4(p) ((__u32)__builtin_bswap32(*(const __u32 *)(p)))\n"
+	"/* dst = size bytes at packet offset off through the host's slow path;\n"
+	" * `fail` when they are not all in the packet (cBPF: no match). Offsets\n"
+	" * above 0xFFFF are no match on both hooks: the kernel's XDP helpers read\n"
+	" * nothing there (MAX_PACKET_OFF). */\n"
+	"#define FG_LD_SLOW(dst, off, size, fail)                                       \\\n"
+	"\tdo {                                                                   \\\n"
+	"\t\t__u64 fg_so = (off);                                           \\\n"
+	"\t\t__u8 fg_b[4] = {};                                             \\\n"
+	"\t\tif (fg_so > 0xFFFF ||                                          \\\n"
+	"\t\t    FG_LOAD_BYTES(ctx, (__u32)fg_so, fg_b, size))              \\\n"
+	"\t\t\tfail;                                                   \\\n"
+	"\t\tdst = FG_BE##size(fg_b);                                       \\\n"
+	"\t} while (0)\n"
+	"/* dst = size bytes at packet offset off (u64, no wrap), or return 0.\n"
+	" * Direct access needs off + size <= 0xFFFF (the verifier's packet range)\n"
+	" * and a check of the very pointer that is read; the empty asm keeps clang\n"
+	" * from rebuilding that pointer from data after the check. */\n"
+	"#define FG_LD(dst, off, size)                                                  \\\n"
+	"\tdo {                                                                   \\\n"
+	"\t\t__u64 fg_o = (off);                                            \\\n"
+	"\t\tif (fg_o <= 0xFFFF - (size)) {                                 \\\n"
+	"\t\t\tconst __u8 *fg_p = (const __u8 *)data + fg_o;           \\\n"
+	"\t\t\tasm volatile(\"\" : \"+r\"(fg_p));                            \\\n"
+	"\t\t\tif ((const void *)(fg_p + (size)) <= data_end) {        \\\n"
+	"\t\t\t\tdst = FG_BE##size(fg_p);                       \\\n"
+	"\t\t\t\tbreak;                                         \\\n"
+	"\t\t\t}                                                       \\\n"
+	"\t\t}                                                               \\\n"
+	"\t\tFG_LD_SLOW(dst, fg_o, size, return 0);                         \\\n"
+	"\t} while (0)\n"
+	"#ifndef FG_LOOP_MAX\n"
+	"#define FG_LOOP_MAX 65536 /* backward jumps taken before giving up (no match) */\n"
+	"#endif\n"
+	"#endif /* FG_FILTER_COMMON */\n"
+	"\n"
+	"#ifndef FG_FN\n"
+	"#define FG_FN fg_filter\n"
+	"#endif\n"
+	"#pragma clang diagnostic push\n"
+	"#pragma clang diagnostic ignored \"-Wunused-label\"\n";
+
+struct fg_gen {
+	FILE *out;
+	const struct fg_filter *f;
+	int loop;       /* loop shape */
+	uint16_t mem;   /* scratch cells used */
+};
+
+static void fg_mem_name(struct fg_gen *g, uint32_t k, char *buf, size_t len)
+{
+	if (g->loop)
+		snprintf(buf, len, "s->M[%u]", k);
+	else
+		snprintf(buf, len, "M%u", k);
+}
+
+static const char *fg_size_of(uint16_t code)
+{
+	switch (BPF_SIZE(code)) {
+	case BPF_W:
+		return "4";
+	case BPF_H:
+		return "2";
+	default:
+		return "1";
+	}
+}
+
+static const char *fg_alu_op(uint16_t code)
+{
+	switch (BPF_OP(code)) {
+	case BPF_ADD: return "+";
+	case BPF_SUB: return "-";
+	case BPF_MUL: return "*";
+	case BPF_DIV: return "/";
+	case BPF_MOD: return "%";
+	case BPF_OR: return "|";
+	case BPF_AND: return "&";
+	case BPF_XOR: return "^";
+	case BPF_LSH: return "<<";
+	default: return ">>";
+	}
+}
+
+static const char *fg_jmp_op(uint16_t code)
+{
+	switch (BPF_OP(code)) {
+	case BPF_JEQ: return "==";
+	case BPF_JGT: return ">";
+	case BPF_JGE: return ">=";
+	default: return "&";
+	}
+}
+
+/* "return v" in either shape. */
+static void fg_ret(struct fg_gen *g, const char *v)
+{
+	if (g->loop)
+		fprintf(g->out, "\t{ s->ret = %s; return 1; }\n", v);
+	else
+		fprintf(g->out, "\treturn %s;\n", v);
+}
+
+static void fg_load(struct fg_gen *g, const char *dst, const char *off, const char *size)
+{
+	if (g->loop)
+		fprintf(g->out, "\tFG_LD_SLOW(%s, %s, %s, { s->ret = 0; return 1; });\n",
+			dst, off, size);
+	else
+		fprintf(g->out, "\tFG_LD(%s, %s, %s);\n", dst, off, size);
+}
+
+static void fg_goto(struct fg_gen *g, size_t from, size_t to)
+{
+	if (g->loop && to <= from)
+		fprintf(g->out, "{ s->A = A; s->X = X; s->pc = %zu; return 0; }", to);
+	else
+		fprintf(g->out, "goto L%zu;", to);
+}
+
+static void fg_insn(struct fg_gen *g, size_t pc)
+{
+	const struct bpf_insn *in = &g->f->insns[pc];
+	FILE *o = g->out;
+	char a[64], m[32], img[128];
+	uint16_t c = in->code;
+
+	fg_image(in, (int)pc, img, sizeof(img));
+	fprintf(o, "L%zu: /* %s */\n", pc, img);
+	switch (BPF_CLASS(c)) {
+	case BPF_LD:
+	case BPF_LDX:
+		if (c == (BPF_LDX | BPF_B | BPF_MSH)) {
+			snprintf(a, sizeof(a), "%uU", in->k);
+			fg_load(g, "X", a, "1");
+			fprintf(o, "\tX = (X & 0xf) << 2;\n");
+			break;
+		}
+		switch (BPF_MODE(c)) {
+		case BPF_ABS:
+			snprintf(a, sizeof(a), "%uU", in->k);
+			fg_load(g, "A", a, fg_size_of(c));
+			break;
+		case BPF_IND:
+			snprintf(a, sizeof(a), "(__u64)X + %uU", in->k);
+			fg_load(g, "A", a, fg_size_of(c));
+			break;
+		case BPF_IMM:
+			fprintf(o, "\t%s = 0x%xU;\n", BPF_CLASS(c) == BPF_LD ? "A" : "X", in->k);
+			break;
+		case BPF_MEM:
+			fg_mem_name(g, in->k, m, sizeof(m));
+			fprintf(o, "\t%s = %s;\n", BPF_CLASS(c) == BPF_LD ? "A" : "X", m);
+			break;
+		case BPF_LEN:
+			fprintf(o, "\t%s = wire_len;\n", BPF_CLASS(c) == BPF_LD ? "A" : "X");
+			break;
+		}
+		break;
+	case BPF_ST:
+	case BPF_STX:
+		fg_mem_name(g, in->k, m, sizeof(m));
+		fprintf(o, "\t%s = %s;\n", m, BPF_CLASS(c) == BPF_ST ? "A" : "X");
+		break;
+	case BPF_ALU:
+		if (BPF_OP(c) == BPF_NEG) {
+			fprintf(o, "\tA = -A;\n");
+		} else if (BPF_SRC(c) == BPF_K) {
+			fprintf(o, "\tA %s= 0x%xU;\n", fg_alu_op(c), in->k);
+		} else if (BPF_OP(c) == BPF_DIV || BPF_OP(c) == BPF_MOD) {
+			fprintf(o, "\tif (X == 0)\n\t");
+			fg_ret(g, "0");
+			fprintf(o, "\tA %s= X;\n", fg_alu_op(c));
+		} else if (BPF_OP(c) == BPF_LSH || BPF_OP(c) == BPF_RSH) {
+			/* libpcap: a count of 32 or more gives 0 (C and eBPF differ) */
+			fprintf(o, "\tA = X < 32 ? A %s X : 0;\n", fg_alu_op(c));
+		} else {
+			fprintf(o, "\tA %s= X;\n", fg_alu_op(c));
+		}
+		break;
+	case BPF_JMP:
+		if (BPF_OP(c) == BPF_JA) {
+			fprintf(o, "\t");
+			fg_goto(g, pc, pc + 1 + (int64_t)(int32_t)in->k);
+			fprintf(o, "\n");
+			break;
+		}
+		if (BPF_SRC(c) == BPF_K)
+			snprintf(a, sizeof(a), "0x%xU", in->k);
+		else
+			snprintf(a, sizeof(a), "X");
+		fprintf(o, "\tif (A %s %s)\n\t\t", fg_jmp_op(c), a);
+		fg_goto(g, pc, pc + 1 + in->jt);
+		fprintf(o, "\n\telse\n\t\t");
+		fg_goto(g, pc, pc + 1 + in->jf);
+		fprintf(o, "\n");
+		break;
+	case BPF_RET:
+		if (BPF_RVAL(c) == BPF_A) {
+			fg_ret(g, "A");
+		} else {
+			snprintf(a, sizeof(a), "%uU", in->k);
+			fg_ret(g, a);
+		}
+		break;
+	case BPF_MISC:
+		fprintf(o, "\t%s;\n", BPF_MISCOP(c) == BPF_TAX ? "X = A" : "A = X");
+		break;
+	}
+}
+
+static void fg_body(struct fg_gen *g)
+{
+	size_t pc;
+
+	for (pc = 0; pc < g->f->n; pc++)
+		fg_insn(g, pc);
+}
+
+static void fg_gen_straight(struct fg_gen *g)
+{
+	FILE *o = g->out;
+	unsigned int k;
+
+	fprintf(o, "static __always_inline __u32\n"
+		   "FG_FN(FG_CTX_T *ctx, const void *data, const void *data_end, __u32 wire_len)\n"
+		   "{\n"
+		   "\t__u32 A = 0, X = 0;\n");
+	for (k = 0; k < BPF_MEMWORDS; k++)
+		if (g->mem & (1u << k))
+			fprintf(o, "\t__u32 M%u = 0;\n", k);
+	fprintf(o, "\n\t(void)ctx, (void)data, (void)data_end, (void)wire_len, (void)A, (void)X;\n");
+	fg_body(g);
+	fprintf(o, "}\n");
+}
+
+static void fg_gen_loop(struct fg_gen *g)
+{
+	FILE *o = g->out;
+	unsigned char *target;
+	size_t pc;
+
+	target = calloc(g->f->n, 1);
+	if (!target) {
+		fprintf(o, "#error out of memory\n");
+		return;
+	}
+	fprintf(o, "/* State kept across bpf_loop() iterations. */\n"
+		   "struct FG_XCAT(FG_FN, _state) {\n"
+		   "\tFG_CTX_T *ctx;\n"
+		   "\t__u32 A, X, pc, ret, wire_len;\n"
+		   "\t__u32 M[16];\n"
+		   "};\n\n"
+		   "/* Runs from s->pc to the next ret (returns 1) or backward jump (0). */\n"
+		   "static long FG_XCAT(FG_FN, _step)(__u32 i, void *arg)\n"
+		   "{\n"
+		   "\tstruct FG_XCAT(FG_FN, _state) *s = arg;\n"
+		   "\tFG_CTX_T *ctx = s->ctx;\n"
+		   "\t__u32 A = s->A, X = s->X, wire_len = s->wire_len;\n\n"
+		   "\t(void)i, (void)ctx, (void)wire_len;\n"
+		   "\tswitch (s->pc) {\n"
+		   "\tcase 0:\n\t\tgoto L0;\n");
+	for (pc = 0; pc < g->f->n; pc++) {
+		const struct bpf_insn *in = &g->f->insns[pc];
+		int64_t t = (int64_t)pc + 1 + (int32_t)in->k;
+
+		if (in->code == (BPF_JMP | BPF_JA) && t <= (int64_t)pc && t > 0 &&
+		    !target[t]++)
+			fprintf(o, "\tcase %lld:\n\t\tgoto L%lld;\n", (long long)t, (long long)t);
+	}
+	free(target);
+	fprintf(o, "\tdefault:\n\t\ts->ret = 0;\n\t\treturn 1;\n\t}\n");
+	fg_body(g);
+	fprintf(o, "}\n\n"
+		   "static __always_inline __u32\n"
+		   "FG_FN(FG_CTX_T *ctx, const void *data, const void *data_end, __u32 wire_len)\n"
+		   "{\n"
+		   "\tstruct FG_XCAT(FG_FN, _state) s = { .ctx = ctx, .wire_len = wire_len };\n\n"
+		   "\t(void)data, (void)data_end;\n"
+		   "\ts.ret = 0;\n"
+		   "\ts.pc = 0;\n"
+		   "\t/* ends at a ret (s.ret set) or after FG_LOOP_MAX rounds (no match) */\n"
+		   "\tif (bpf_loop(FG_LOOP_MAX, FG_XCAT(FG_FN, _step), &s, 0) >= FG_LOOP_MAX)\n"
+		   "\t\treturn 0;\n"
+		   "\treturn s.ret;\n"
+		   "}\n");
+}
+
+char *fg_cgen(const struct fg_filter *f)
+{
+	struct fg_gen g = { .f = f };
+	char *buf = NULL;
+	size_t len = 0, pc;
+
+	g.out = open_memstream(&buf, &len);
+	if (!g.out)
+		return NULL;
+	g.loop = fg_has_loop(f->insns, f->n);
+	for (pc = 0; pc < f->n; pc++) {
+		uint16_t c = f->insns[pc].code;
+
+		if (c == BPF_ST || c == BPF_STX || c == (BPF_LD | BPF_MEM) ||
+		    c == (BPF_LDX | BPF_MEM))
+			g.mem |= (uint16_t)(1u << f->insns[pc].k);
+	}
+	fprintf(g.out, "/* fg_filter.h: generated by capture-appliance filtergen; do not edit.\n"
+		       " * Expression: ");
+	/* keep the expression from closing the comment */
+	for (const char *p = f->expr; *p; p++)
+		fputs(p[0] == '*' && p[1] == '/' ? "* " : (char[]){ *p, 0 }, g.out);
+	fprintf(g.out, "\n * Snaplen %u; %zu cBPF instructions; %s shape.\n"
+		       " * Contract: filtergen/filtergen.h. */\n",
+		f->snaplen, f->n, g.loop ? "loop (bpf_loop)" : "straight");
+	fputs(fg_common, g.out);
+	if (g.loop)
+		fg_gen_loop(&g);
+	else
+		fg_gen_straight(&g);
+	fprintf(g.out, "#pragma clang diagnostic pop\n#undef FG_FN\n");
+	if (fclose(g.out)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Expression -> classic BPF with libpcap on a dead Ethernet handle. */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/bpf.h>
+
+#include "filtergen/fg_internal.h"
+
+/* pcap_compile is thread-safe only since libpcap 1.8 and bpf_image() returns
+ * a static buffer: one lock for all our libpcap calls. */
+static pthread_mutex_t fg_pcap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int fg_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+void fg_image(const struct bpf_insn *insn, int pc, char *buf, size_t len)
+{
+	pthread_mutex_lock(&fg_pcap_lock);
+	/* bpf_image() takes a non-const pointer but does not write through it */
+	snprintf(buf, len, "%s", bpf_image((struct bpf_insn *)insn, pc));
+	pthread_mutex_unlock(&fg_pcap_lock);
+}
+
+static int fg_new(const char *expr, uint32_t snaplen, const struct bpf_insn *insns,
+		  size_t n, struct fg_filter **out, char *err, size_t errlen)
+{
+	struct fg_filter *f;
+	int ret;
+
+	ret = fg_validate(insns, n, err, errlen);
+	if (ret)
+		return ret;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->snaplen = snaplen;
+	f->n = n;
+	f->expr = strdup(expr);
+	f->insns = malloc(n * sizeof(*insns));
+	if (!f->expr || !f->insns) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(f->insns, insns, n * sizeof(*insns));
+	f->c_src = fg_cgen(f);
+	if (!f->c_src) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	*out = f;
+	return 0;
+out:
+	fg_free(f);
+	return ret;
+}
+
+/* "all" / "none" (surrounding blanks ignored): 1 / 0, else -1. */
+static int fg_word(const char *expr)
+{
+	size_t len;
+
+	expr += strspn(expr, " \t\n");
+	len = strlen(expr);
+	while (len && strchr(" \t\n", expr[len - 1]))
+		len--;
+	if (len == 3 && !strncmp(expr, "all", 3))
+		return 1;
+	if (len == 4 && !strncmp(expr, "none", 4))
+		return 0;
+	return -1;
+}
+
+int fg_compile_ex(const char *expr, uint32_t snaplen,
+		  const struct fg_compile_opts *opts, struct fg_filter **out,
+		  char *err, size_t errlen)
+{
+	struct bpf_program prog = { 0 };
+	struct bpf_insn ret_insn;
+	pcap_t *p = NULL;
+	int word, ret;
+
+	if (!expr || !out)
+		return fg_err(err, errlen, -EINVAL, "no expression");
+	if (snaplen < 1 || snaplen > FG_SNAPLEN_MAX)
+		return fg_err(err, errlen, -EINVAL,
+			      "snaplen %u out of range 1..%u", snaplen, FG_SNAPLEN_MAX);
+	word = fg_word(expr);
+	if (word >= 0) {
+		ret_insn = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_K, word ? snaplen : 0);
+		return fg_new(expr, snaplen, &ret_insn, 1, out, err, errlen);
+	}
+
+	pthread_mutex_lock(&fg_pcap_lock);
+	p = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+	if (!p) {
+		ret = fg_err(err, errlen, -ENOMEM, "pcap_open_dead failed");
+		goto out;
+	}
+	if (pcap_compile(p, &prog, expr, opts && opts->unoptimized ? 0 : 1,
+			 opts ? opts->netmask : 0) < 0) {
+		ret = fg_err(err, errlen, -EINVAL, "%s", pcap_geterr(p));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (p)
+		pcap_close(p);
+	pthread_mutex_unlock(&fg_pcap_lock);
+	if (!ret)
+		ret = fg_new(expr, snaplen, prog.bf_insns, prog.bf_len, out, err, errlen);
+	pcap_freecode(&prog);
+	return ret;
+}
+
+int fg_compile(const char *expr, uint32_t snaplen, struct fg_filter **out,
+	       char *err, size_t errlen)
+{
+	return fg_compile_ex(expr, snaplen, NULL, out, err, errlen);
+}
+
+int fg_from_cbpf(const struct bpf_insn *insns, size_t n, uint32_t snaplen,
+		 struct fg_filter **out, char *err, size_t errlen)
+{
+	if (!insns || !out)
+		return fg_err(err, errlen, -EINVAL, "no program");
+	if (snaplen < 1 || snaplen > FG_SNAPLEN_MAX)
+		return fg_err(err, errlen, -EINVAL,
+			      "snaplen %u out of range 1..%u", snaplen, FG_SNAPLEN_MAX);
+	return fg_new("(raw cBPF)", snaplen, insns, n, out, err, errlen);
+}
+
+void fg_free(struct fg_filter *f)
+{
+	if (!f)
+		return;
+	free(f->expr);
+	free(f->insns);
+	free(f->c_src);
+	free(f);
+}
+
+const char *fg_expr(const struct fg_filter *f)
+{
+	return f->expr;
+}
+
+uint32_t fg_snaplen(const struct fg_filter *f)
+{
+	return f->snaplen;
+}
+
+size_t fg_cbpf_len(const struct fg_filter *f)
+{
+	return f->n;
+}
+
+const struct bpf_insn *fg_cbpf_insns(const struct fg_filter *f)
+{
+	return f->insns;
+}
+
+const char *fg_c_source(const struct fg_filter *f)
+{
+	return f->c_src;
+}
+
+int fg_print_cbpf(const struct fg_filter *f, FILE *out)
+{
+	char line[128];
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		fg_image(&f->insns[i], (int)i, line, sizeof(line));
+		if (fprintf(out, "%s\n", line) < 0)
+			return -EIO;
+	}
+	return 0;
+}

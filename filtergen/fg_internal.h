@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* filtergen internals shared by its source files; not part of the API. */
+#ifndef FG_INTERNAL_H
+#define FG_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "filtergen/filtergen.h"
+
+struct fg_filter {
+	char *expr;
+	uint32_t snaplen;
+	struct bpf_insn *insns;
+	size_t n;
+	char *c_src; /* generated fg_filter.h */
+};
+
+/* fg_validate.c: bpf_check_classic-like checks; -EINVAL (bad program) or
+ * -ENOTSUP (valid but not translatable), reason in err. */
+int fg_validate(const struct bpf_insn *insns, size_t n, char *err, size_t errlen);
+/* True when the program contains a backward jump (a loop). */
+int fg_has_loop(const struct bpf_insn *insns, size_t n);
+
+/* fg_cgen.c: the generated C text (malloc'd) or NULL (-ENOMEM). */
+char *fg_cgen(const struct fg_filter *f);
+
+/* fg_compile.c: bpf_image() under the libpcap lock (it uses a static buffer). */
+void fg_image(const struct bpf_insn *insn, int pc, char *buf, size_t len);
+
+/* fg_ebpf.c: bpftool-like listing of eBPF instructions (struct bpf_insn of
+ * <linux/bpf.h>, passed as void: that name clashes with libpcap's). */
+int fg_ebpf_print(const void *insns, uint32_t n, FILE *out);
+
+/* Formats into err (may be NULL); returns ret so callers can `return fg_err(...)`. */
+int fg_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

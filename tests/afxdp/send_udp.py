@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Sends COUNT known UDP datagrams to DST, spread over FLOWS flows (one socket
+and destination port each, so the peer's TX queue and thus our RX queue
+varies). Datagram seq goes to port PORT + seq % FLOWS and carries seq
+(4 bytes, big endian) then filler up to payload_len(seq) bytes; the test
+computes the same lengths. Paced so a modest copy-mode receiver loses nothing."""
+import socket
+import struct
+import sys
+import time
+
+
+def payload_len(seq):
+    return 18 + (seq * 37) % 1400
+
+
+def main():
+    dst, count, port, flows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(flows)]
+    for seq in range(count):
+        n = payload_len(seq)
+        data = struct.pack("!I", seq) + bytes((seq + i) & 0xFF for i in range(n - 4))
+        socks[seq % flows].sendto(data, (dst, port + seq % flows))
+        if seq % 200 == 199:
+            time.sleep(0.003)
+    for s in socks:
+        s.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Checks a capture file against the frames send.py says it sent.
+
+  pcapcheck.py CAPTURE.pcap [--expect SENT.pcap ...] [checks...]
+
+Always checked: nanosecond pcap magic, Ethernet link type, every record
+complete (no torn record at the end), caplen <= wire length.
+Records are matched to sent frames by the tag and sequence number send.py
+puts at the start of every UDP payload; other records count as "other".
+
+Exits 0 when every requested check holds, else 1 with one line per failure.
+Prints a one-line summary in any case.
+"""
+import argparse
+import struct
+import sys
+
+NS_MAGIC = 0xA1B23C4D
+US_MAGIC = 0xA1B2C3D4
+
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        buf = f.read()
+    if len(buf) < 24:
+        raise ValueError("%s: %d bytes, shorter than a pcap header" % (path, len(buf)))
+    magic, = struct.unpack("<I", buf[:4])
+    if magic not in (NS_MAGIC, US_MAGIC):
+        raise ValueError("%s: bad magic 0x%08x" % (path, magic))
+    _, _, _, _, snaplen, linktype = struct.unpack("<HHiIII", buf[4:24])
+    scale = 1 if magic == NS_MAGIC else 1000
+    recs, off = [], 24
+    while off < len(buf):
+        if off + 16 > len(buf):
+            raise ValueError("%s: torn record header at offset %d" % (path, off))
+        sec, frac, caplen, wirelen = struct.unpack("<IIII", buf[off:off + 16])
+        if off + 16 + caplen > len(buf):
+            raise ValueError("%s: torn record data at offset %d" % (path, off))
+        data = buf[off + 16:off + 16 + caplen]
+        recs.append((sec * 10**9 + frac * scale, caplen, wirelen, data))
+        off += 16 + caplen
+    return {"magic": magic, "snaplen": snaplen, "linktype": linktype, "recs": recs}
+
+
+def key_of(data):
+    """(tag, seq) of a send.py frame, or None."""
+    if len(data) >= 52 and data[12:14] == b"\x08\x00" and data[23] == 17 \
+            and data[42:46] == b"ITCA":
+        tag, _flow, seq = struct.unpack("!BBI", data[46:52])
+        return (tag, seq)
+    return None
+
+
+def mac(data, off):
+    return ":".join("%02x" % b for b in data[off:off + 6])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("capture")
+    p.add_argument("--expect", action="append", default=[],
+                   help="pcap of sent frames (send.py --expect); repeatable")
+    p.add_argument("--all-captured", action="store_true",
+                   help="every expected frame is in the capture exactly once")
+    p.add_argument("--none-captured", action="store_true",
+                   help="no expected frame is in the capture")
+    p.add_argument("--no-other", action="store_true",
+                   help="no record that is not an expected frame")
+    p.add_argument("--no-dup", action="store_true", help="no frame captured twice")
+    p.add_argument("--count", type=int, help="exact number of records")
+    p.add_argument("--headers", choices=["exact", "payload"], default="exact",
+                   help="compare whole frames, or MACs + UDP payload only "
+                        "(frames built by the kernel's UDP stack)")
+    p.add_argument("--snaplen", type=int,
+                   help="every caplen == min(wire length, N); header snaplen == N")
+    p.add_argument("--ts-per-src", action="store_true",
+                   help="timestamps non-decreasing per source MAC (direction)")
+    p.add_argument("--ts-near-sent", type=float, metavar="SECONDS",
+                   help="each timestamp within SECONDS of the frame's send time")
+    p.add_argument("--only-src", help="every record comes from this source MAC")
+    p.add_argument("--min-from", action="append", default=[], metavar="MAC=N",
+                   help="at least N records from source MAC")
+    a = p.parse_args()
+
+    fails = []
+    try:
+        cap = read_pcap(a.capture)
+    except (OSError, ValueError) as e:
+        print("pcapcheck: FAIL %s" % e)
+        return 1
+    if cap["magic"] != NS_MAGIC:
+        fails.append("pcap magic is not the nanosecond one (0x%08x)" % cap["magic"])
+    if cap["linktype"] != 1:
+        fails.append("link type %d, want 1 (Ethernet)" % cap["linktype"])
+
+    expected = {}
+    for path in a.expect:
+        for ts, _caplen, wirelen, data in read_pcap(path)["recs"]:
+            expected[key_of(data)] = (ts, wirelen, data)
+
+    seen, other, per_src, last_ts, bad = {}, 0, {}, {}, []
+    for i, (ts, caplen, wirelen, data) in enumerate(cap["recs"]):
+        src = mac(data, 6) if caplen >= 12 else "?"
+        per_src[src] = per_src.get(src, 0) + 1
+        if caplen > wirelen:
+            bad.append("record %d: caplen %d > wire length %d" % (i, caplen, wirelen))
+        if a.snaplen is not None and caplen != min(wirelen, a.snaplen):
+            bad.append("record %d: caplen %d, want min(wire %d, snaplen %d)"
+                       % (i, caplen, wirelen, a.snaplen))
+        if a.ts_per_src:
+            if src in last_ts and ts < last_ts[src][0]:
+                bad.append("record %d from %s: timestamp %d before record %d's %d"
+                           % (i, src, ts, last_ts[src][1], last_ts[src][0]))
+            last_ts[src] = (ts, i)
+        k = key_of(data)
+        if k is None or k not in expected:
+            other += 1
+            continue
+        seen[k] = seen.get(k, 0) + 1
+        ets, ewire, edata = expected[k]
+        if wirelen != ewire:
+            bad.append("frame %s: wire length %d, sent %d" % (k, wirelen, ewire))
+        if a.headers == "exact":
+            same = data == edata[:caplen]
+        else:
+            same = data[:12] == edata[:12] and data[42:] == edata[42:caplen]
+        if not same:
+            bad.append("frame %s: captured bytes differ from the bytes sent" % (k,))
+        if a.ts_near_sent is not None and abs(ts - ets) > a.ts_near_sent * 1e9:
+            bad.append("frame %s: timestamp %.6f s from its send time"
+                       % (k, (ts - ets) / 1e9))
+    fails += bad[:10]
+    if len(bad) > 10:
+        fails.append("... and %d more record failures" % (len(bad) - 10))
+
+    missing = [k for k in expected if k not in seen]
+    dups = sum(n - 1 for n in seen.values())
+    if a.all_captured and missing:
+        fails.append("%d of %d sent frames missing (first: %s)"
+                     % (len(missing), len(expected), sorted(missing)[:5]))
+    if (a.all_captured or a.no_dup) and dups:
+        fails.append("%d frames captured more than once" % dups)
+    if a.none_captured and seen:
+        fails.append("%d sent frames captured, want none" % len(seen))
+    if a.no_other and other:
+        fails.append("%d records that are not frames sent by the test" % other)
+    if a.count is not None and len(cap["recs"]) != a.count:
+        fails.append("%d records, want %d" % (len(cap["recs"]), a.count))
+    if a.only_src:
+        wrong = {m: n for m, n in per_src.items() if m != a.only_src.lower()}
+        if wrong:
+            fails.append("records from other sources than %s: %s" % (a.only_src, wrong))
+    for spec in a.min_from:
+        m, n = spec.rsplit("=", 1)
+        if per_src.get(m.lower(), 0) < int(n):
+            fails.append("%d records from %s, want at least %s"
+                         % (per_src.get(m.lower(), 0), m, n))
+
+    print("pcapcheck: %s records=%d sent=%d matched=%d missing=%d dup=%d other=%d "
+          "snaplen=%d per_src=%s" % (a.capture, len(cap["recs"]), len(expected), len(seen),
+                                     len(missing), dups, other, cap["snaplen"], per_src))
+    if a.snaplen is not None and cap["snaplen"] != a.snaplen:
+        fails.append("file header snaplen %d, want %d" % (cap["snaplen"], a.snaplen))
+    for f in fails:
+        print("pcapcheck: FAIL " + f)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

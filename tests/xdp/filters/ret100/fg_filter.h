@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Test filter: see ../common.h */
+#define TF_KIND TF_RET100
+#include "../common.h"

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* writer internals: shared by the files of writer/ only. */
+#ifndef WR_INTERNAL_H
+#define WR_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "writer/wr_pcap.h"
+#include "writer/wr_queue.h"
+#include "writer/writer.h"
+
+#define WR_DEF_BUF_SIZE (1u << 20)
+#define WR_DEF_NBUFS 16u
+#define WR_DEF_FLUSH_MS 200u
+#define WR_DEF_NET_BYTES (64u << 20)
+#define WR_ALIGN 4096u		       /* O_DIRECT offsets, lengths, memory */
+#define WR_FALLOC_STEP (64ull << 20)   /* preallocation step */
+#define WR_MAX_INFLIGHT 16u	       /* writes per io_uring chain */
+#define WR_STAGE_SLOTS 4u	       /* direct mode: staged buffers in flight */
+#define WR_SWITCH_TIMEOUT_MS 3000      /* streams must see a new file within */
+
+/* One pool buffer: whole pcap records, filled by one stream at a time. */
+struct wr_buf {
+	uint8_t *data;
+	size_t len;
+	uint32_t nrec;
+	uint32_t gen; /* destination generation it was filled for */
+};
+
+enum wr_dest_kind { WR_DEST_FILE, WR_DEST_NET };
+
+/* Where a generation's records go. Owned by the writer thread once live. */
+struct wr_dest {
+	enum wr_dest_kind kind;
+	int fd;		  /* buffered fd (always) */
+	int dfd;	  /* O_DIRECT fd or -1 */
+	uint64_t size;	  /* bytes in the file, always a record boundary */
+	uint64_t falloc;  /* preallocated up to (KEEP_SIZE) */
+	uint8_t *tail;	  /* direct: the unaligned last block (WR_ALIGN bytes) */
+	char *path;
+	uint32_t gen;	  /* the generation it serves */
+	/* planning of the next batch of writes (writer thread) */
+	uint64_t wpos;
+	const uint8_t *ptail;
+	size_t ptail_len;
+};
+
+struct wr_net;
+
+struct wr_stream {
+	struct wr_writer *w;
+	struct wr_buf *cur;
+	uint8_t *p, *end;	/* free space in cur */
+	uint64_t first_ns;	/* monotonic time of cur's first record */
+	uint32_t gen;
+	_Atomic uint32_t gen_ack; /* gen this stream fills for (read by control) */
+	_Atomic bool holding;	  /* cur has records (a switch must wait for it) */
+	_Atomic uint64_t dropped;
+	struct wr_stream *next;
+};
+
+/* One write of the writer thread: bytes of a buffer to a file position. */
+struct wr_job {
+	struct wr_buf *b;
+	struct wr_dest *d;
+	size_t done;	    /* bytes of b already in the file */
+	uint64_t base;	    /* file offset of b->data[0] */
+	/* direct mode: staged copy (aligned) */
+	uint8_t *stage;
+	size_t stage_len, stage_pre; /* bytes staged, tail bytes before data */
+	bool complete;
+};
+
+struct wr_io;
+
+struct wr_writer {
+	struct wr_opts o;
+	char *path;		/* current file path (ctl) */
+	bool network;		/* current mode (ctl) */
+	bool direct_ok;		/* direct requested and not refused */
+
+	uint8_t *mem;		/* nbufs * buf_size, aligned */
+	struct wr_buf *bufs;
+	struct wr_queue freeq, fullq;
+	int efd;		/* eventfd: wakes the writer thread */
+	pthread_t thr;
+	bool thr_started;
+
+	_Atomic uint32_t gen;
+	struct wr_dest *dests[2]; /* slot gen & 1 */
+
+	pthread_mutex_t ctl;	/* serialises control calls */
+	pthread_mutex_t lock;	/* streams list, requests to the thread */
+	pthread_cond_t cond;
+	struct wr_stream *streams;
+	uint64_t gone_dropped;	/* dropped counts of freed streams */
+	bool stop, paused, retire_req;
+	uint32_t retire_gen;
+	_Atomic bool req;	/* stop or retire pending: cheap check */
+	_Atomic bool pause;
+
+	/* statistics, written by the writer thread */
+	_Atomic uint64_t st_records, st_bytes, st_errors, st_writes;
+	_Atomic int first_err;
+	_Atomic bool st_direct;
+
+	struct wr_net *net;
+	struct wr_io *io;
+	uint8_t *stage;		/* direct mode staging slots */
+	size_t stage_size;	/* bytes per slot */
+};
+
+/* wr_dest.c */
+int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **out);
+int wr_dest_net_new(struct wr_writer *w, struct wr_dest **out);
+int wr_dest_finish(struct wr_writer *w, struct wr_dest *d);
+uint64_t wr_now_ns(void);
+
+/* wr_thread.c */
+void *wr_thread_main(void *arg);
+void wr_wake(struct wr_writer *w);
+/* Applies one write result; true when the job is complete (buffer freed):
+ * written, or failed with its lost records counted. */
+bool wr_job_result(struct wr_writer *w, struct wr_job *j, long res);
+void wr_buf_release(struct wr_writer *w, struct wr_buf *b);
+uint32_t wr_count_records(const uint8_t *p, size_t len, size_t *bound);
+
+/* wr_io_*.c: the backends. prepare sets the bytes of a job's next write. */
+struct wr_io_ops {
+	int (*init)(struct wr_writer *w, struct wr_io **out);
+	void (*fini)(struct wr_io *io);
+	/* Writes jobs[0..n) in order; returns after all completed. Jobs that
+	 * are not complete are left for the caller (still queued). */
+	int (*run)(struct wr_writer *w, struct wr_io *io, struct wr_job **jobs,
+		   unsigned int n);
+};
+extern const struct wr_io_ops wr_io_uring_ops, wr_io_pwrite_ops;
+const struct wr_io_ops *wr_io_ops_of(struct wr_writer *w);
+
+/* What the next write of job j is: fd, source, length, file offset. */
+struct wr_wreq {
+	int fd;
+	const void *src;
+	size_t len;
+	uint64_t off;
+	bool fixed; /* src lies in the registered pool */
+};
+int wr_job_next(struct wr_writer *w, struct wr_job *j, struct wr_wreq *q);
+void wr_job_plan(struct wr_writer *w, struct wr_job *j, uint8_t *stage);
+
+/* wr_net.c */
+int wr_net_new(const struct wr_opts *o, struct wr_net **out);
+void wr_net_put(struct wr_net *n); /* drops the writer's reference */
+uint64_t wr_net_append(struct wr_net *n, const uint8_t *p, size_t len);
+uint64_t wr_net_dropped(struct wr_net *n);
+
+#endif

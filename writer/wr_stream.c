@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Producer side: one stream per capture thread. The hot path (wr_put) is a
+ * bounds check and two copies into the stream's own buffer; only when a
+ * buffer is full does it touch shared state (one lock-free pop and push and
+ * an eventfd write). It never waits: without a free buffer the record is
+ * refused with -ENOBUFS and counted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "writer/wr_internal.h"
+
+static void handover(struct wr_stream *s)
+{
+	struct wr_buf *b = s->cur;
+	struct wr_writer *w = s->w;
+
+	b->len = (size_t)(s->p - b->data);
+	b->gen = s->gen;
+	/* cannot fail: the queue holds every buffer of the pool */
+	wr_queue_push(&w->fullq, (uint32_t)(b - w->bufs));
+	wr_wake(w);
+	atomic_store_explicit(&s->holding, false, memory_order_release);
+	s->cur = NULL;
+	s->p = s->end = NULL;
+}
+
+static bool take(struct wr_stream *s)
+{
+	struct wr_writer *w = s->w;
+	uint32_t idx;
+
+	if (!wr_queue_pop(&w->freeq, &idx))
+		return false;
+	s->cur = &w->bufs[idx];
+	s->cur->nrec = 0;
+	s->p = s->cur->data;
+	s->end = s->p + w->o.buf_size;
+	s->first_ns = wr_now_ns();
+	return true;
+}
+
+/* The file or mode changed: what this stream holds belongs to the old
+ * generation and goes there; from now on it fills for the new one. */
+static void follow(struct wr_stream *s, uint32_t g)
+{
+	if (s->cur && s->cur->nrec)
+		handover(s);
+	s->gen = g;
+	atomic_store_explicit(&s->gen_ack, g, memory_order_release);
+}
+
+int wr_put(struct wr_stream *s, const struct wr_rec *r)
+{
+	struct wr_writer *w = s->w;
+	uint32_t g = atomic_load_explicit(&w->gen, memory_order_acquire);
+	uint32_t cap = r->cap_len < w->o.snaplen ? r->cap_len : w->o.snaplen;
+	struct wr_pcap_rhdr h;
+
+	if (g != s->gen)
+		follow(s, g);
+	if ((size_t)(s->end - s->p) < sizeof(h) + cap) {
+		if (s->cur)
+			handover(s);
+		if (!take(s)) {
+			atomic_store_explicit(&s->dropped,
+					      atomic_load_explicit(&s->dropped, memory_order_relaxed) + 1,
+					      memory_order_relaxed);
+			return -ENOBUFS;
+		}
+	}
+	h.ts_sec = (uint32_t)(r->ts_ns / 1000000000ull);
+	h.ts_nsec = (uint32_t)(r->ts_ns % 1000000000ull);
+	h.incl_len = cap;
+	h.orig_len = r->wire_len;
+	memcpy(s->p, &h, sizeof(h));
+	memcpy(s->p + sizeof(h), r->data, cap);
+	s->p += sizeof(h) + cap;
+	if (!s->cur->nrec++)
+		atomic_store_explicit(&s->holding, true, memory_order_release);
+	return 0;
+}
+
+int wr_stream_flush(struct wr_stream *s, bool force)
+{
+	struct wr_writer *w = s->w;
+	uint32_t g = atomic_load_explicit(&w->gen, memory_order_acquire);
+
+	if (g != s->gen)
+		follow(s, g);
+	if (!s->cur || !s->cur->nrec)
+		return 0;
+	if (force || wr_now_ns() - s->first_ns >= (uint64_t)w->o.flush_ms * 1000000ull)
+		handover(s);
+	return 0;
+}
+
+int wr_stream_new(struct wr_writer *w, struct wr_stream **out)
+{
+	struct wr_stream *s;
+
+	if (!w || !out)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->w = w;
+	pthread_mutex_lock(&w->lock);
+	s->gen = atomic_load(&w->gen);
+	atomic_init(&s->gen_ack, s->gen);
+	s->next = w->streams;
+	w->streams = s;
+	pthread_mutex_unlock(&w->lock);
+	*out = s;
+	return 0;
+}
+
+void wr_stream_free(struct wr_stream *s)
+{
+	struct wr_writer *w;
+	struct wr_stream **pp;
+
+	if (!s)
+		return;
+	w = s->w;
+	wr_stream_flush(s, true);
+	if (s->cur) /* empty: back to the pool */
+		wr_buf_release(w, s->cur);
+	pthread_mutex_lock(&w->lock);
+	for (pp = &w->streams; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	w->gone_dropped += atomic_load(&s->dropped);
+	pthread_mutex_unlock(&w->lock);
+	free(s);
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The writer thread: takes full buffers in hand-over order, routes them to
+ * their destination (file of their generation, or the network backlog) and
+ * writes them in batches through the backend. It is the only thread that
+ * touches files after wr_open, so file state needs no lock.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "writer/wr_internal.h"
+
+struct wr_pending {
+	struct wr_job *jobs; /* in file order */
+	unsigned int n, cap;
+};
+
+void wr_wake(struct wr_writer *w)
+{
+	uint64_t one = 1;
+
+	/* nonblocking eventfd: never waits; overflow is impossible in practice */
+	if (write(w->efd, &one, sizeof(one)) < 0)
+		return;
+}
+
+static void wait_wake(struct wr_writer *w, int timeout_ms)
+{
+	struct pollfd p = { .fd = w->efd, .events = POLLIN };
+	uint64_t v;
+
+	if (poll(&p, 1, timeout_ms) > 0 && read(w->efd, &v, sizeof(v)) < 0)
+		return;
+}
+
+static struct wr_dest *route(struct wr_writer *w, const struct wr_buf *b)
+{
+	uint32_t g = atomic_load_explicit(&w->gen, memory_order_acquire);
+	struct wr_dest *d = w->dests[b->gen & 1];
+
+	/* a buffer of a retired generation (a stream that missed the switch
+	 * deadline) goes to the current destination: late, never lost */
+	if (!d || d->gen != b->gen)
+		d = w->dests[g & 1];
+	return d;
+}
+
+/* Moves handed-over buffers into the pending list (network ones are copied
+ * into the backlog right away). */
+static void fetch(struct wr_writer *w, struct wr_pending *p)
+{
+	uint32_t idx;
+
+	while (p->n < p->cap && wr_queue_pop(&w->fullq, &idx)) {
+		struct wr_buf *b = &w->bufs[idx];
+		struct wr_dest *d = route(w, b);
+
+		if (d->kind == WR_DEST_NET) {
+			wr_net_append(w->net, b->data, b->len);
+			atomic_fetch_add(&w->st_records, b->nrec);
+			atomic_fetch_add(&w->st_bytes, b->len);
+			wr_buf_release(w, b);
+			continue;
+		}
+		p->jobs[p->n++] = (struct wr_job){ .b = b, .d = d };
+	}
+}
+
+/* Plans and writes one batch from the front of the pending list. */
+static void run_batch(struct wr_writer *w, const struct wr_io_ops *ops,
+		      struct wr_pending *p)
+{
+	struct wr_job *batch[WR_MAX_INFLIGHT];
+	unsigned int n = p->n < WR_MAX_INFLIGHT ? p->n : WR_MAX_INFLIGHT;
+	bool direct = w->stage != NULL;
+	unsigned int slot = 0, i, k;
+	uint8_t *busy = NULL;
+
+	if (direct && n > WR_STAGE_SLOTS)
+		n = WR_STAGE_SLOTS;
+	for (i = 0; i < n; i++) {
+		struct wr_dest *d = p->jobs[i].d;
+
+		d->wpos = d->size;
+		d->ptail = d->tail;
+		d->ptail_len = d->size % WR_ALIGN;
+	}
+	/* the first job may be half written and keep its staged copy */
+	if (p->jobs[0].done && p->jobs[0].stage)
+		busy = p->jobs[0].stage;
+	for (i = 0; i < n; i++) {
+		uint8_t *stage = NULL;
+
+		if (direct && !(i == 0 && busy)) {
+			stage = w->stage + (size_t)slot++ * w->stage_size;
+			if (stage == busy)
+				stage = w->stage + (size_t)slot++ * w->stage_size;
+		}
+		p->jobs[i].complete = false;
+		wr_job_plan(w, &p->jobs[i], stage);
+		batch[i] = &p->jobs[i];
+	}
+	ops->run(w, w->io, batch, n);
+	for (i = 0, k = 0; i < p->n; i++) {
+		if (i < n && p->jobs[i].complete)
+			continue;
+		p->jobs[k++] = p->jobs[i];
+	}
+	p->n = k;
+}
+
+/* Writes every pending job of dest d (or all, d == NULL). */
+static void drain(struct wr_writer *w, const struct wr_io_ops *ops,
+		  struct wr_pending *p, const struct wr_dest *d)
+{
+	for (;;) {
+		bool left = false;
+
+		for (unsigned int i = 0; i < p->n; i++)
+			left |= !d || p->jobs[i].d == d;
+		if (!left)
+			return;
+		run_batch(w, ops, p);
+	}
+}
+
+static void retire(struct wr_writer *w, const struct wr_io_ops *ops,
+		   struct wr_pending *p)
+{
+	uint32_t g;
+	struct wr_dest *old;
+	int ret;
+
+	pthread_mutex_lock(&w->lock);
+	g = w->retire_gen;
+	pthread_mutex_unlock(&w->lock);
+	old = w->dests[g & 1];
+	/* every buffer of generation g was handed over before the request */
+	fetch(w, p);
+	if (old && old->gen == g) {
+		drain(w, ops, p, old);
+		w->dests[g & 1] = NULL;
+		ret = wr_dest_finish(w, old);
+		if (ret) {
+			int expect = 0;
+
+			atomic_compare_exchange_strong(&w->first_err, &expect, ret);
+		}
+	}
+	pthread_mutex_lock(&w->lock);
+	w->retire_req = false;
+	atomic_store(&w->req, w->stop);
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void *wr_thread_main(void *arg)
+{
+	struct wr_writer *w = arg;
+	const struct wr_io_ops *ops = wr_io_ops_of(w);
+	struct wr_pending p = { .cap = w->o.nbufs };
+	bool stop = false;
+
+	p.jobs = calloc(p.cap, sizeof(*p.jobs));
+	if (!p.jobs)
+		abort(); /* wr_open checked memory; nothing sane to do */
+	for (;;) {
+		if (atomic_load(&w->req)) {
+			bool ret_req;
+
+			pthread_mutex_lock(&w->lock);
+			stop = w->stop;
+			ret_req = w->retire_req;
+			pthread_mutex_unlock(&w->lock);
+			if (ret_req)
+				retire(w, ops, &p);
+		}
+		if (stop) {
+			/* producers are gone: write out everything */
+			for (;;) {
+				fetch(w, &p);
+				if (!p.n)
+					break;
+				drain(w, ops, &p, NULL);
+			}
+			break;
+		}
+		if (!atomic_load(&w->pause))
+			fetch(w, &p);
+		if (p.n && !atomic_load(&w->pause))
+			run_batch(w, ops, &p);
+		else
+			wait_wake(w, 100);
+	}
+	free(p.jobs);
+	return NULL;
+}

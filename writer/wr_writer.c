@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Writer life cycle and control: open, close, file switch, network mode. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "writer/wr_internal.h"
+
+/* WR_DIRECT_AUTO: buffered writes. O_DIRECT can only write whole 4 KiB
+ * blocks, so the file would end mid-record between the aligned write and the
+ * tail rewrite, and on this machine it was slower too (bench/writer). */
+#define WR_AUTO_DIRECT false
+#define WR_SNAPLEN_DEF 262144u
+
+static int check_opts(struct wr_opts *o)
+{
+	if (!o->snaplen)
+		o->snaplen = WR_SNAPLEN_DEF;
+	if (!o->buf_size)
+		o->buf_size = WR_DEF_BUF_SIZE;
+	o->buf_size = (o->buf_size + WR_ALIGN - 1) & ~(size_t)(WR_ALIGN - 1);
+	if (!o->nbufs)
+		o->nbufs = WR_DEF_NBUFS;
+	if (!o->flush_ms)
+		o->flush_ms = WR_DEF_FLUSH_MS;
+	if (!o->net_buffer_bytes)
+		o->net_buffer_bytes = WR_DEF_NET_BYTES;
+	/* every record must fit a buffer and the backlog */
+	if (o->buf_size < sizeof(struct wr_pcap_rhdr) + o->snaplen ||
+	    o->net_buffer_bytes < sizeof(struct wr_pcap_rhdr) + o->snaplen ||
+	    o->nbufs < 2 || o->nbufs > 1024 || o->backend > WR_BACKEND_PWRITE ||
+	    o->direct > WR_DIRECT_OFF)
+		return -EINVAL;
+	if (!o->network && (!o->path || !*o->path))
+		return -EINVAL;
+	return 0;
+}
+
+static void set_err(struct wr_writer *w, int err)
+{
+	int expect = 0;
+
+	atomic_compare_exchange_strong(&w->first_err, &expect, err);
+}
+
+static void writer_free(struct wr_writer *w)
+{
+	const struct wr_io_ops *ops = wr_io_ops_of(w);
+
+	if (w->io)
+		ops->fini(w->io);
+	for (int i = 0; i < 2; i++)
+		if (w->dests[i])
+			set_err(w, wr_dest_finish(w, w->dests[i]));
+	if (w->net)
+		wr_net_put(w->net);
+	if (w->efd >= 0)
+		close(w->efd);
+	wr_queue_fini(&w->freeq);
+	wr_queue_fini(&w->fullq);
+	pthread_mutex_destroy(&w->ctl);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w->stage);
+	free(w->bufs);
+	free(w->mem);
+	free(w->path);
+	free(w);
+}
+
+static int make_dest(struct wr_writer *w, bool network, const char *path,
+		     struct wr_dest **out)
+{
+	int ret = network ? wr_dest_net_new(w, out) : wr_dest_file_open(w, path, out);
+
+	if (!ret)
+		atomic_store(&w->st_direct, !network && (*out)->dfd >= 0);
+	return ret;
+}
+
+int wr_open(const struct wr_opts *opts, struct wr_writer **out)
+{
+	struct wr_writer *w;
+	int ret;
+
+	if (!opts || !out)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->efd = -1;
+	pthread_mutex_init(&w->ctl, NULL);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->o = *opts;
+	ret = check_opts(&w->o);
+	if (ret)
+		goto out;
+	if (w->o.path) {
+		w->path = strdup(w->o.path);
+		if (!w->path) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	w->o.path = NULL; /* w->path is the current one */
+	w->network = w->o.network;
+	w->direct_ok = w->o.direct == WR_DIRECT_ON ||
+		       (w->o.direct == WR_DIRECT_AUTO && WR_AUTO_DIRECT);
+
+	w->mem = aligned_alloc(WR_ALIGN, (size_t)w->o.nbufs * w->o.buf_size);
+	w->bufs = calloc(w->o.nbufs, sizeof(*w->bufs));
+	if (!w->mem || !w->bufs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = wr_queue_init(&w->freeq, w->o.nbufs);
+	if (!ret)
+		ret = wr_queue_init(&w->fullq, w->o.nbufs);
+	if (ret)
+		goto out;
+	for (unsigned int i = 0; i < w->o.nbufs; i++) {
+		w->bufs[i].data = w->mem + (size_t)i * w->o.buf_size;
+		wr_queue_push(&w->freeq, i);
+	}
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->efd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = wr_net_new(&w->o, &w->net);
+	if (ret)
+		goto out;
+	ret = make_dest(w, w->network, w->path, &w->dests[0]);
+	if (ret)
+		goto out;
+	if (w->direct_ok) {
+		/* staged copies: the last partial block + one buffer */
+		w->stage_size = w->o.buf_size + WR_ALIGN;
+		w->stage = aligned_alloc(WR_ALIGN, WR_STAGE_SLOTS * w->stage_size);
+		if (!w->stage) {
+			ret = -ENOMEM;
+			goto out_dest;
+		}
+	}
+	ret = wr_io_ops_of(w)->init(w, &w->io);
+	if (ret)
+		goto out_dest;
+	ret = -pthread_create(&w->thr, NULL, wr_thread_main, w);
+	if (ret)
+		goto out_dest;
+	*out = w;
+	return 0;
+
+out_dest:
+	/* the file we created must not stay behind */
+	if (w->dests[0] && w->dests[0]->kind == WR_DEST_FILE)
+		unlink(w->dests[0]->path);
+out:
+	writer_free(w);
+	return ret;
+}
+
+int wr_close(struct wr_writer *w)
+{
+	int ret;
+
+	if (!w)
+		return -EINVAL;
+	pthread_mutex_lock(&w->lock);
+	if (w->streams) {
+		pthread_mutex_unlock(&w->lock);
+		return -EBUSY; /* producers still running: their records would be lost */
+	}
+	w->stop = true;
+	atomic_store(&w->req, true);
+	pthread_mutex_unlock(&w->lock);
+	wr_wake(w);
+	pthread_join(w->thr, NULL);
+	for (int i = 0; i < 2; i++) {
+		set_err(w, wr_dest_finish(w, w->dests[i]));
+		w->dests[i] = NULL;
+	}
+	ret = atomic_load(&w->first_err);
+	writer_free(w);
+	return ret;
+}
+
+/* Makes d the destination of a new generation and retires the old one once
+ * every stream has handed over what it filled for it. ctl held. */
+static void switch_to(struct wr_writer *w, struct wr_dest *d)
+{
+	uint32_t g = atomic_load(&w->gen) + 1;
+	struct timespec ts = { 0, 1000000 };
+	int waited = 0;
+
+	d->gen = g;
+	w->dests[g & 1] = d; /* free: the previous switch retired it */
+	atomic_store_explicit(&w->gen, g, memory_order_release);
+	for (;;) {
+		bool all = true;
+
+		pthread_mutex_lock(&w->lock);
+		for (struct wr_stream *s = w->streams; s; s = s->next)
+			all &= atomic_load(&s->gen_ack) == g || !atomic_load(&s->holding);
+		pthread_mutex_unlock(&w->lock);
+		/* a stream that is neither putting nor flushing for this long
+		 * breaks its contract; its old records then go to the new
+		 * destination (late, not lost) */
+		if (all || waited++ >= WR_SWITCH_TIMEOUT_MS)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	pthread_mutex_lock(&w->lock);
+	w->retire_gen = g - 1;
+	w->retire_req = true;
+	atomic_store(&w->req, true);
+	pthread_mutex_unlock(&w->lock);
+	wr_wake(w);
+	pthread_mutex_lock(&w->lock);
+	while (w->retire_req)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!a || !b)
+		return false;
+	if (!strcmp(a, b))
+		return true;
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* In network mode no file is created: the path is only checked (its folder
+ * must exist and be writable) and used when network mode ends. */
+static int check_dir(const char *path)
+{
+	char *dup = strdup(path);
+	int ret = 0;
+
+	if (!dup)
+		return -ENOMEM;
+	if (access(dirname(dup), W_OK | X_OK))
+		ret = -errno;
+	free(dup);
+	return ret;
+}
+
+int wr_reopen(struct wr_writer *w, const char *path)
+{
+	struct wr_dest *d;
+	char *p;
+	int ret;
+
+	if (!w || !path || !*path)
+		return -EINVAL;
+	pthread_mutex_lock(&w->ctl);
+	if (same_file(path, w->path)) {
+		ret = 0; /* no change: replacing the open file would corrupt it */
+		goto out;
+	}
+	p = strdup(path);
+	if (!p) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = w->network ? check_dir(path) : make_dest(w, false, path, &d);
+	if (ret) {
+		free(p);
+		goto out;
+	}
+	if (!w->network)
+		switch_to(w, d);
+	free(w->path);
+	w->path = p;
+out:
+	pthread_mutex_unlock(&w->ctl);
+	return ret;
+}
+
+int wr_set_network(struct wr_writer *w, bool on)
+{
+	struct wr_dest *d;
+	int ret = 0;
+
+	if (!w)
+		return -EINVAL;
+	pthread_mutex_lock(&w->ctl);
+	if (on == w->network)
+		goto out;
+	if (!on && !w->path) {
+		ret = -EINVAL; /* nowhere to write */
+		goto out;
+	}
+	ret = make_dest(w, on, w->path, &d);
+	if (ret)
+		goto out;
+	switch_to(w, d);
+	w->network = on;
+out:
+	pthread_mutex_unlock(&w->ctl);
+	return ret;
+}
+
+int wr_pause(struct wr_writer *w, bool pause)
+{
+	if (!w)
+		return -EINVAL;
+	atomic_store(&w->pause, pause);
+	wr_wake(w);
+	return 0;
+}
+
+int wr_get_stats(struct wr_writer *w, struct wr_stats *st)
+{
+	uint64_t dropped;
+
+	if (!w || !st)
+		return -EINVAL;
+	pthread_mutex_lock(&w->lock);
+	dropped = w->gone_dropped;
+	for (struct wr_stream *s = w->streams; s; s = s->next)
+		dropped += atomic_load_explicit(&s->dropped, memory_order_relaxed);
+	pthread_mutex_unlock(&w->lock);
+	*st = (struct wr_stats){
+		.records = atomic_load(&w->st_records),
+		.bytes = atomic_load(&w->st_bytes),
+		.dropped_behind = dropped,
+		.write_errors = atomic_load(&w->st_errors),
+		.net_dropped = wr_net_dropped(w->net),
+		.writes = atomic_load(&w->st_writes),
+		.direct = atomic_load(&w->st_direct),
+		.backend = w->o.backend,
+	};
+	return 0;
+}
+
+const char *wr_path(struct wr_writer *w)
+{
+	return w ? w->path : NULL;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * XDP ingress: count, run the generated filter, and on a match either
+ * redirect the frame to the AF_XDP socket of its RX queue (with a struct
+ * ca_meta in front of it) or, in transparent mode, copy it into the ring
+ * buffer and let it go on. Never XDP_DROP, never change the packet bytes.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "ca_maps.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, 1); /* set by the loader: the RX queue count */
+	__type(key, __u32);
+	__type(value, __u32);
+} ca_xsks SEC(".maps");
+
+#define FG_CTX_T struct xdp_md
+#define FG_LOAD_BYTES(ctx, off, dst, len) bpf_xdp_load_bytes(ctx, off, dst, len)
+#include "fg_filter.h"
+
+/* Transparent path: header + cap bytes into the ring buffer. */
+static __always_inline void rb_copy(struct xdp_md *ctx, __u64 ts, __u32 wire, __u32 cap32)
+{
+	struct ca_scratch *s = ca_scratch_get(0);
+	__u64 cap = ca_rb_len(cap32);
+
+	if (!s || !cap)
+		goto full;
+	if (bpf_xdp_load_bytes(ctx, 0, s->data, cap))
+		goto full;
+	s->hdr.ts_ns = ts;
+	s->hdr.wire_len = wire;
+	s->hdr.cap_len = cap;
+	s->hdr.ifindex = ctx->ingress_ifindex;
+	s->hdr.dir = CA_DIR_INGRESS;
+	if (bpf_ringbuf_output(&ca_rb, s, sizeof(s->hdr) + cap, 0))
+		goto full;
+	ca_count(CA_CNT_RX_RB_OUT);
+	return;
+full:
+	ca_count(CA_CNT_RX_RB_FULL);
+}
+
+SEC("xdp")
+int ca_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct ca_config *cfg = ca_cfg();
+	struct ca_meta *meta;
+	__u32 wire, ret, cap, flags;
+	__u64 ts;
+	int act;
+
+	ca_count(CA_CNT_RX_SEEN);
+	if (!cfg)
+		return XDP_PASS;
+	flags = cfg->flags;
+	if (!(flags & CA_CFG_INGRESS))
+		return XDP_PASS;
+
+	wire = bpf_xdp_get_buff_len(ctx);
+	ret = fg_filter(ctx, data, data_end, wire);
+	if (!ret)
+		return XDP_PASS;
+	ts = bpf_ktime_get_tai_ns();
+	ca_count(CA_CNT_RX_MATCHED);
+
+	if (flags & CA_CFG_TRANSPARENT) {
+		rb_copy(ctx, ts, wire, ca_cap(ret, cfg, wire, CA_RB_MAX_CAP));
+		return XDP_PASS;
+	}
+
+	/* An AF_XDP socket receives the linear part only. */
+	cap = ca_cap(ret, cfg, (__u32)(data_end - data), CA_SNAPLEN_MAX);
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
+		ca_count(CA_CNT_RX_META_FAIL);
+		return XDP_PASS;
+	}
+	data = (void *)(long)ctx->data;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > data) { /* can't happen; the verifier wants it */
+		ca_count(CA_CNT_RX_META_FAIL);
+		return XDP_PASS;
+	}
+	meta->ts_ns = ts;
+	meta->wire_len = wire;
+	meta->cap_len = cap;
+
+	act = bpf_redirect_map(&ca_xsks, ctx->rx_queue_index, XDP_PASS);
+	ca_count(act == XDP_REDIRECT ? CA_CNT_RX_REDIRECTED : CA_CNT_RX_NO_XSK);
+	return act;
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";
