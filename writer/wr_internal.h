@@ -58,6 +58,7 @@ struct wr_stream {
 	uint32_t gen;
 	_Atomic uint32_t gen_ack; /* gen this stream fills for (read by control) */
 	_Atomic bool holding;	  /* cur has records (a switch must wait for it) */
+	_Atomic(pthread_t) owner; /* the thread that took cur */
 	_Atomic uint64_t dropped;
 	struct wr_stream *next;
 };
@@ -118,6 +119,9 @@ int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **ou
 int wr_dest_net_new(struct wr_writer *w, struct wr_dest **out);
 int wr_dest_finish(struct wr_writer *w, struct wr_dest *d);
 uint64_t wr_now_ns(void);
+
+/* wr_stream.c: hands over what s holds and fills for generation g */
+void wr_stream_follow(struct wr_stream *s, uint32_t g);
 
 /* wr_thread.c */
 void *wr_thread_main(void *arg);

@@ -39,12 +39,13 @@ static bool take(struct wr_stream *s)
 	s->p = s->cur->data;
 	s->end = s->p + w->o.buf_size;
 	s->first_ns = wr_now_ns();
+	atomic_store_explicit(&s->owner, pthread_self(), memory_order_relaxed);
 	return true;
 }
 
 /* The file or mode changed: what this stream holds belongs to the old
  * generation and goes there; from now on it fills for the new one. */
-static void follow(struct wr_stream *s, uint32_t g)
+void wr_stream_follow(struct wr_stream *s, uint32_t g)
 {
 	if (s->cur && s->cur->nrec)
 		handover(s);
@@ -60,7 +61,7 @@ int wr_put(struct wr_stream *s, const struct wr_rec *r)
 	struct wr_pcap_rhdr h;
 
 	if (g != s->gen)
-		follow(s, g);
+		wr_stream_follow(s, g);
 	if ((size_t)(s->end - s->p) < sizeof(h) + cap) {
 		if (s->cur)
 			handover(s);
@@ -89,7 +90,7 @@ int wr_stream_flush(struct wr_stream *s, bool force)
 	uint32_t g = atomic_load_explicit(&w->gen, memory_order_acquire);
 
 	if (g != s->gen)
-		follow(s, g);
+		wr_stream_follow(s, g);
 	if (!s->cur || !s->cur->nrec)
 		return 0;
 	if (force || wr_now_ns() - s->first_ns >= (uint64_t)w->o.flush_ms * 1000000ull)

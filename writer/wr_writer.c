@@ -206,8 +206,16 @@ static void switch_to(struct wr_writer *w, struct wr_dest *d)
 		bool all = true;
 
 		pthread_mutex_lock(&w->lock);
-		for (struct wr_stream *s = w->streams; s; s = s->next)
-			all &= atomic_load(&s->gen_ack) == g || !atomic_load(&s->holding);
+		for (struct wr_stream *s = w->streams; s; s = s->next) {
+			if (atomic_load(&s->gen_ack) == g || !atomic_load(&s->holding))
+				continue;
+			/* the caller fills this stream itself, so it is not in
+			 * wr_put now: hand over for it (single-threaded use) */
+			if (pthread_equal(atomic_load(&s->owner), pthread_self()))
+				wr_stream_follow(s, g);
+			else
+				all = false;
+		}
 		pthread_mutex_unlock(&w->lock);
 		/* a stream that is neither putting nor flushing for this long
 		 * breaks its contract; its old records then go to the new

@@ -237,7 +237,7 @@ int tn_sink_count(int fd, int wait_ms)
 			total++;
 		if (poll(&p, 1, wait_ms) <= 0)
 			break;
-		wait_ms = 50; /* then only while more keeps coming */
+		wait_ms = 200; /* then only while more keeps coming */
 	}
 	return total;
 }
