@@ -33,6 +33,8 @@ static void print_help(FILE *out, const struct cmd *c)
 {
 	fprintf(out, "Usage: capture-appliance [--server URL] [--token-file FILE] %s\n",
 		c->usage);
+	fprintf(out, "  --server URL       the appliance (default %s, or $CAPTURE_APPLIANCE_SERVER)\n"
+		     "  --token-file FILE  send the bearer token in FILE\n", DEFAULT_SERVER);
 }
 
 /* Sends one request; prints the server's error. Returns the response (body
@@ -424,6 +426,12 @@ int api_cli_main(int argc, char **argv)
 		}
 	}
 	c = n ? find_cmd(args[0]) : NULL;
+	if (!c && help) {
+		for (i = 0; i < (int)(sizeof(cmds) / sizeof(cmds[0])); i++)
+			print_help(stdout, &cmds[i]);
+		ret = 0;
+		goto out;
+	}
 	if (!c) {
 		fprintf(stderr, "capture-appliance: unknown command '%s' (try --help)\n",
 			n ? args[0] : "");

@@ -47,13 +47,16 @@ static const char fg_common[] =
 	"\t\tdst = FG_BE##size(fg_b);                                       \\\n"
 	"\t} while (0)\n"
 	"/* dst = size bytes at packet offset off (u64, no wrap), or return 0.\n"
-	" * Direct access needs off + size <= 0xFFFF (the verifier's packet range)\n"
-	" * and a check of the very pointer that is read; the empty asm keeps clang\n"
-	" * from rebuilding that pointer from data after the check. */\n"
-	"#define FG_LD(dst, off, size)                                                  \\\n"
+	" * Direct access needs a bounded offset (the verifier's packet range is\n"
+	" * 0xFFFF; 0xFF00 leaves room for a small variable offset the host adds\n"
+	" * to data) and a check of the very pointer that is read; the empty asm\n"
+	" * keeps clang from rebuilding that pointer from data after the check.\n"
+	" * Farther offsets take the slow path. */\n"
+	"#define FG_LD_(dst, off, size, hide)                                           \\\n"
 	"\tdo {                                                                   \\\n"
 	"\t\t__u64 fg_o = (off);                                            \\\n"
-	"\t\tif (fg_o <= 0xFFFF - (size)) {                                 \\\n"
+	"\t\thide;                                                           \\\n"
+	"\t\tif (fg_o <= 0xFF00 - (size)) {                                 \\\n"
 	"\t\t\tconst __u8 *fg_p = (const __u8 *)data + fg_o;           \\\n"
 	"\t\t\tasm volatile(\"\" : \"+r\"(fg_p));                            \\\n"
 	"\t\t\tif ((const void *)(fg_p + (size)) <= data_end) {        \\\n"
@@ -63,6 +66,12 @@ static const char fg_common[] =
 	"\t\t}                                                               \\\n"
 	"\t\tFG_LD_SLOW(dst, fg_o, size, return 0);                         \\\n"
 	"\t} while (0)\n"
+	"/* [k] (constant offset: clang folds the range test) */\n"
+	"#define FG_LD(dst, off, size) FG_LD_(dst, off, size, (void)0)\n"
+	"/* [x + k]: the empty asm makes clang test the very register it adds to\n"
+	" * data, not X before the + k, or the verifier loses the bound. */\n"
+	"#define FG_LD_IND(dst, off, size) \\\n"
+	"\tFG_LD_(dst, off, size, asm volatile(\"\" : \"+r\"(fg_o)))\n"
 	"#ifndef FG_LOOP_MAX\n"
 	"#define FG_LOOP_MAX 65536 /* backward jumps taken before giving up (no match) */\n"
 	"#endif\n"
@@ -136,13 +145,14 @@ static void fg_ret(struct fg_gen *g, const char *v)
 		fprintf(g->out, "\treturn %s;\n", v);
 }
 
-static void fg_load(struct fg_gen *g, const char *dst, const char *off, const char *size)
+static void fg_load(struct fg_gen *g, const char *dst, const char *off, const char *size,
+		    int ind)
 {
 	if (g->loop)
 		fprintf(g->out, "\tFG_LD_SLOW(%s, %s, %s, { s->ret = 0; return 1; });\n",
 			dst, off, size);
 	else
-		fprintf(g->out, "\tFG_LD(%s, %s, %s);\n", dst, off, size);
+		fprintf(g->out, "\t%s(%s, %s, %s);\n", ind ? "FG_LD_IND" : "FG_LD", dst, off, size);
 }
 
 static void fg_goto(struct fg_gen *g, size_t from, size_t to)
@@ -167,18 +177,18 @@ static void fg_insn(struct fg_gen *g, size_t pc)
 	case BPF_LDX:
 		if (c == (BPF_LDX | BPF_B | BPF_MSH)) {
 			snprintf(a, sizeof(a), "%uU", in->k);
-			fg_load(g, "X", a, "1");
+			fg_load(g, "X", a, "1", 0);
 			fprintf(o, "\tX = (X & 0xf) << 2;\n");
 			break;
 		}
 		switch (BPF_MODE(c)) {
 		case BPF_ABS:
 			snprintf(a, sizeof(a), "%uU", in->k);
-			fg_load(g, "A", a, fg_size_of(c));
+			fg_load(g, "A", a, fg_size_of(c), 0);
 			break;
 		case BPF_IND:
 			snprintf(a, sizeof(a), "(__u64)X + %uU", in->k);
-			fg_load(g, "A", a, fg_size_of(c));
+			fg_load(g, "A", a, fg_size_of(c), 1);
 			break;
 		case BPF_IMM:
 			fprintf(o, "\t%s = 0x%xU;\n", BPF_CLASS(c) == BPF_LD ? "A" : "X", in->k);

@@ -35,12 +35,12 @@ void fg_image(const struct bpf_insn *insn, int pc, char *buf, size_t len)
 }
 
 static int fg_new(const char *expr, uint32_t snaplen, const struct bpf_insn *insns,
-		  size_t n, struct fg_filter **out, char *err, size_t errlen)
+		  size_t n, int vflags, struct fg_filter **out, char *err, size_t errlen)
 {
 	struct fg_filter *f;
 	int ret;
 
-	ret = fg_validate(insns, n, err, errlen);
+	ret = fg_validate(insns, n, vflags, err, errlen);
 	if (ret)
 		return ret;
 	f = calloc(1, sizeof(*f));
@@ -100,7 +100,7 @@ int fg_compile_ex(const char *expr, uint32_t snaplen,
 	word = fg_word(expr);
 	if (word >= 0) {
 		ret_insn = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_K, word ? snaplen : 0);
-		return fg_new(expr, snaplen, &ret_insn, 1, out, err, errlen);
+		return fg_new(expr, snaplen, &ret_insn, 1, 0, out, err, errlen);
 	}
 
 	pthread_mutex_lock(&fg_pcap_lock);
@@ -120,7 +120,8 @@ out:
 		pcap_close(p);
 	pthread_mutex_unlock(&fg_pcap_lock);
 	if (!ret)
-		ret = fg_new(expr, snaplen, prog.bf_insns, prog.bf_len, out, err, errlen);
+		ret = fg_new(expr, snaplen, prog.bf_insns, prog.bf_len, FG_V_LENIENT_MEM, out,
+			     err, errlen);
 	pcap_freecode(&prog);
 	return ret;
 }
@@ -139,7 +140,7 @@ int fg_from_cbpf(const struct bpf_insn *insns, size_t n, uint32_t snaplen,
 	if (snaplen < 1 || snaplen > FG_SNAPLEN_MAX)
 		return fg_err(err, errlen, -EINVAL,
 			      "snaplen %u out of range 1..%u", snaplen, FG_SNAPLEN_MAX);
-	return fg_new("(raw cBPF)", snaplen, insns, n, out, err, errlen);
+	return fg_new("(raw cBPF)", snaplen, insns, n, 0, out, err, errlen);
 }
 
 void fg_free(struct fg_filter *f)

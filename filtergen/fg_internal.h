@@ -17,7 +17,9 @@ struct fg_filter {
 
 /* fg_validate.c: bpf_check_classic-like checks; -EINVAL (bad program) or
  * -ENOTSUP (valid but not translatable), reason in err. */
-int fg_validate(const struct bpf_insn *insns, size_t n, char *err, size_t errlen);
+#define FG_V_LENIENT_MEM 1 /* allow reads of never-written scratch cells (read 0) */
+int fg_validate(const struct bpf_insn *insns, size_t n, int flags, char *err,
+		size_t errlen);
 /* True when the program contains a backward jump (a loop). */
 int fg_has_loop(const struct bpf_insn *insns, size_t n);
 

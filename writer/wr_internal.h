@@ -73,6 +73,8 @@ struct wr_job {
 	uint8_t *stage;
 	size_t stage_len, stage_pre; /* bytes staged, tail bytes before data */
 	bool complete;
+	bool failed;	    /* completed by a failed write: later jobs must be
+			     * planned again at the cut-back size */
 };
 
 struct wr_io;
@@ -110,6 +112,7 @@ struct wr_writer {
 
 	struct wr_net *net;
 	struct wr_io *io;
+	struct wr_guard *guard;	/* NULL if it could not be started */
 	uint8_t *stage;		/* direct mode staging slots */
 	size_t stage_size;	/* bytes per slot */
 };
@@ -154,6 +157,13 @@ struct wr_wreq {
 };
 int wr_job_next(struct wr_writer *w, struct wr_job *j, struct wr_wreq *q);
 void wr_job_plan(struct wr_writer *w, struct wr_job *j, uint8_t *stage);
+
+/* wr_guard.c: repairs the files after the process was killed */
+struct wr_guard;
+int wr_guard_start(struct wr_guard **out);
+void wr_guard_note(struct wr_guard *g, const struct wr_dest *d);
+void wr_guard_forget(struct wr_guard *g, const struct wr_dest *d);
+void wr_guard_stop(struct wr_guard *g);
 
 /* wr_net.c */
 int wr_net_new(const struct wr_opts *o, struct wr_net **out);

@@ -30,6 +30,8 @@ static int pw_run(struct wr_writer *w, struct wr_io *io, struct wr_job **jobs,
 			atomic_fetch_add_explicit(&w->st_writes, 1, memory_order_relaxed);
 			j->complete = wr_job_result(w, j, r < 0 ? -errno : r);
 		}
+		if (j->failed)
+			break; /* the rest was planned past the cut: plan again */
 	}
 	return 0;
 }

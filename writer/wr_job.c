@@ -96,6 +96,7 @@ void wr_job_plan(struct wr_writer *w, struct wr_job *j, uint8_t *stage)
 	if (j->done) /* the unfinished first job keeps its place and stage */
 		goto out;
 	j->base = d->wpos;
+	j->failed = false;
 	j->stage = NULL;
 	j->stage_pre = 0;
 	if (stage && d->dfd >= 0) {
@@ -148,6 +149,8 @@ static void job_fail(struct wr_writer *w, struct wr_job *j, int err)
 	atomic_fetch_add(&w->st_bytes, bound);
 	atomic_fetch_add(&w->st_errors, j->b->nrec - kept);
 	atomic_compare_exchange_strong(&w->first_err, &expect, err);
+	wr_guard_note(w->guard, d);
+	j->failed = true;
 	wr_buf_release(w, j->b);
 }
 
@@ -184,6 +187,7 @@ bool wr_job_result(struct wr_writer *w, struct wr_job *j, long res)
 		else
 			memcpy(d->tail + (t - j->b->len), j->b->data, j->b->len);
 	}
+	wr_guard_note(w->guard, d);
 	atomic_fetch_add(&w->st_records, j->b->nrec);
 	atomic_fetch_add(&w->st_bytes, j->b->len);
 	wr_buf_release(w, j->b);

@@ -101,6 +101,7 @@ static void run_batch(struct wr_writer *w, const struct wr_io_ops *ops,
 				stage = w->stage + (size_t)slot++ * w->stage_size;
 		}
 		p->jobs[i].complete = false;
+		wr_guard_note(w->guard, p->jobs[i].d);
 		wr_job_plan(w, &p->jobs[i], stage);
 		batch[i] = &p->jobs[i];
 	}
@@ -144,6 +145,7 @@ static void retire(struct wr_writer *w, const struct wr_io_ops *ops,
 	if (old && old->gen == g) {
 		drain(w, ops, p, old);
 		w->dests[g & 1] = NULL;
+		wr_guard_forget(w->guard, old);
 		ret = wr_dest_finish(w, old);
 		if (ret) {
 			int expect = 0;

@@ -54,6 +54,7 @@ static void writer_free(struct wr_writer *w)
 
 	if (w->io)
 		ops->fini(w->io);
+	wr_guard_stop(w->guard);
 	for (int i = 0; i < 2; i++)
 		if (w->dests[i])
 			set_err(w, wr_dest_finish(w, w->dests[i]));
@@ -151,6 +152,9 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 	ret = wr_io_ops_of(w)->init(w, &w->io);
 	if (ret)
 		goto out_dest;
+	/* without it (fork refused) only the after-SIGKILL repair is missing */
+	if (wr_guard_start(&w->guard))
+		w->guard = NULL;
 	ret = -pthread_create(&w->thr, NULL, wr_thread_main, w);
 	if (ret)
 		goto out_dest;
@@ -186,6 +190,8 @@ int wr_close(struct wr_writer *w)
 		set_err(w, wr_dest_finish(w, w->dests[i]));
 		w->dests[i] = NULL;
 	}
+	wr_guard_stop(w->guard); /* files complete: it leaves them alone */
+	w->guard = NULL;
 	ret = atomic_load(&w->first_err);
 	writer_free(w);
 	return ret;

@@ -3,10 +3,35 @@
  * The filter alone, as an XDP and a TC program: each records the filter's
  * verdict in fg_io and always passes the packet. Built at run time next to
  * the generated fg_filter.h (fg_build), driven by BPF_PROG_TEST_RUN.
+ *
+ * Self-contained on purpose: <linux/bpf.h> and <bpf/bpf_helpers.h> would
+ * triple what clang parses on every filter change (compile time is the
+ * cost of a filter change); the few UAPI pieces used are declared here.
  */
-#include <linux/bpf.h>
-#include <linux/pkt_cls.h>
-#include <bpf/bpf_helpers.h>
+#include <linux/types.h>
+
+#define SEC(name) __attribute__((section(name), used))
+#define XDP_PASS 2
+#define TC_ACT_OK 0
+
+/* UAPI (linux/bpf.h) layouts; only the fields read here. */
+struct xdp_md {
+	__u32 data;
+	__u32 data_end;
+};
+
+struct __sk_buff {
+	__u32 len;
+	__u32 before_data[18]; /* pkt_type .. tc_classid */
+	__u32 data;
+	__u32 data_end;
+};
+
+/* Helper ids from enum bpf_func_id. */
+static long (*bpf_skb_load_bytes)(const void *skb, __u32 off, void *to, __u32 len) = (void *)26;
+static long (*bpf_loop)(__u32 nr, void *fn, void *ctx, __u64 flags) = (void *)181;
+static __u64 (*bpf_xdp_get_buff_len)(struct xdp_md *ctx) = (void *)188;
+static long (*bpf_xdp_load_bytes)(struct xdp_md *ctx, __u32 off, void *buf, __u32 len) = (void *)189;
 
 /* Shared with filtergen/fg_probe.c through the .bss map. */
 struct fg_probe_io {

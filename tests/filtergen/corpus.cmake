@@ -10,8 +10,10 @@ add_executable(test_fg_corpus
 	${FGT_DIR}/test_fg_corpus_pkts.c
 	${FGT_DIR}/test_fg_corpus_exprs.c
 	${FGT_DIR}/test_fg_corpus_diff.c
-	${FGT_DIR}/test_fg_corpus_reject.c)
-target_link_libraries(test_fg_corpus PRIVATE filtergen PkgConfig::LIBPCAP)
+	${FGT_DIR}/test_fg_corpus_reject.c
+	${FGT_DIR}/test_fg_corpus_kernel.c)
+target_link_libraries(test_fg_corpus PRIVATE filtergen PkgConfig::LIBPCAP
+	PkgConfig::LIBBPF)
 
 add_test(NAME fg_corpus_testrun_accept_exprs_equal_libpcap_on_all_packets
 	COMMAND test_fg_corpus accept ${FGT_CORPUS_DIR} 2)

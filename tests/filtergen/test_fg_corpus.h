@@ -17,6 +17,9 @@ struct fgt_pkt {
 	uint32_t len;	   /* captured bytes given to both sides */
 	uint32_t wire_len; /* libpcap's `len` */
 	char origin[96];   /* "file#index" (1-based, like tcpdump) */
+	/* BPF_PROG_TEST_RUN refuses this frame for any program, by hook
+	 * (0 XDP, 1 TC): see fgt_pkts_kernel_check. */
+	uint8_t kernel_refuses[2];
 };
 
 struct fgt_pkts {
@@ -24,6 +27,7 @@ struct fgt_pkts {
 	size_t n, cap;
 	/* Load statistics, for the summary line. */
 	size_t files, files_eth, files_bad, records, full_len, dups;
+	size_t kernel_refused[2]; /* frames the test run refuses, by hook */
 	/* Open-addressing dedupe set over packet bytes (indexes into v + 1). */
 	size_t *set;
 	size_t set_cap;
@@ -37,6 +41,8 @@ int fgt_pkts_add_dir(struct fgt_pkts *pk, const char *dir);
 int fgt_pkts_load_file(struct fgt_pkts *pk, const char *path, int *dlt,
 		       uint32_t *snaplen);
 void fgt_pkts_free(struct fgt_pkts *pk);
+/* Marks the frames BPF_PROG_TEST_RUN refuses with a trivial program. */
+int fgt_pkts_kernel_check(struct fgt_pkts *pk);
 
 struct fgt_stats;
 
@@ -108,10 +114,10 @@ struct fgt_stats {
 	uint64_t expected_mismatch; /* libpcap here vs recorded results */
 	uint64_t errors;	/* fg compile/load/run failure (test fails) */
 	uint64_t enotsup;	/* refused by fg: backward jump (protochain) */
-	uint64_t tc_refused;	/* TC test run refused a frame > 1 page */
-	uint64_t short_refused; /* test run refused frame < ETH_HLEN */
+	uint64_t tc_refused;	/* TC test run refuses the frame (any prog) */
 	uint64_t tc_refused_min_len;
-	uint64_t xdp_refused;	/* XDP test run refused a frame > 1 page */
+	uint64_t xdp_refused;	/* XDP test run refuses the frame (any prog) */
+	uint64_t kernel_refused; /* fg and the kernel's cBPF check refuse */
 	uint64_t rejected;	/* refused by fg with libpcap's message */
 	uint64_t wording;	/* 1.10 message lacks 1.11's errstr */
 	double compile_ms;	/* total fg_compile + fg_probe_load */

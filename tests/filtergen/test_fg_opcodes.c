@@ -588,6 +588,23 @@ static void test_backward_jump_refused_or_equal(void **state)
 	endless_loop_refused_or_no_match();
 }
 
+/* Programs the random-program fuzz found (minimised), kept so they stay
+ * found. X = len makes an indirect load whose offset the verifier must be
+ * shown to be bounded. */
+static void test_fuzz_regressions(void **state)
+{
+	DIFF("ldx #len; ld [x+35] (fuzz seed 1 #6)", 0,
+	     S(BPF_LDX | BPF_W | BPF_LEN, 0), S(BPF_LD | BPF_W | BPF_IND, 35),
+	     S(BPF_RET | BPF_A, 0));
+	DIFF("ldx #len; ld [x+78] (fuzz seed 1 #85)", 0,
+	     S(BPF_LDX | BPF_W | BPF_LEN, 0), S(BPF_LD | BPF_W | BPF_IND, 78),
+	     S(BPF_RET | BPF_A, 0));
+	/* ether[len - 4:4], the last 4 bytes: in bounds on full records. */
+	DIFF("ld [len-4] via x", be32(P0 + 124), S(BPF_LD | BPF_W | BPF_LEN, 0),
+	     S(BPF_ALU | BPF_SUB | BPF_K, 4), S(BPF_MISC | BPF_TAX, 0),
+	     S(BPF_LD | BPF_W | BPF_IND, 0), S(BPF_RET | BPF_A, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_programs_refused),
 		cmocka_unit_test(test_uninitialised_scratch_refused),
 		cmocka_unit_test(test_backward_jump_refused_or_equal),
+		cmocka_unit_test(test_fuzz_regressions),
 	};
 
 	init_pkts();

@@ -78,6 +78,10 @@ def main():
                    help="timestamps non-decreasing per source MAC (direction)")
     p.add_argument("--ts-near-sent", type=float, metavar="SECONDS",
                    help="each timestamp within SECONDS of the frame's send time")
+    p.add_argument("--tag-suffix", type=int, metavar="TAG",
+                   help="the captured frames of send.py tag TAG are a non-empty, "
+                        "proper, gap-free suffix of those sent (capture switched "
+                        "on mid-stream and lost nothing afterwards)")
     p.add_argument("--only-src", help="every record comes from this source MAC")
     p.add_argument("--min-from", action="append", default=[], metavar="MAC=N",
                    help="at least N records from source MAC")
@@ -147,6 +151,21 @@ def main():
         fails.append("%d records that are not frames sent by the test" % other)
     if a.count is not None and len(cap["recs"]) != a.count:
         fails.append("%d records, want %d" % (len(cap["recs"]), a.count))
+    if a.tag_suffix is not None:
+        sent = sorted(k[1] for k in expected if k and k[0] == a.tag_suffix)
+        got = [q for q in sent if (a.tag_suffix, q) in seen]
+        if not got:
+            fails.append("tag %d: none of %d frames captured" % (a.tag_suffix, len(sent)))
+        elif len(got) == len(sent):
+            fails.append("tag %d: all %d frames captured, want only a suffix"
+                         % (a.tag_suffix, len(sent)))
+        else:
+            gaps = [q for q in sent if q > got[0] and (a.tag_suffix, q) not in seen]
+            if gaps:
+                fails.append("tag %d: %d frames lost after the first captured one "
+                             "(seq %d; lost %s)" % (a.tag_suffix, len(gaps), got[0], gaps[:5]))
+        print("pcapcheck: tag %d: %d of %d captured, first seq %s"
+              % (a.tag_suffix, len(got), len(sent), got[0] if got else "-"))
     if a.only_src:
         wrong = {m: n for m, n in per_src.items() if m != a.only_src.lower()}
         if wrong:

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -484,6 +486,50 @@ static void close_refused_while_stream_exists(void **state)
 	assert_int_equal(t_read_check(f->path, T_SNAPLEN, NULL, 0), 10);
 }
 
+/* Child: writes records as fast as it can until it is killed. */
+static void crash_child(const char *path)
+{
+	struct wr_opts o = { .path = path, .snaplen = T_SNAPLEN };
+	struct wr_writer *w;
+	struct wr_stream *s;
+
+	if (wr_open(&o, &w) || wr_stream_new(w, &s))
+		_exit(1);
+	for (uint64_t id = 0;; id += 1000)
+		t_put_all(s, 10, id, 1000, T_SNAPLEN);
+}
+
+/* SIGKILL in the middle of writing: what is in the file afterwards is
+ * complete records only (the kernel may stop a write at any page; the
+ * writer's guardian process then cuts the file back to the last complete
+ * record). */
+static void file_complete_after_sigkill(void **state)
+{
+	struct fx *f = *state;
+	long total = 0;
+
+	for (int round = 0; round < 8; round++) {
+		long n = -1;
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0)
+			crash_child(f->path);
+		sleep_ms(150 + round * 37);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		for (int i = 0; i < 100 && n < 0; i++) {
+			sleep_ms(20);
+			n = t_read_check2(f->path, T_SNAPLEN, NULL, 0, false);
+		}
+		if (n < 0)
+			t_sh("ls -l %s", f->path);
+		assert_true(n >= 0);
+		total += n;
+	}
+	assert_true(total > 0); /* it was killed while writing, not before */
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -502,6 +548,7 @@ int main(int argc, char **argv)
 		T(enobufs_counted_when_writer_stalled),
 		T(reopen_loses_nothing),
 		T(close_refused_while_stream_exists),
+		T(file_complete_after_sigkill),
 	};
 
 	if (argc > 1)

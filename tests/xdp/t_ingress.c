@@ -203,35 +203,48 @@ void t_swap(void)
 	struct xp_elf e[2], bad;
 	uint64_t c[CA_CNT_MAX];
 	char err[1024], junk[64];
-	int swaps = 0, s9, st, ret;
+	int swaps = 0, s9, st, ret, running;
 	uint32_t id;
 	struct xp *x;
-	pid_t pid;
+	pid_t in, out;
 
 	tn_up(&t, "sw", 0);
 	s9 = tn_sink(9);
 	tn_elf("udp", &e[0]);
 	tn_elf("udp9", &e[1]);
-	o = tn_opts(&t, true, false, true, 0);
+	o = tn_opts(&t, true, true, true, 0);
 	o.rb_size = 4u << 20;
 	x = t_open(&t, "udp", &o);
 
-	/* Frames to port 9 match both filters: none may be missed while the
-	 * programs are swapped back and forth under traffic. */
-	pid = tn_send_bg(&t, 9, N, 64, 150);
-	while (waitpid(pid, &st, WNOHANG) == 0) {
+	/* Frames to port 9, in both directions, match both filters: none may
+	 * be missed while the programs are swapped back and forth. */
+	in = tn_send_bg(&t, 9, N, 64, 150);
+	out = tn_send_out_bg(&t, 9, N, 64, 150);
+	for (running = 2; running;) {
 		CHECK(!xp_set_filter_elf(x, &e[swaps % 2 ? 0 : 1], err, sizeof(err)),
 		      "swap %d: %s", swaps, err);
 		swaps++;
 		usleep(20000);
+		if (in && waitpid(in, &st, WNOHANG) == in) {
+			CHECK(WIFEXITED(st) && !WEXITSTATUS(st), "sender in failed");
+			in = 0;
+		}
+		if (out && waitpid(out, &st, WNOHANG) == out) {
+			CHECK(WIFEXITED(st) && !WEXITSTATUS(st), "sender out failed");
+			out = 0;
+		}
+		running = (in != 0) + (out != 0);
 	}
-	CHECK(WIFEXITED(st) && !WEXITSTATUS(st), "sender failed");
 	CHECK(swaps >= 10, "only %d swaps during the traffic", swaps);
 	tn_rb_drain(xp_rb_fd(x), &rs, 500);
-	CHECK(tn_udp_recs(&rs, 9, CA_DIR_INGRESS) == N, "%zu of %d frames recorded over %d swaps",
-	      tn_udp_recs(&rs, 9, CA_DIR_INGRESS), N, swaps);
-	CHECK(!xp_counters(x, c) && c[CA_CNT_RX_MATCHED] == N, "rx_matched %lu",
-	      c[CA_CNT_RX_MATCHED]);
+	CHECK(tn_udp_recs_dir(&rs, 9, CA_DIR_INGRESS) == N,
+	      "ingress: %zu of %d frames recorded over %d swaps",
+	      tn_udp_recs_dir(&rs, 9, CA_DIR_INGRESS), N, swaps);
+	CHECK(tn_udp_recs_dir(&rs, 9, CA_DIR_EGRESS) == N,
+	      "egress: %zu of %d packets recorded over %d swaps",
+	      tn_udp_recs_dir(&rs, 9, CA_DIR_EGRESS), N, swaps);
+	CHECK(!xp_counters(x, c) && c[CA_CNT_RX_MATCHED] == N && c[CA_CNT_TX_MATCHED] == N,
+	      "rx_matched %lu tx_matched %lu", c[CA_CNT_RX_MATCHED], c[CA_CNT_TX_MATCHED]);
 	CHECK(tn_sink_count(s9, 300) == N, "the stack lost frames");
 
 	/* A swap that fails changes nothing. */

@@ -60,6 +60,15 @@ bool tn_is_udp(const struct tn_rec *r, int port)
 	       d[36] == (port >> 8) && d[37] == (port & 0xff);
 }
 
+size_t tn_udp_recs_dir(const struct tn_recs *rs, int port, enum ca_dir dir)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rs->n; i++)
+		n += tn_is_udp(&rs->r[i], port) && rs->r[i].h.dir == dir;
+	return n;
+}
+
 size_t tn_udp_recs(const struct tn_recs *rs, int port, enum ca_dir dir)
 {
 	size_t i, n = 0;
@@ -168,16 +177,19 @@ void tn_elf(const char *filter, struct xp_elf *e)
 	e->tc = slurp(path, &e->tc_len);
 }
 
-static void send_loop(struct tnet *t, int port, int count, int payload, int gap_us)
+/* from_a: send from A (egress of the captured veth) to B, else B to A. */
+static void send_loop(struct tnet *t, bool from_a, int port, int count, int payload,
+		      int gap_us)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
 	char buf[65536];
 	int fd, i;
 
-	CHECK(!setns(t->fd_b, CLONE_NEWNET), "entering %s", t->ns_b);
+	if (!from_a)
+		CHECK(!setns(t->fd_b, CLONE_NEWNET), "entering %s", t->ns_b);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	CHECK(fd >= 0, "socket");
-	inet_pton(AF_INET, TN_IP_A, &to.sin_addr);
+	inet_pton(AF_INET, from_a ? TN_IP_B : TN_IP_A, &to.sin_addr);
 	memset(buf, 0xab, sizeof(buf));
 	for (i = 0; i < count; i++) {
 		memcpy(buf, &i, sizeof(i)); /* sequence number */
@@ -189,17 +201,28 @@ static void send_loop(struct tnet *t, int port, int count, int payload, int gap_
 	close(fd);
 }
 
-pid_t tn_send_bg(struct tnet *t, int port, int count, int payload, int gap_us)
+static pid_t send_bg(struct tnet *t, bool from_a, int port, int count, int payload,
+		     int gap_us)
 {
 	pid_t pid = fork();
 
 	CHECK(pid >= 0, "fork");
 	if (pid == 0) {
 		g_bed = NULL; /* the parent cleans up */
-		send_loop(t, port, count, payload, gap_us);
+		send_loop(t, from_a, port, count, payload, gap_us);
 		_exit(0);
 	}
 	return pid;
+}
+
+pid_t tn_send_bg(struct tnet *t, int port, int count, int payload, int gap_us)
+{
+	return send_bg(t, false, port, count, payload, gap_us);
+}
+
+pid_t tn_send_out_bg(struct tnet *t, int port, int count, int payload, int gap_us)
+{
+	return send_bg(t, true, port, count, payload, gap_us);
 }
 
 void tn_wait(pid_t pid)

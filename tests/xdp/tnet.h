@@ -55,6 +55,8 @@ void tn_elf(const char *filter, struct xp_elf *e);
  * them. tn_send_bg returns the child's pid; tn_wait waits for it. */
 void tn_send(struct tnet *t, int port, int count, int payload, int gap_us);
 pid_t tn_send_bg(struct tnet *t, int port, int count, int payload, int gap_us);
+/* The same from A to B:port (through A's TC egress). */
+pid_t tn_send_out_bg(struct tnet *t, int port, int count, int payload, int gap_us);
 void tn_wait(pid_t pid);
 /* A UDP socket bound on A:port that swallows what arrives; tn_sink_count
  * drains it and returns how many datagrams that drain read. */
@@ -75,9 +77,11 @@ struct tn_recs {
  * first record). */
 void tn_rb_drain(int rb_fd, struct tn_recs *out, int wait_ms);
 
-/* Records of IPv4 UDP to port (checks their direction); *out = how many. */
+/* Records of IPv4 UDP to port; all must have direction dir. */
 size_t tn_udp_recs(const struct tn_recs *rs, int port, enum ca_dir dir);
 bool tn_is_udp(const struct tn_rec *r, int port);
+/* The same, counting only records of direction dir (no check). */
+size_t tn_udp_recs_dir(const struct tn_recs *rs, int port, enum ca_dir dir);
 
 /* What's attached to A's veth. */
 uint32_t tn_xdp_prog_id(struct tnet *t, uint8_t *mode);

@@ -1,0 +1,183 @@
+#!/bin/bash
+# The capture benchmark: the appliance next to tcpdump, netsniff-ng, xdpdump
+# and an XDP_DROP ceiling, on the same veth pair, same traffic, same filter
+# and snaplen. Writes results/latest.{json,md,png} (and points.jsonl).
+#
+#   bench/capture/run.sh [--quick|--full] [--build DIR] [--out DIR]
+#                        [--tools LIST] [--reps N] [--count N]
+#
+#   --quick   (default) the key point (64 B, filter udp, snaplen 64, max rate)
+#             3 times per tool, a short rate sweep; a few minutes
+#   --full    sizes 64/1514 x filters udp/long x snaplen 64/full, a longer
+#             sweep, 1/2/4 RX queues, the filter compiler benchmark
+#   --tools   comma list from: ceiling,appliance,appliance-bidir,tcpdump,
+#             netsniff-ng,xdpdump (default: all)
+#
+# Run as root. Everything happens in namespaces named bn<pid>q<N>{c,p},
+# removed on exit; eth0 is never touched.
+set -uo pipefail
+
+BC_DIR=$(dirname "$(readlink -f "$0")")
+ROOT=$(readlink -f "$BC_DIR/../..")
+MODE=quick
+BUILD=${BUILD:-$ROOT/build-bench}
+OUT=$BC_DIR/results
+TOOLS=ceiling,appliance,appliance-bidir,tcpdump,netsniff-ng,xdpdump
+REPS=""
+COUNT=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) MODE=quick ;;
+	--full) MODE=full ;;
+	--build) BUILD=$(readlink -f "$2"); shift ;;
+	--out) OUT=$2; shift ;;
+	--tools) TOOLS=$2; shift ;;
+	--reps) REPS=$2; shift ;;
+	--count) COUNT=$2; shift ;;
+	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root" >&2; exit 1; }
+
+# shellcheck source=scripts/netns/lib.sh
+source "$ROOT/scripts/netns/lib.sh"
+# shellcheck source=bench/capture/lib.sh
+source "$BC_DIR/lib.sh"
+# shellcheck source=bench/capture/point.sh
+source "$BC_DIR/point.sh"
+
+BC_WORK=$(mktemp -d "${TMPDIR:-/tmp}/bn-bench.XXXXXX")
+BC_POINTS=$BC_WORK/points.jsonl
+BC_PKTGEN=$BUILD/bench/pktgen/bn-pktgen
+BC_SINK=$BUILD/bench/pktgen/bn-xdpsink
+BC_APPLIANCE=$BUILD/api/capture-appliance
+BC_APPLIANCE_READY='capture [^ ]+ on [^ ]+: XDP'
+BC_NICE=${BC_NICE:--10}		# same priority for every tool and the generator
+BC_TOOL_CPUS=${BC_TOOL_CPUS:-1} # capture tools here; the generator (and the
+				# veth's receive softirq, which runs on the sending CPU) on 0
+BC_TCPDUMP_BUF_KB=${BC_TCPDUMP_BUF_KB:-65536}
+BC_NETSNIFF_RING=${BC_NETSNIFF_RING:-64MiB}
+BC_FLOWS=${BC_FLOWS:-16}
+BC_QUEUES=1
+LONG_FILTER='udp and dst port 9 and src net 10.1.0.0/16 and dst host 10.2.0.1 and not ip multicast and greater 40'
+
+nh_cleanup_add "rm -rf '$BC_WORK'"
+# stop what we started (by PID) before the namespaces go
+nh_cleanup_add "bc_stop cap KILL; bc_stop sink KILL"
+nh_cleanup_trap
+
+echo "bench: building into $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+	cmake --build "$BUILD" -j2 --target bn-pktgen bn-xdpsink >/dev/null ||
+	{ echo "bench: can't build the generator" >&2; exit 1; }
+cmake --build "$BUILD" -j2 --target capture-appliance >/dev/null 2>"$BC_WORK/build-app.err" ||
+	echo "bench: capture-appliance does not build; its rows will say so"
+cmake --build "$BUILD" -j2 --target fg_bench >/dev/null 2>&1 || true
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+IFS=, read -r -a TOOL_LIST <<<"$TOOLS"
+have_tool() { [[ ",$TOOLS," == *",$1,"* ]]; }
+
+# net_up QUEUES: the veth pair for this many RX queues (reused per group).
+net_up()
+{
+	BC_QUEUES=$1
+	local id="bn$(($$ % 100000))q$1"
+	nh_up "$id" --queues "$1" >/dev/null || { echo "bench: netns $id failed" >&2; exit 1; }
+	BC_CAP_NS=$NH_CAP_NS BC_PEER_NS=$NH_PEER_NS BC_CAP_IF=$NH_CAP_IF BC_PEER_IF=$NH_PEER_IF
+}
+net_down() { nh_down "bn$(($$ % 100000))q$1"; }
+
+# Rotates the tool order each repetition so load from outside hits all alike.
+rotated_tools()
+{
+	local rep=$1 n=${#TOOL_LIST[@]} i
+	for ((i = 0; i < n; i++)); do echo "${TOOL_LIST[(i + rep) % n]}"; done
+}
+
+# main_group SIZE FILTER SNAPLEN COUNT REPS
+main_group()
+{
+	local size=$1 filter=$2 snap=$3 count=$4 reps=$5 rep tool
+	echo "bench: size $size, filter '$filter', snaplen $snap, max rate, $count frames x $reps"
+	for ((rep = 1; rep <= reps; rep++)); do
+		for tool in $(rotated_tools "$rep"); do
+			bc_point main "$tool" "$size" "$filter" "$snap" 0 "$count" 1 "$rep"
+		done
+	done
+}
+
+# sweep RATES...: offered rate vs captured rate, 64 B, udp, snaplen 64.
+sweep()
+{
+	local rate tool count
+	echo "bench: rate sweep $*"
+	for rate in "$@"; do
+		count=$(awk -v r="$rate" 'BEGIN { c = int(r * 1.5); print c < 200000 ? 200000 : c }')
+		for tool in "${TOOL_LIST[@]}"; do
+			[ "$tool" = xdpdump ] && continue # fails in the main group already
+			bc_point sweep "$tool" 64 udp 64 "$rate" "$count" 1 1
+		done
+	done
+}
+
+# multiqueue QUEUES REPS: two generator threads (one per CPU; veth puts a
+# live XDP frame on RX queue sending-CPU % queues), tools not pinned.
+multiqueue()
+{
+	local q=$1 reps=$2 rep tool saved=$BC_TOOL_CPUS
+	echo "bench: $q RX queues, 2 generator threads"
+	BC_TOOL_CPUS=""
+	for ((rep = 1; rep <= reps; rep++)); do
+		for tool in ceiling appliance tcpdump; do
+			have_tool "$tool" && bc_point multiqueue "$tool" 64 udp 64 0 "$BC_MQ_COUNT" 2 "$rep"
+		done
+	done
+	BC_TOOL_CPUS=$saved
+}
+
+START=$(date -u +%FT%TZ)
+net_up 1
+if [ "$MODE" = quick ]; then
+	main_group 64 udp 64 "${COUNT:-2000000}" "${REPS:-3}"
+	sweep 250000 500000 1000000 2000000
+else
+	R=${REPS:-3}
+	C=${COUNT:-3000000}
+	for size in 64 1514; do
+		c=$C
+		[ "$size" -gt 64 ] && c=$((C / 2))
+		for snap in 64 262144; do
+			for filter in udp "$LONG_FILTER"; do
+				main_group "$size" "$filter" "$snap" "$c" "$R"
+			done
+		done
+	done
+	sweep 100000 250000 500000 1000000 1500000 2000000 3000000
+	net_down 1
+	BC_MQ_COUNT=$C
+	for q in 1 2 4; do
+		net_up "$q"
+		multiqueue "$q" "$R"
+		net_down "$q"
+	done
+	if [ -x "$BUILD/bench/filter/fg_bench" ]; then
+		echo "bench: filter compiler (bench/filter/fg_bench)"
+		"$BUILD/bench/filter/fg_bench" -n 60 -o "$BC_WORK/filter.json" >"$BC_WORK/filter.md" 2>"$BC_WORK/filter.err" ||
+			echo "bench: fg_bench failed: $(tail -n1 "$BC_WORK/filter.err")"
+	fi
+fi
+if [ "$MODE" = quick ] && [ -x "$BUILD/bench/filter/fg_bench" ]; then
+	"$BUILD/bench/filter/fg_bench" -n 15 -o "$BC_WORK/filter.json" >"$BC_WORK/filter.md" 2>"$BC_WORK/filter.err" ||
+		echo "bench: fg_bench failed: $(tail -n1 "$BC_WORK/filter.err")"
+fi
+
+mkdir -p "$OUT"
+cp "$BC_POINTS" "$OUT/points.jsonl"
+python3 "$BC_DIR/report.py" --points "$BC_POINTS" --mode "$MODE" --start "$START" \
+	--filter-md "$BC_WORK/filter.md" --filter-json "$BC_WORK/filter.json" \
+	--long-filter "$LONG_FILTER" --out "$OUT" ||
+	{ echo "bench: report failed" >&2; exit 1; }
+echo "bench: results in $OUT/latest.md, latest.json, latest.png"

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The guardian: a tiny child process that makes the file complete records
+ * only after the appliance is killed (SIGKILL, OOM). The kernel may stop a
+ * write at any page when the writer dies, leaving part of a record at the
+ * end; no ordering of writes avoids that. The writer publishes, per file,
+ * the size up to which everything is complete records (a shared page). When
+ * the parent goes away without saying goodbye (its end of the pipe closes),
+ * the child waits for in-flight writes to settle, walks the records from
+ * that size and cuts the file after the last complete one.
+ *
+ * The child shares the parent's memory (clone CLONE_VM, own small stack):
+ * a fork would copy page tables and, for pinned memory such as AF_XDP UMEM,
+ * the pages themselves. It closes every inherited descriptor at once (it
+ * must not keep BPF links, sockets or the capture file open), ignores
+ * terminal signals, and only makes plain system calls (no malloc, no locks).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "writer/wr_internal.h"
+
+struct wr_guard_slot {
+	_Atomic uint64_t seq;	/* odd while path/size change */
+	_Atomic uint64_t size;	/* complete records up to here; 0 = nothing */
+	char path[PATH_MAX];
+};
+
+struct wr_guard_page {
+	struct wr_guard_slot slot[2]; /* by generation: old and new file */
+};
+
+#define WR_GUARD_STACK (64 * 1024)
+
+struct wr_guard {
+	struct wr_guard_page *pg;
+	void *stack;
+	int rfd;
+	const struct wr_dest *last[2]; /* what each slot describes (writer thread) */
+	pid_t pid;
+	int wfd;
+};
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Cuts the file after the last complete record at or after size. */
+static void repair(const char *path, uint64_t size)
+{
+	struct stat st;
+	off_t last = -1;
+	uint64_t off = size;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	/* writes still in flight (io-wq, DIO completions) settle first */
+	for (int i = 0; i < 50; i++) {
+		if (fstat(fd, &st))
+			goto out;
+		if (st.st_size == last)
+			break;
+		last = st.st_size;
+		nap_ms(20);
+	}
+	while (off + sizeof(struct wr_pcap_rhdr) <= (uint64_t)st.st_size) {
+		struct wr_pcap_rhdr h;
+
+		if (pread(fd, &h, sizeof(h), (off_t)off) != (ssize_t)sizeof(h))
+			break;
+		if (off + sizeof(h) + h.incl_len > (uint64_t)st.st_size)
+			break;
+		off += sizeof(h) + h.incl_len;
+	}
+	if (off < (uint64_t)st.st_size && ftruncate(fd, (off_t)off))
+		goto out;
+out:
+	close(fd);
+}
+
+static int child(void *arg)
+{
+	struct wr_guard *g = arg;
+	struct wr_guard_page *pg = g->pg;
+	int rfd = g->rfd;
+	char c = 0;
+	ssize_t n;
+
+	close_range(0, (unsigned int)rfd - 1, 0);
+	close_range((unsigned int)rfd + 1, ~0u, 0);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	do
+		n = read(rfd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1 && c == 'q')
+		_exit(0); /* orderly close: the files are complete */
+	for (int i = 0; i < 2; i++) {
+		struct wr_guard_slot *s = &pg->slot[i];
+		uint64_t seq = atomic_load(&s->seq), size = atomic_load(&s->size);
+
+		/* the writer died while changing this slot: its old file
+		 * was finished, the new one not written yet */
+		if ((seq & 1) || !size)
+			continue;
+		repair(s->path, size);
+	}
+	_exit(0);
+}
+
+int wr_guard_start(struct wr_guard **out)
+{
+	struct wr_guard *g = calloc(1, sizeof(*g));
+	int p[2] = { -1, -1 };
+	int ret;
+
+	if (!g)
+		return -ENOMEM;
+	g->pg = mmap(NULL, sizeof(*g->pg), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (g->pg == MAP_FAILED) {
+		ret = -errno;
+		goto out_free;
+	}
+	if (pipe2(p, O_CLOEXEC)) {
+		ret = -errno;
+		goto out_unmap;
+	}
+	g->stack = mmap(NULL, WR_GUARD_STACK, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (g->stack == MAP_FAILED) {
+		ret = -errno;
+		goto out_pipe;
+	}
+	g->rfd = p[0];
+	g->pid = clone(child, (uint8_t *)g->stack + WR_GUARD_STACK, CLONE_VM | SIGCHLD, g);
+	if (g->pid < 0) {
+		ret = -errno;
+		munmap(g->stack, WR_GUARD_STACK);
+		goto out_pipe;
+	}
+	close(p[0]);
+	g->wfd = p[1];
+	*out = g;
+	return 0;
+
+out_pipe:
+	close(p[0]);
+	close(p[1]);
+out_unmap:
+	munmap(g->pg, sizeof(*g->pg));
+out_free:
+	free(g);
+	return ret;
+}
+
+/* Writer thread: file d is complete records up to d->size. */
+void wr_guard_note(struct wr_guard *g, const struct wr_dest *d)
+{
+	struct wr_guard_slot *s;
+
+	if (!g || d->kind != WR_DEST_FILE)
+		return;
+	s = &g->pg->slot[d->gen & 1];
+	if (g->last[d->gen & 1] != d) {
+		atomic_fetch_add(&s->seq, 1);
+		strncpy(s->path, d->path, sizeof(s->path) - 1);
+		atomic_store(&s->size, d->size);
+		atomic_fetch_add(&s->seq, 1);
+		g->last[d->gen & 1] = d;
+		return;
+	}
+	atomic_store_explicit(&s->size, d->size, memory_order_release);
+}
+
+/* Writer thread: d is finished and about to be freed. */
+void wr_guard_forget(struct wr_guard *g, const struct wr_dest *d)
+{
+	if (g && g->last[d->gen & 1] == d)
+		g->last[d->gen & 1] = NULL;
+}
+
+void wr_guard_stop(struct wr_guard *g)
+{
+	if (!g)
+		return;
+	if (write(g->wfd, "q", 1) != 1)
+		kill(g->pid, SIGKILL);
+	close(g->wfd);
+	while (waitpid(g->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	munmap(g->stack, WR_GUARD_STACK);
+	munmap(g->pg, sizeof(*g->pg));
+	free(g);
+}
