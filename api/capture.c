@@ -254,6 +254,7 @@ int api_capture_create_opts(const struct api_capture_cfg *cfg,
 			.bind = (enum xsk_bind)opts->bind,
 			.ts_clock = XSK_TS_TAI,
 			.ring_size = opts->ring_size,
+			.no_pin = opts->no_pin,
 		};
 		ret = xsk_set_open(&so, &c->xsk, err, errlen);
 		if (ret)
@@ -326,12 +327,14 @@ static void stats_locked(struct api_capture *c, struct api_capture_stats *st)
 	st->xsk_rx_invalid = xs.rx_invalid_descs;
 	st->received = xs.received + rs.received;
 	st->bad_meta = xs.bad_meta + rs.bad_meta;
-	st->writer_behind = xs.writer_behind + rs.writer_behind + ws.dropped_behind;
+	/* wr_put refusals, counted by our producers (the writer's own
+	 * dropped_behind counts the same refusals). */
+	st->writer_behind = xs.writer_behind + rs.writer_behind;
 	st->write_errors = ws.write_errors;
 	st->net_dropped = ws.net_dropped;
-	/* Records put and not lost to a write error: the writer holds or has
-	 * written them (all written once the capture is destroyed). */
-	st->written = xs.written + rs.written - ws.write_errors;
+	/* In the file (or the network backlog). Records still in a producer's
+	 * buffer (at most flush_ms old) are in neither written nor dropped. */
+	st->written = ws.records;
 	st->bytes_written = ws.bytes;
 	st->queues = c->xsk ? xs.queues : 0;
 	st->xdp_native = c->xdp_native;

@@ -68,7 +68,7 @@ struct api_capture_stats {
 	uint64_t written;	 /* records written (or given to network mode) */
 	uint64_t writer_behind;	 /* dropped: writer had no free buffer */
 	uint64_t write_errors;
-	uint64_t net_dropped;	 /* network-mode backlog overflow */
+	uint64_t net_dropped;	 /* network-mode backlog overflow (after written) */
 	uint64_t bytes_written;
 	unsigned int queues;	 /* AF_XDP workers */
 	bool xdp_native;	 /* false: generic (SKB) mode */
@@ -97,6 +97,7 @@ struct api_capture_opts {
 	enum api_xdp_mode xdp_mode; /* native, falling back to generic */
 	enum api_bind bind;	    /* zero-copy, falling back to copy */
 	uint32_t ring_size;	    /* AF_XDP RX/fill ring entries; 0 = 4096 */
+	bool no_pin;		    /* don't pin AF_XDP workers to CPUs */
 	const char *run_dir;	    /* lock/pid files; NULL = xdp/'s default */
 	int writer_backend;	    /* enum wr_backend; 0 = io_uring */
 	size_t net_buffer_bytes;    /* network-mode backlog; 0 = writer default */

@@ -290,8 +290,9 @@ int api_cli_request(const struct api_cli_server *s, const char *method,
 			 strlen(body));
 	len = asprintf(&req,
 		       "%s %s%s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: capture-appliance\r\n"
-		       "Connection: close\r\nAccept: */*\r\n%s%s\r\n%s",
-		       method, s->prefix, path, s->host, s->port, auth, ctype,
+		       "Connection: close\r\nAccept: %s\r\n%s%s\r\n%s",
+		       method, s->prefix, path, s->host, s->port,
+		       sink ? "*/*" : "application/json", auth, ctype,
 		       body ? body : "");
 	if (len < 0) {
 		req = NULL;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <civetweb.h>
 
@@ -35,12 +36,13 @@ static const struct route routes[] = {
 	FIELD_ROUTES("capture"),
 	FIELD_ROUTES("filter"),
 	FIELD_ROUTES("snaplen"),
-	FIELD_ROUTES("dump"),
+	/* GET .../dump is the download (or, asked for JSON, the field) */
+	{ { "PUT", "/api/v1/captures/{name}/dump" }, api_h_field_put, "dump" },
 	FIELD_ROUTES("networkmode"),
 	FIELD_ROUTES("iface"),
 	{ { "GET", "/api/v1/captures/{name}/stats" }, api_h_stats, NULL },
 	{ { "GET", "/api/v1/captures/{name}/packets" }, api_h_packets, NULL },
-	{ { "GET", "/api/v1/captures/{name}/dump" }, api_h_dump, NULL },
+	{ { "GET", "/api/v1/captures/{name}/dump" }, api_h_dump, "dump" },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -111,15 +113,9 @@ static int begin_request(struct mg_connection *conn)
 	struct api_req q;
 	size_t i;
 
-	if (!authorized(r, conn)) {
-		mg_response_header_start(conn, 401);
-		mg_response_header_add(conn, "WWW-Authenticate", "Bearer", -1);
-		mg_response_header_add(conn, "Content-Type", "application/json", -1);
-		mg_response_header_add(conn, "Content-Length", "34", -1);
-		mg_response_header_send(conn);
-		mg_write(conn, "{\"error\":\"missing or wrong token\"}", 34);
-		return 401;
-	}
+	if (!authorized(r, conn))
+		return api_http_error_hdr(conn, 401, "WWW-Authenticate", "Bearer",
+					  "missing or wrong token");
 	memset(&q, 0, sizeof(q));
 	q.r = r;
 	q.conn = conn;
@@ -141,12 +137,8 @@ static int begin_request(struct mg_connection *conn)
 	}
 	if (!path_seen)
 		return api_http_error(conn, 404, "no such resource: %s", uri);
-	mg_response_header_start(conn, 405);
-	mg_response_header_add(conn, "Allow", allow, -1);
-	mg_response_header_add(conn, "Content-Type", "application/json", -1);
-	mg_response_header_add(conn, "Content-Length", "32", -1);
-	mg_response_header_send(conn);
-	mg_write(conn, "{\"error\":\"method not allowed\"}\n", 32);
+	api_http_error_hdr(conn, 405, "Allow", allow, "method %s not allowed here",
+			   ri->request_method);
 	return 405;
 }
 
@@ -246,6 +238,13 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 		ret = -ENOTSUP;
 		goto out;
 	}
+	if (o->tls_cert && access(o->tls_cert, R_OK)) {
+		ret = -errno;
+		snprintf(err, errlen, "TLS certificate %s: %s", o->tls_cert, strerror(errno));
+		goto out;
+	}
+	if (o->tls_cert && (ret = api_rest_tls_prepare(err, errlen)))
+		goto out;
 	/* civetweb marks an HTTPS port with a trailing 's' */
 	snprintf(ports, sizeof(ports), "%s%s", listen, o->tls_cert ? "s" : "");
 	snprintf(threads, sizeof(threads), "%u", o->threads ? o->threads : 32);

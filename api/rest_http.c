@@ -11,12 +11,14 @@
 #include "api/rest_int.h"
 
 static int send_bytes(struct mg_connection *conn, int status, const char *type,
-		      const char *body, size_t len)
+		      const char *body, size_t len, const char *hname, const char *hval)
 {
 	char clen[32];
 
 	snprintf(clen, sizeof(clen), "%zu", len);
 	mg_response_header_start(conn, status);
+	if (hname)
+		mg_response_header_add(conn, hname, hval, -1);
 	if (type)
 		mg_response_header_add(conn, "Content-Type", type, -1);
 	mg_response_header_add(conn, "Content-Length", clen, -1);
@@ -37,32 +39,52 @@ int api_http_json(struct mg_connection *conn, int status, cJSON *body)
 	cJSON_Delete(body);
 	if (!text)
 		return api_http_error(conn, 500, "out of memory");
-	send_bytes(conn, status, "application/json", text, strlen(text));
+	send_bytes(conn, status, "application/json", text, strlen(text), NULL, NULL);
 	free(text);
+	return status;
+}
+
+static int verror(struct mg_connection *conn, int status, const char *hname,
+		  const char *hval, const char *fmt, va_list ap)
+{
+	char msg[1536];
+	cJSON *o;
+	char *text;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	o = cJSON_CreateObject();
+	if (o && cJSON_AddStringToObject(o, "error", msg) &&
+	    (text = cJSON_PrintUnformatted(o))) {
+		send_bytes(conn, status, "application/json", text, strlen(text), hname, hval);
+		free(text);
+	} else {
+		static const char oom[] = "{\"error\":\"out of memory\"}";
+
+		send_bytes(conn, status, "application/json", oom, sizeof(oom) - 1, hname,
+			   hval);
+	}
+	cJSON_Delete(o);
 	return status;
 }
 
 int api_http_error(struct mg_connection *conn, int status, const char *fmt, ...)
 {
-	char msg[1536];
-	cJSON *o;
-	char *text;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	verror(conn, status, NULL, NULL, fmt, ap);
 	va_end(ap);
-	o = cJSON_CreateObject();
-	if (o && cJSON_AddStringToObject(o, "error", msg) &&
-	    (text = cJSON_PrintUnformatted(o))) {
-		send_bytes(conn, status, "application/json", text, strlen(text));
-		free(text);
-	} else {
-		static const char oom[] = "{\"error\":\"out of memory\"}";
+	return status;
+}
 
-		send_bytes(conn, status, "application/json", oom, sizeof(oom) - 1);
-	}
-	cJSON_Delete(o);
+int api_http_error_hdr(struct mg_connection *conn, int status, const char *hname,
+		       const char *hval, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(conn, status, hname, hval, fmt, ap);
+	va_end(ap);
 	return status;
 }
 

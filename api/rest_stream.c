@@ -188,14 +188,25 @@ out:
 	return st;
 }
 
+/* Wants the field (JSON) rather than the file? */
+static bool wants_json(struct mg_connection *conn)
+{
+	const char *a = mg_get_header(conn, "Accept");
+
+	return a && strstr(a, "application/json") && !strstr(a, "pcap");
+}
+
 int api_h_dump(struct api_req *q)
 {
-	struct api_capture_cfg *cfg = malloc(sizeof(*cfg));
+	struct api_capture_cfg *cfg;
 	char path[PATH_MAX + 8], extra[API_NAME_MAX + 80];
 	struct api_reg_entry *e;
 	struct stat sb;
 	int st = 0;
 
+	if (wants_json(q->conn))
+		return api_h_field_get(q);
+	cfg = malloc(sizeof(*cfg));
 	if (!cfg)
 		return api_http_error(q->conn, 500, "out of memory");
 	e = api_reg_get(&q->r->reg, q->name);

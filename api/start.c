@@ -56,9 +56,14 @@ static void usage(FILE *out)
 		"  --token-file FILE    REST: require 'Authorization: Bearer <token>'\n"
 		"  --tls-cert FILE      REST: HTTPS with this PEM (certificate and key)\n"
 		"  --dump-root DIR      REST: dump paths must lie under DIR\n"
+		"  --net-buffer BYTES   network-mode backlog per capture (default: 64 MiB)\n"
 		"  --xdp-mode M         auto|native|generic (default: auto = native, else generic)\n"
 		"  --bind M             auto|copy|zerocopy AF_XDP bind (default: auto)\n"
 		"  --stats-interval S   counter line every S seconds, 0 = off (default: 10)\n"
+		"  --ring N             AF_XDP RX/fill ring entries per queue, a power of 2\n"
+		"                       (default: 4096; UMEM = N x 4 KiB per queue)\n"
+		"  --no-pin             don't pin AF_XDP workers to CPUs (default: worker of\n"
+		"                       queue q on CPU q when there are enough CPUs)\n"
 		"  --help               this text\n",
 		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX);
 }
@@ -196,7 +201,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 static int parse_args(struct start *S, int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL };
+	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
@@ -212,6 +217,9 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "xdp-mode", required_argument, NULL, O_XDP },
 		{ "bind", required_argument, NULL, O_BIND },
 		{ "stats-interval", required_argument, NULL, O_INTERVAL },
+		{ "ring", required_argument, NULL, O_RING },
+		{ "no-pin", no_argument, NULL, O_NOPIN },
+		{ "net-buffer", required_argument, NULL, O_NETBUF },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -274,6 +282,16 @@ static int parse_args(struct start *S, int argc, char **argv)
 		case O_ROOT:
 			S->rest.dump_root = optarg;
 			break;
+		case O_NETBUF: { /* (API) network-mode backlog size */
+			uint32_t v;
+
+			if (parse_u32(optarg, &v) || v == 0) {
+				fprintf(stderr, "start: --net-buffer needs a byte count\n");
+				return 2;
+			}
+			S->opts.net_buffer_bytes = v;
+			break;
+		}
 		case O_XDP:
 			if (!strcmp(optarg, "auto"))
 				S->opts.xdp_mode = API_XDP_AUTO;
@@ -301,6 +319,17 @@ static int parse_args(struct start *S, int argc, char **argv)
 		case O_INTERVAL:
 			if (parse_u32(optarg, &S->interval)) {
 				fprintf(stderr, "start: --stats-interval takes seconds\n");
+				return 2;
+			}
+			break;
+		case O_NOPIN:
+			S->opts.no_pin = true;
+			break;
+		case O_RING:
+			if (parse_u32(optarg, &S->opts.ring_size) || S->opts.ring_size < 64 ||
+			    S->opts.ring_size > 65536 ||
+			    (S->opts.ring_size & (S->opts.ring_size - 1))) {
+				fprintf(stderr, "start: --ring takes a power of 2, 64..65536\n");
 				return 2;
 			}
 			break;

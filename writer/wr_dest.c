@@ -2,6 +2,8 @@
 /* Destinations: a pcap file (created with its header) or the network backlog. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +35,52 @@ static int write_all(int fd, const void *p, size_t len, off_t off)
 	return 0;
 }
 
+/* Creates the file with its header in one step: an unnamed file gets the
+ * header, then a name, then replaces path. So path is never an empty or
+ * half-written file, even if the process dies right here. */
+static int create_atomic(const char *path, const void *h, size_t len)
+{
+	char *dir = strdup(path), *tmp = NULL, proc[64];
+	int fd, ret;
+
+	if (!dir)
+		return -ENOMEM;
+	fd = open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = write_all(fd, h, len, 0);
+	if (ret)
+		goto out_close;
+	if (asprintf(&tmp, "%s.wr-%d", path, (int)getpid()) < 0) {
+		tmp = NULL;
+		ret = -ENOMEM;
+		goto out_close;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	unlink(tmp);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW)) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (rename(tmp, path)) {
+		ret = -errno;
+		unlink(tmp);
+		goto out_close;
+	}
+	free(tmp);
+	free(dir);
+	return fd;
+
+out_close:
+	close(fd);
+out:
+	free(tmp);
+	free(dir);
+	return ret;
+}
+
 /* Creates (replaces) the file and writes the pcap header, so the file is
  * valid from the first moment. On error nothing is left behind that we
  * created. */
@@ -55,16 +103,24 @@ int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **ou
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	wr_pcap_fhdr_init(&h, w->o.snaplen);
 	existed = access(path, F_OK) == 0;
-	d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	d->fd = create_atomic(path, &h, sizeof(h));
+	if (d->fd == -EOPNOTSUPP || d->fd == -EISDIR || d->fd == -EXDEV) {
+		/* no unnamed files here (or path is a folder): plain create */
+		d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (d->fd < 0) {
+			ret = -errno;
+			goto out_free;
+		}
+		ret = write_all(d->fd, &h, sizeof(h), 0);
+		if (ret)
+			goto out_close;
+	}
 	if (d->fd < 0) {
-		ret = -errno;
+		ret = d->fd;
 		goto out_free;
 	}
-	wr_pcap_fhdr_init(&h, w->o.snaplen);
-	ret = write_all(d->fd, &h, sizeof(h), 0);
-	if (ret)
-		goto out_close;
 	d->size = sizeof(h);
 	atomic_fetch_add(&w->st_bytes, sizeof(h));
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,10 @@ struct wr_guard_page {
 };
 
 #define WR_GUARD_STACK (64 * 1024)
+/* The child runs on its own stack in the parent's memory, with the parent
+ * thread's TLS: it makes raw system calls only (no libc state, no
+ * sanitizer runtime) and is not instrumented. */
+#define WR_CHILD_CODE __attribute__((no_sanitize("address", "undefined", "thread")))
 
 struct wr_guard {
 	struct wr_guard_page *pg;
@@ -51,26 +56,26 @@ struct wr_guard {
 	int wfd;
 };
 
-static void nap_ms(long ms)
+WR_CHILD_CODE static void nap_ms(long ms)
 {
 	struct timespec ts = { 0, ms * 1000000L };
 
-	nanosleep(&ts, NULL);
+	syscall(SYS_nanosleep, &ts, NULL);
 }
 
 /* Cuts the file after the last complete record at or after size. */
-static void repair(const char *path, uint64_t size)
+WR_CHILD_CODE static void repair(const char *path, uint64_t size)
 {
 	struct stat st;
 	off_t last = -1;
 	uint64_t off = size;
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC, 0);
 
 	if (fd < 0)
 		return;
 	/* writes still in flight (io-wq, DIO completions) settle first */
 	for (int i = 0; i < 50; i++) {
-		if (fstat(fd, &st))
+		if (syscall(SYS_fstat, fd, &st))
 			goto out;
 		if (st.st_size == last)
 			break;
@@ -80,37 +85,42 @@ static void repair(const char *path, uint64_t size)
 	while (off + sizeof(struct wr_pcap_rhdr) <= (uint64_t)st.st_size) {
 		struct wr_pcap_rhdr h;
 
-		if (pread(fd, &h, sizeof(h), (off_t)off) != (ssize_t)sizeof(h))
+		if (syscall(SYS_pread64, fd, &h, sizeof(h), (off_t)off) != (long)sizeof(h))
 			break;
 		if (off + sizeof(h) + h.incl_len > (uint64_t)st.st_size)
 			break;
 		off += sizeof(h) + h.incl_len;
 	}
-	if (off < (uint64_t)st.st_size && ftruncate(fd, (off_t)off))
-		goto out;
+	if (off < (uint64_t)st.st_size)
+		syscall(SYS_ftruncate, fd, (off_t)off);
 out:
-	close(fd);
+	syscall(SYS_close, fd);
 }
 
-static int child(void *arg)
+WR_CHILD_CODE static int child(void *arg)
 {
 	struct wr_guard *g = arg;
 	struct wr_guard_page *pg = g->pg;
 	int rfd = g->rfd;
+	/* terminal signals stay pending: Ctrl-C on the appliance must not
+	 * take the guardian with it */
+	uint64_t mask = (1ull << (SIGINT - 1)) | (1ull << (SIGTERM - 1)) |
+			(1ull << (SIGHUP - 1)) | (1ull << (SIGQUIT - 1)) |
+			(1ull << (SIGPIPE - 1));
 	char c = 0;
-	ssize_t n;
+	long n;
 
-	close_range(0, (unsigned int)rfd - 1, 0);
-	close_range((unsigned int)rfd + 1, ~0u, 0);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	do
-		n = read(rfd, &c, 1);
-	while (n < 0 && errno == EINTR);
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &mask, NULL, sizeof(mask));
+	if (rfd > 0)
+		syscall(SYS_close_range, 0, (unsigned int)rfd - 1, 0);
+	syscall(SYS_close_range, (unsigned int)rfd + 1, ~0u, 0);
+	for (int i = 0; i < 1000; i++) { /* EINTR (stop/continue) only */
+		n = syscall(SYS_read, rfd, &c, 1);
+		if (n >= 0)
+			break;
+	}
 	if (n == 1 && c == 'q')
-		_exit(0); /* orderly close: the files are complete */
+		syscall(SYS_exit_group, 0); /* orderly close: the files are complete */
 	for (int i = 0; i < 2; i++) {
 		struct wr_guard_slot *s = &pg->slot[i];
 		uint64_t seq = atomic_load(&s->seq), size = atomic_load(&s->size);
@@ -121,7 +131,8 @@ static int child(void *arg)
 			continue;
 		repair(s->path, size);
 	}
-	_exit(0);
+	syscall(SYS_exit_group, 0);
+	return 0;
 }
 
 int wr_guard_start(struct wr_guard **out)
@@ -149,7 +160,14 @@ int wr_guard_start(struct wr_guard **out)
 		goto out_pipe;
 	}
 	g->rfd = p[0];
+#ifdef __SANITIZE_THREAD__
+	/* ThreadSanitizer cannot follow a task sharing its memory */
+	g->pid = fork();
+	if (g->pid == 0)
+		child(g);
+#else
 	g->pid = clone(child, (uint8_t *)g->stack + WR_GUARD_STACK, CLONE_VM | SIGCHLD, g);
+#endif
 	if (g->pid < 0) {
 		ret = -errno;
 		munmap(g->stack, WR_GUARD_STACK);

@@ -9,10 +9,10 @@ bc_point()
 {
 	local group=$1 tool=$2 size=$3 filter=$4 snap=$5 rate=$6 count=$7 threads=$8 rep=$9
 	local file="$BC_WORK/cap-$tool.pcap" ok=true error="" note="" captured=0
-	local gen_cpus="0"
+	local gen_cpus=$BC_GEN_CPU
 	local cpu fbytes load sink_json="" app_stats=""
 
-	((threads > 1)) && gen_cpus=$(seq -s, 0 $((threads - 1)))
+	((threads > 1)) && gen_cpus=$(seq -s, 0 $((threads - 1))) # one per CPU
 	rm -f "$file" "$BC_WORK/gen.json"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 

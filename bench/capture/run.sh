@@ -55,8 +55,11 @@ BC_SINK=$BUILD/bench/pktgen/bn-xdpsink
 BC_APPLIANCE=$BUILD/api/capture-appliance
 BC_APPLIANCE_READY='capture [^ ]+ on [^ ]+: XDP'
 BC_NICE=${BC_NICE:--10}		# same priority for every tool and the generator
-BC_TOOL_CPUS=${BC_TOOL_CPUS:-1} # capture tools here; the generator (and the
-				# veth's receive softirq, which runs on the sending CPU) on 0
+# The generator, and with it the veth's receive softirq (which runs on the
+# sending CPU), on one CPU; the capture tools on the other. The appliance pins
+# its queue-0 worker to CPU 0 itself, so the tools get CPU 0.
+BC_GEN_CPU=${BC_GEN_CPU:-1}
+BC_TOOL_CPUS=${BC_TOOL_CPUS-0}
 BC_TCPDUMP_BUF_KB=${BC_TCPDUMP_BUF_KB:-65536}
 BC_NETSNIFF_RING=${BC_NETSNIFF_RING:-64MiB}
 BC_FLOWS=${BC_FLOWS:-16}
@@ -178,6 +181,6 @@ mkdir -p "$OUT"
 cp "$BC_POINTS" "$OUT/points.jsonl"
 python3 "$BC_DIR/report.py" --points "$BC_POINTS" --mode "$MODE" --start "$START" \
 	--filter-md "$BC_WORK/filter.md" --filter-json "$BC_WORK/filter.json" \
-	--long-filter "$LONG_FILTER" --out "$OUT" ||
+	--long-filter "$LONG_FILTER" --gen-cpu "$BC_GEN_CPU" --tool-cpus "$BC_TOOL_CPUS" --out "$OUT" ||
 	{ echo "bench: report failed" >&2; exit 1; }
 echo "bench: results in $OUT/latest.md, latest.json, latest.png"

@@ -4,7 +4,8 @@
 and destination port each, so the peer's TX queue and thus our RX queue
 varies). Datagram seq goes to port PORT + seq % FLOWS and carries seq
 (4 bytes, big endian) then filler up to payload_len(seq) bytes; the test
-computes the same lengths. Paced so a modest copy-mode receiver loses nothing."""
+computes the same lengths. Paced so a modest copy-mode receiver loses nothing:
+a pause of PAUSE_MS (default 3) after every 200 datagrams."""
 import socket
 import struct
 import sys
@@ -17,13 +18,14 @@ def payload_len(seq):
 
 def main():
     dst, count, port, flows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    pause = (float(sys.argv[5]) if len(sys.argv) > 5 else 3.0) / 1000
     socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(flows)]
     for seq in range(count):
         n = payload_len(seq)
         data = struct.pack("!I", seq) + bytes((seq + i) & 0xFF for i in range(n - 4))
         socks[seq % flows].sendto(data, (dst, port + seq % flows))
         if seq % 200 == 199:
-            time.sleep(0.003)
+            time.sleep(pause)
     for s in socks:
         s.close()
 

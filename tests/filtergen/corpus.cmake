@@ -11,7 +11,8 @@ add_executable(test_fg_corpus
 	${FGT_DIR}/test_fg_corpus_exprs.c
 	${FGT_DIR}/test_fg_corpus_diff.c
 	${FGT_DIR}/test_fg_corpus_reject.c
-	${FGT_DIR}/test_fg_corpus_kernel.c)
+	${FGT_DIR}/test_fg_corpus_kernel.c
+	${FGT_DIR}/test_fg_corpus_namedb.c)
 target_link_libraries(test_fg_corpus PRIVATE filtergen PkgConfig::LIBPCAP
 	PkgConfig::LIBBPF)
 

@@ -80,7 +80,16 @@ struct fgt_list {
 	size_t nreasons, left_out;
 	size_t not_filters; /* rows that are no filter (magic argv, savefile) */
 	size_t other_dlt;
+	/* TESTrun's name DB is in place (fgt_namedb_enter); else rows that
+	 * need it are left out with namedb_why. */
+	int namedb;
+	const char *namedb_why;
 };
+
+/* Private mount namespace whose /etc holds TESTrun's hosts, ethers and
+ * networks entries (libpcap_test_namedb.txt); the machine's /etc is not
+ * touched. 0 or a negative errno with the reason in why. */
+int fgt_namedb_enter(const char *corpus, char *why, size_t whylen);
 
 /* kind: "accept" or "reject" rows of libpcap_filters.tsv with dlt EN10MB. */
 int fgt_load_tsv(struct fgt_list *l, const char *corpus, const char *kind);

@@ -172,11 +172,14 @@ static int leave_out_if_refused(struct fgt_list *l, const char *expr,
 
 /* Name-database and build/OS conditions of TESTrun that make a row depend
  * on things other than libpcap's code. */
-static const char *name_db_skip(const char *skip)
+static const char *name_db_skip(const struct fgt_list *l, const char *skip)
 {
+	if (l->namedb)
+		return NULL;
 	if (strstr(skip, "skip_no_hosts") || strstr(skip, "skip_no_ethers") ||
 	    strstr(skip, "skip_no_networks"))
-		return "needs name DB (hosts/ethers/networks)";
+		return l->namedb_why ? l->namedb_why :
+				       "needs name DB (hosts/ethers/networks)";
 	return NULL;
 }
 
@@ -221,7 +224,7 @@ int fgt_load_tsv(struct fgt_list *l, const char *corpus, const char *kind)
 						   "needs a netmask (fg compiles with netmask 0)");
 				continue;
 			}
-			why = name_db_skip(f[7]);
+			why = name_db_skip(l, f[7]);
 			if (why) {
 				fgt_list_leave_out(l, f[0], origin, why);
 				continue;
@@ -242,7 +245,7 @@ int fgt_load_tsv(struct fgt_list *l, const char *corpus, const char *kind)
 					   "linuxext=1: Linux live-capture SKF_AD extensions");
 			continue;
 		}
-		why = name_db_skip(f[7]);
+		why = name_db_skip(l, f[7]);
 		if (why) {
 			fgt_list_leave_out(l, f[0], origin, why);
 			continue;

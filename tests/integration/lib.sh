@@ -141,6 +141,32 @@ it_send_out_udp()
 		--src-ip "$NH_CAP_IP" --dst-ip "$NH_PEER_IP" "$@" || it_fail "send.py (egress udp) failed"
 }
 
+# it_sink_start: a UDP socket on the capture host (port 7777) counting the
+# send.py datagrams its stack delivers; it_sink_stop stops it and sets
+# IT_SINK_GOT to the count (not in $(...): the sink is this shell's child).
+it_sink_start()
+{
+	local i
+	# Not through it_cap: $! must be the process itself, not a subshell.
+	ip netns exec "$NH_CAP_NS" python3 "$IT_DIR/recv.py" --bind "$NH_CAP_IP" \
+		--out "$IT_TMP/sink.count" >"$IT_TMP/sink.log" 2>&1 &
+	IT_SINK=$!
+	nh_cleanup_add "kill -KILL $IT_SINK"
+	for ((i = 0; i < 100; i++)); do
+		grep -q ready "$IT_TMP/sink.log" && return 0
+		sleep 0.05
+	done
+	it_fail "UDP sink not ready: $(cat "$IT_TMP/sink.log")"
+}
+
+it_sink_stop()
+{
+	sleep 0.3
+	kill -TERM "$IT_SINK"
+	wait "$IT_SINK" || it_fail "UDP sink failed: $(cat "$IT_TMP/sink.log")"
+	IT_SINK_GOT=$(cat "$IT_TMP/sink.count")
+}
+
 # it_check PCAP [pcapcheck options]: the file must read cleanly with tcpdump
 # and capinfos (and agree with them on the record count), then pass
 # pcapcheck.py's checks.
@@ -197,15 +223,16 @@ it_final_counter()
 }
 
 # it_rest METHOD PATH [JSON]: REST call to the appliance inside the capture
-# namespace; prints the body, status in IT_HTTP.
+# namespace; sets IT_HTTP (status, 000 if none) and IT_BODY.
 it_rest()
 {
 	local m=$1 p=$2 body=${3:-}
 	local args=(-sS -m 10 -o "$IT_TMP/rest.body" -w '%{http_code}' -X "$m")
 	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data "$body")
+	rm -f "$IT_TMP/rest.body"
 	IT_HTTP=$(it_cap curl "${args[@]}" "http://127.0.0.1:9000$p") || IT_HTTP=000
-	cat "$IT_TMP/rest.body" 2>/dev/null
+	IT_BODY=$(cat "$IT_TMP/rest.body" 2>/dev/null || true)
+	it_log "REST $m $p ${body:+$body }-> $IT_HTTP $(echo "$IT_BODY" | cut -c1-300)"
 }
 
-# Fails unless every expected frame made it and nothing else did.
 it_pass() { it_log "PASS: $*"; }

@@ -16,7 +16,7 @@ it_send_in --count 300 --rate 3000 --tag 1 --expect "$IT_TMP/in.pcap"
 it_send_out --count 200 --rate 3000 --tag 2 --expect "$IT_TMP/out.pcap"
 it_send_out_udp --count 100 --rate 3000 --tag 3 --flows 3 --expect "$IT_TMP/udp.pcap"
 sleep 0.5
-kill -INT $td
+kill -TERM $td
 wait $td || true
 it_check "$IT_TMP/td.pcap" --count 600 --ts-per-src --ts-near-sent 1
 it_check "$IT_TMP/td.pcap" --expect "$IT_TMP/in.pcap" --expect "$IT_TMP/out.pcap" --all-captured

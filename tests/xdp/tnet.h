@@ -48,7 +48,7 @@ int tn_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct xp_opts tn_opts(struct tnet *t, bool ingress, bool egress, bool transparent,
 		       uint32_t snaplen);
 
-/* Test programs built at build time: "<filter>" = all|none|udp|udp9|ret100. */
+/* Test programs built at build time: "<filter>" = all|udp|udp9|ret100. */
 void tn_elf(const char *filter, struct xp_elf *e);
 
 /* From B: count UDP datagrams of payload bytes to A:port, gap_us between

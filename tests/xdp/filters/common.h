@@ -3,14 +3,13 @@
  * Hand-written stand-ins for filtergen's fg_filter.h (same contract, see
  * filtergen.h), so the xdp tests don't depend on the filter compiler. Each
  * filters/<name>/fg_filter.h sets TF_KIND and includes this.
- *   TF_ALL: everything; TF_NONE: nothing; TF_UDP: IPv4 UDP;
+ *   TF_ALL: everything; TF_UDP: IPv4 UDP;
  *   TF_UDP9: IPv4 UDP to port 9; TF_RET100: IPv4 UDP, capture length 100.
  */
 #ifndef TF_COMMON_H
 #define TF_COMMON_H
 
 #define TF_ALL 0
-#define TF_NONE 1
 #define TF_UDP 2
 #define TF_UDP9 3
 #define TF_RET100 4
@@ -22,8 +21,6 @@ static __always_inline __u32 fg_filter(FG_CTX_T *ctx, const void *data,
 
 	if (TF_KIND == TF_ALL)
 		return 262144;
-	if (TF_KIND == TF_NONE)
-		return 0;
 	/* Through the slow path on purpose: it works for non-linear skbs. */
 	if (FG_LOAD_BYTES(ctx, 0, h, sizeof(h)))
 		return 0;

@@ -1,0 +1,163 @@
+# shellcheck shell=bash
+# Helpers for the REST tests: the real appliance in a private network
+# namespace (veth to a peer namespace), driven with curl and the CLI on that
+# namespace's loopback. Source from a test:
+#
+#   source "$(dirname "$0")/lib.sh"
+#   api_init BINARY TAG            # hosts "api<TAG><pid>", $API_TMP, cleanup trap
+#   api_start [start options]      # appliance on $NH_CAP_IF, REST on 127.0.0.1:9000
+#   req GET /api/v1/captures       # -> $CODE and $BODY
+#   expect 200 GET /healthz        # req + status check
+#   jget '["snaplen"]'             # a value out of $BODY (python expression)
+#   api_send 5555 100              # 100 UDP datagrams peer -> capture side
+#   api_cli show NAME              # the CLI, inside the namespace
+
+API_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+API_SRC=$(readlink -f "$API_DIR/../..")
+# shellcheck source=scripts/netns/lib.sh
+source "$API_SRC/scripts/netns/lib.sh"
+
+API_URL=http://127.0.0.1:9000
+API_CURL=()
+
+api_log() { echo "[$(date +%T.%3N)] $*"; }
+
+api_fail()
+{
+	echo "FAIL: $*" >&2
+	if [ -n "${API_LOG:-}" ] && [ -f "$API_LOG" ]; then
+		echo "---- appliance log ----" >&2
+		tail -n 30 "$API_LOG" >&2
+	fi
+	exit 1
+}
+
+# api_init BINARY TAG: TAG is 1-2 lower-case letters/digits.
+api_init()
+{
+	API_BIN=$(readlink -f "$1")
+	local tag=$2
+	[ -x "$API_BIN" ] || { echo "FAIL: no binary at '$1'" >&2; exit 1; }
+	[ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root (namespaces, BPF)" >&2; exit 1; }
+	nh_cleanup_trap
+	API_TMP=$(mktemp -d "${TMPDIR:-/tmp}/api-$tag.XXXXXX")
+	nh_cleanup_add "rm -rf '$API_TMP'"
+	API_ID=api$tag$(($$ % 100000))
+	nh_up "$API_ID" || api_fail "could not create the test hosts $API_ID"
+	API_PID=
+}
+
+in_cap() { ip netns exec "$NH_CAP_NS" "$@"; }
+in_peer() { ip netns exec "$NH_PEER_NS" "$@"; }
+
+# api_start [options]: the appliance with its first capture on the veth.
+api_start()
+{
+	local i
+	API_LOG=$API_TMP/appliance.log
+	# not through in_cap: $! must be the appliance, not a subshell
+	ip netns exec "$NH_CAP_NS" "$API_BIN" start --iface "$NH_CAP_IF" --name first \
+		--dump "$API_TMP/first" --stats-interval 0 "$@" >"$API_LOG" 2>&1 &
+	API_PID=$!
+	nh_cleanup_add "kill -KILL $API_PID"
+	for ((i = 0; i < 200; i++)); do
+		grep -q "REST API on" "$API_LOG" && return 0
+		kill -0 "$API_PID" 2>/dev/null || api_fail "appliance exited before it was ready"
+		sleep 0.05
+	done
+	api_fail "appliance not ready after 10 s"
+}
+
+# api_stop: SIGTERM, must exit 0.
+api_stop()
+{
+	kill -TERM "$API_PID"
+	wait "$API_PID" || api_fail "appliance exited with status $?"
+	API_PID=
+}
+
+# The service must still answer.
+api_alive()
+{
+	kill -0 "$API_PID" 2>/dev/null || api_fail "appliance died"
+	req GET /healthz
+	[ "$CODE" = 200 ] || api_fail "healthz: $CODE $BODY"
+}
+
+# req METHOD PATH [BODY]: sets CODE and BODY. Extra curl options: API_CURL.
+req()
+{
+	local method=$1 path=$2 out
+	local args=(-s -S -m 60 -X "$method" -o "$API_TMP/body" -w '%{http_code}' "${API_CURL[@]}")
+	if [ $# -ge 3 ]; then
+		printf '%s' "$3" >"$API_TMP/req"
+		args+=(-H 'Content-Type: application/json' --data-binary "@$API_TMP/req")
+	fi
+	out=$(in_cap curl "${args[@]}" "$API_URL$path") || true
+	CODE=$out
+	BODY=$(cat "$API_TMP/body" 2>/dev/null || true)
+	rm -f "$API_TMP/body"
+}
+
+# expect CODE METHOD PATH [BODY]
+expect()
+{
+	local want=$1
+	shift
+	req "$@"
+	[ "$CODE" = "$want" ] || api_fail "$1 $2 ${3:-}: want $want, got $CODE: $BODY"
+}
+
+# jget EXPR: python subscript of the JSON in $BODY, printed (strings bare,
+# everything else as JSON).
+jget()
+{
+	python3 -c 'import json,sys
+v = eval("json.loads(sys.argv[1])" + sys.argv[2])
+print(v if isinstance(v, str) else json.dumps(v))' "$BODY" "$1"
+}
+
+# jeq EXPR WANT [what]: fail unless jget EXPR == WANT.
+jeq()
+{
+	local got
+	got=$(jget "$1") || api_fail "no $1 in: $BODY"
+	[ "$got" = "$2" ] || api_fail "${3:-$1}: want '$2', got '$got'"
+}
+
+api_cli() { in_cap "$API_BIN" "$@"; }
+
+# api_send PORT COUNT [SIZE] [PPS]: UDP datagrams from the peer to the
+# capture side; payload: 4-byte sequence number, then padding.
+api_send()
+{
+	in_peer python3 - "$NH_CAP_IP" "$@" <<'EOF'
+import socket, struct, sys, time
+ip, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+size = int(sys.argv[4]) if len(sys.argv) > 4 else 100
+pps = float(sys.argv[5]) if len(sys.argv) > 5 else 5000.0
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+t0 = time.monotonic()
+for i in range(count):
+    s.sendto(struct.pack("!I", i) + b"\xab" * (size - 4), (ip, port))
+    ahead = t0 + (i + 1) / pps - time.monotonic()
+    if ahead > 0:
+        time.sleep(ahead)
+EOF
+}
+
+# pcap_count FILE [FILTER]: records (matching FILTER) in a pcap file.
+pcap_count()
+{
+	local f=$1
+	shift
+	tcpdump -nr "$f" "$@" 2>/dev/null | wc -l
+}
+
+# stat_of NAME FIELD: one counter of a capture.
+stat_of()
+{
+	req GET "/api/v1/captures/$1/stats"
+	[ "$CODE" = 200 ] || api_fail "stats $1: $CODE $BODY"
+	jget "[\"$2\"]"
+}

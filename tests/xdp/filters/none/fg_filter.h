@@ -1,4 +1,0 @@
-/* SPDX-License-Identifier: BSD-2-Clause */
-/* Test filter: see ../common.h */
-#define TF_KIND TF_NONE
-#include "../common.h"
