@@ -55,7 +55,9 @@ struct xsk_opts {
 	uint32_t ring_size;	  /* RX + fill ring entries (power of 2); 0 = default */
 	uint32_t batch;		  /* frames taken per peek; 0 = default */
 	int poll_ms;		  /* idle poll timeout; 0 = 100 */
-	bool no_pin;		  /* don't pin worker q to CPU q % ncpus */
+	bool no_pin;		  /* never pin; by default worker q goes to CPU q when
+				   * there are enough CPUs and the NIC has real queues
+				   * (not veth, whose RX runs on the sender's CPU) */
 	uint32_t snaplen;	  /* user-space cap on caplen; 0 = none */
 };
 
@@ -80,6 +82,8 @@ struct xsk_set;
 
 /* Number of RX queues of ifname (ethtool channels, else sysfs, else 1). */
 int xsk_iface_queues(const char *ifname, unsigned int *out);
+/* Driver name (ethtool), e.g. "veth", "mlx5_core". */
+int xsk_iface_driver(const char *ifname, char *buf, size_t len);
 /* Checks that a full-MTU frame fits a UMEM frame; -EMSGSIZE with a message. */
 int xsk_check_mtu(const char *ifname, char *err, size_t errlen);
 

@@ -71,6 +71,19 @@ int xsk_iface_queues(const char *ifname, unsigned int *out)
 	return 0;
 }
 
+int xsk_iface_driver(const char *ifname, char *buf, size_t len)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (void *)&di };
+	int ret;
+
+	ret = ifreq_ioctl(ifname, SIOCETHTOOL, &ifr);
+	if (ret)
+		return ret;
+	snprintf(buf, len, "%.*s", (int)sizeof(di.driver), di.driver);
+	return 0;
+}
+
 int xsk_check_mtu(const char *ifname, char *err, size_t errlen)
 {
 	struct ifreq ifr = { 0 };

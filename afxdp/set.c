@@ -49,6 +49,8 @@ int xsk_set_open(const struct xsk_opts *o, struct xsk_set **out, char *err, size
 	struct xsk_set *s;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned int i, nq = o->queues;
+	char drv[32];
+	bool pin;
 	int ret;
 
 	*out = NULL;
@@ -96,13 +98,17 @@ int xsk_set_open(const struct xsk_opts *o, struct xsk_set **out, char *err, size
 		goto out;
 	}
 	s->nq = nq;
+	/* Pinning helps when every queue gets a CPU of its own and the queue's
+	 * RX work happens on a fixed CPU (a NIC's IRQ). On veth the RX runs on
+	 * the sender's CPU: a pinned worker could only be starved there. */
+	pin = !o->no_pin && ncpu > 0 && nq <= (unsigned long)ncpu &&
+	      !(xsk_iface_driver(o->ifname, drv, sizeof(drv)) == 0 && !strcmp(drv, "veth"));
 	for (i = 0; i < nq; i++) {
 		struct xsk_q *q = &s->q[i];
 
 		q->set = s;
 		q->id = i;
-		/* Pinning only helps when every queue gets a CPU of its own. */
-		q->cpu = (!o->no_pin && ncpu > 0 && nq <= (unsigned long)ncpu) ? (int)i : -1;
+		q->cpu = pin ? (int)i : -1;
 		ret = xsk_q_open(s, q, err, errlen);
 		if (ret)
 			goto out;

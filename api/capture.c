@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "afxdp/afxdp.h"
@@ -121,8 +123,28 @@ static int check_cfg(const struct api_capture_cfg *c, unsigned int fields, char 
 	return 0;
 }
 
-/* Filter text -> built programs (libpcap, then clang). Nothing attached. */
+static int build_filter_niced(const char *expr, struct xp_elf *elf, char *err,
+			      size_t errlen);
+
+/* Filter text -> built programs (libpcap, then clang). Nothing attached.
+ * clang runs niced (the child inherits this thread's nice value): a filter
+ * change on a small box must not starve the capture workers. */
 static int build_filter(const char *expr, struct xp_elf *elf, char *err, size_t errlen)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int ret, nice_was;
+
+	errno = 0;
+	nice_was = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno)
+		nice_was = 0;
+	setpriority(PRIO_PROCESS, (id_t)tid, 10);
+	ret = build_filter_niced(expr, elf, err, errlen);
+	setpriority(PRIO_PROCESS, (id_t)tid, nice_was);
+	return ret;
+}
+
+static int build_filter_niced(const char *expr, struct xp_elf *elf, char *err, size_t errlen)
 {
 	struct fg_filter *f = NULL;
 	char msg[FG_ERR_LEN];
@@ -208,23 +230,6 @@ int api_capture_create_opts(const struct api_capture_cfg *cfg,
 	if (ret)
 		goto out;
 
-	dump_file(cfg->dump, path, sizeof(path));
-	struct wr_opts wo = {
-		.path = path,
-		/* The header's snaplen must cover any later snaplen change,
-		 * or readers would cut records short. */
-		.snaplen = FG_SNAPLEN_MAX,
-		.backend = (enum wr_backend)opts->writer_backend,
-		.network = cfg->network,
-		.net_buffer_bytes = opts->net_buffer_bytes,
-	};
-	ret = wr_open(&wo, &c->wr);
-	if (ret) {
-		snprintf(err, errlen, "dump: can't create %s: %s", path, strerror(-ret));
-		c->wr = NULL;
-		goto out;
-	}
-
 	/* Attach with the capture off: the sockets go into the XSKMAP first,
 	 * so no matching frame finds a queue without its socket. */
 	struct xp_opts xo = {
@@ -244,6 +249,25 @@ int api_capture_create_opts(const struct api_capture_cfg *cfg,
 	}
 	xp_info(c->xp, &info);
 	c->xdp_native = info.xdp_native;
+
+	/* The file only once the interface is ours: a refused second
+	 * appliance must not truncate the first one's file. */
+	dump_file(cfg->dump, path, sizeof(path));
+	struct wr_opts wo = {
+		.path = path,
+		/* The header's snaplen must cover any later snaplen change,
+		 * or readers would cut records short. */
+		.snaplen = FG_SNAPLEN_MAX,
+		.backend = (enum wr_backend)opts->writer_backend,
+		.network = cfg->network,
+		.net_buffer_bytes = opts->net_buffer_bytes,
+	};
+	ret = wr_open(&wo, &c->wr);
+	if (ret) {
+		snprintf(err, errlen, "dump: can't create %s: %s", path, strerror(-ret));
+		c->wr = NULL;
+		goto out;
+	}
 
 	if (!cfg->transparent) {
 		struct xsk_opts so = {

@@ -76,6 +76,12 @@ int api_rest_check_dump(const char *root, const char *dump, char *out,
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* say "outside" before probing folders that are none of our business */
+	if (rroot && !inside(rroot, path)) {
+		ret = -EPERM;
+		snprintf(err, errlen, "dump '%s' is outside the dump root %s", dump, rroot);
+		goto out;
+	}
 	slash = strrchr(path, '/');
 	*slash = '\0';
 	dir = slash == path ? "/" : path;

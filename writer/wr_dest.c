@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +89,7 @@ int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **ou
 {
 	struct wr_pcap_fhdr h;
 	struct wr_dest *d;
+	struct stat st;
 	bool existed;
 	int ret;
 
@@ -104,10 +106,12 @@ int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **ou
 		goto out_free;
 	}
 	wr_pcap_fhdr_init(&h, w->o.snaplen);
-	existed = access(path, F_OK) == 0;
-	d->fd = create_atomic(path, &h, sizeof(h));
+	existed = lstat(path, &st) == 0;
+	/* only a new or regular file is replaced by rename: a device
+	 * (/dev/null), FIFO or symlink is opened as it is */
+	d->fd = existed && !S_ISREG(st.st_mode) ? -EISDIR : create_atomic(path, &h, sizeof(h));
 	if (d->fd == -EOPNOTSUPP || d->fd == -EISDIR || d->fd == -EXDEV) {
-		/* no unnamed files here (or path is a folder): plain create */
+		/* no unnamed files here, or not a regular file: plain open */
 		d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (d->fd < 0) {
 			ret = -errno;

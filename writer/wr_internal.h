@@ -39,6 +39,7 @@ struct wr_dest {
 	int dfd;	  /* O_DIRECT fd or -1 */
 	uint64_t size;	  /* bytes in the file, always a record boundary */
 	uint64_t falloc;  /* preallocated up to (KEEP_SIZE) */
+	bool no_falloc;	  /* refused (no space, not supported) */
 	uint8_t *tail;	  /* direct: the unaligned last block (WR_ALIGN bytes) */
 	char *path;
 	uint32_t gen;	  /* the generation it serves */

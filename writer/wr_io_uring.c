@@ -17,7 +17,10 @@
 
 struct wr_io {
 	struct io_uring ring;
-	bool fixed; /* buffers registered */
+	bool fixed;	/* buffers registered */
+	bool broken;	/* the ring failed: plain pwrite from now on */
+	uint64_t run;	/* batch number, in the tags: stray completions of an
+			 * abandoned batch are recognised */
 };
 
 static int ur_init(struct wr_writer *w, struct wr_io **out)
@@ -116,13 +119,21 @@ static int ur_run(struct wr_writer *w, struct wr_io *io, struct wr_job **jobs,
 			job_of[nw++] = i;
 		}
 	}
+	if (io->broken)
+		return wr_io_pwrite_ops.run(w, NULL, jobs, n);
+	io->run++;
 	for (k = 0; k < nw; k++) {
-		prep(io, w, &q[k], k, k + 1 < nw);
+		prep(io, w, &q[k], io->run << 8 | k, k + 1 < nw);
 		res[k] = -ECANCELED;
 	}
-	ret = io_uring_submit(&io->ring);
-	if (ret < 0)
-		return ret; /* nothing submitted: all jobs stay pending */
+	for (unsigned int sub = 0; sub < nw;) {
+		ret = io_uring_submit(&io->ring);
+		if (ret == -EINTR || ret == -EAGAIN || ret == -EBUSY)
+			continue;
+		if (ret < 0)
+			goto broken;
+		sub += (unsigned int)ret;
+	}
 	atomic_fetch_add_explicit(&w->st_writes, nw, memory_order_relaxed);
 	while (got < nw) {
 		struct io_uring_cqe *cqe;
@@ -132,12 +143,13 @@ static int ur_run(struct wr_writer *w, struct wr_io *io, struct wr_job **jobs,
 		if (ret == -EINTR)
 			continue;
 		if (ret)
-			return ret;
+			goto broken;
 		tag = io_uring_cqe_get_data64(cqe);
-		if (tag < nw)
-			res[tag] = cqe->res;
+		if (tag >> 8 == io->run && (tag & 0xff) < nw) {
+			res[tag & 0xff] = cqe->res;
+			got++;
+		}
 		io_uring_cqe_seen(&io->ring, cqe);
-		got++;
 	}
 	/* in order: a short or failed write cancelled everything after it */
 	for (k = 0; k < nw; k++) {
@@ -147,6 +159,13 @@ static int ur_run(struct wr_writer *w, struct wr_io *io, struct wr_job **jobs,
 			j->complete = wr_job_result(w, j, res[k]);
 	}
 	return 0;
+
+broken:
+	/* Writes of this batch may still land: they carry the same bytes to
+	 * the same offsets as the pwrite that repeats them, so that is
+	 * harmless. */
+	io->broken = true;
+	return wr_io_pwrite_ops.run(w, NULL, jobs, n);
 }
 
 const struct wr_io_ops wr_io_uring_ops = {

@@ -47,12 +47,12 @@ void wr_buf_release(struct wr_writer *w, struct wr_buf *b)
  * space, unsupported) just stops preallocating for this file. */
 static void prealloc(struct wr_dest *d, uint64_t end)
 {
-	if (d->falloc == UINT64_MAX || end <= d->falloc)
+	if (d->no_falloc || end <= d->falloc)
 		return;
 	uint64_t to = (end + WR_FALLOC_STEP) & ~(WR_FALLOC_STEP - 1);
 
 	if (fallocate(d->fd, FALLOC_FL_KEEP_SIZE, (off_t)d->falloc, (off_t)(to - d->falloc)))
-		d->falloc = UINT64_MAX;
+		d->no_falloc = true;
 	else
 		d->falloc = to;
 }

@@ -11,6 +11,12 @@
  * In network mode the same pcap byte stream goes to pull subscribers instead
  * of the file (bounded buffer, the oldest data is dropped and counted).
  *
+ * A file is created with its header in one step (never empty), grows by
+ * whole buffers of records, and after a SIGKILL a small guardian process
+ * started by wr_open cuts a record the kernel left half-written. A reader
+ * of the live file may see the last record cut only while a write is in
+ * progress (Linux grows a file page by page). See writer/README.md.
+ *
  * Functions return 0 or a negative errno.
  */
 #ifndef WRITER_H
@@ -54,7 +60,8 @@ struct wr_rec {
 
 struct wr_stats {
 	uint64_t records;	 /* records handed to the file or to the network buffer */
-	uint64_t bytes;		 /* bytes written to the file (or the network buffer) */
+	uint64_t bytes;		 /* bytes written to the file (or the network buffer),
+				  * pcap file headers included */
 	uint64_t dropped_behind; /* wr_put() refused: no free buffer */
 	uint64_t write_errors;	 /* records lost to failed writes (e.g. ENOSPC) */
 	uint64_t net_dropped;	 /* records dropped from a full network backlog */
@@ -67,8 +74,11 @@ struct wr_writer;
 struct wr_stream;
 struct wr_sub;
 
-/* Creates (truncates) the file, writes the pcap header, starts the writer
- * thread. -ENOENT/-EACCES/-ENOTDIR for a bad path, with nothing created. */
+/* Creates (replaces) the file with the pcap header, starts the writer
+ * thread (and the guardian process). -ENOENT/-EACCES/-ENOTDIR/-EISDIR for a
+ * bad path, with nothing created; -EINVAL for bad options (a record of
+ * snaplen bytes must fit buf_size and net_buffer_bytes; nbufs 2..1024; no
+ * path outside network mode). snaplen 0 = 262144. */
 int wr_open(const struct wr_opts *o, struct wr_writer **out);
 /* Writes out everything already put (all streams must be flushed/freed
  * first: -EBUSY and nothing done while a stream exists), closes the file.
@@ -78,6 +88,7 @@ int wr_close(struct wr_writer *w);
 /* One per producer thread; not thread-safe itself. */
 int wr_stream_new(struct wr_writer *w, struct wr_stream **out);
 void wr_stream_free(struct wr_stream *s); /* flushes first */
+/* Never blocks: -ENOBUFS (counted in dropped_behind) when no buffer is free. */
 int wr_put(struct wr_stream *s, const struct wr_rec *r);
 /* Hands a partly filled buffer to the writer if it is older than flush_ms
  * (or always, when force). Producers call it when idle. */

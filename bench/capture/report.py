@@ -147,10 +147,11 @@ def markdown(meta, summary, onsets, g, filter_md, long_filter):
                  m["cpu"], m["cpus"], m["kernel"], fmt(meta["load_min"], "%.1f"),
                  fmt(meta["load_max"], "%.1f")))
     L.append("Generator: bn-pktgen (BPF_PROG_RUN live frames), 1 thread on CPU %s unless "
-             "noted (the veth's receive path runs there too); capture tools pinned to CPU %s. "
+             "noted (the veth's receive path runs there too); capture tools pinned to CPU %s; "
+             "generator and tools run under `%s`. "
              "Captured = packets in the tool's file "
              "(capinfos) / generator seconds. Long filter: `%s`." % (
-                 meta["gen_cpu"], meta["tool_cpus"] or "none", long_filter))
+                 meta["gen_cpu"], meta["tool_cpus"] or "none", meta["sched"], long_filter))
     L.append("")
     if g:
         L.append("**Goal** (64 B, udp, snaplen 64, max rate: appliance >= %.1fx tcpdump, "
@@ -273,6 +274,7 @@ def main():
     ap.add_argument("--filter-json", default="")
     ap.add_argument("--long-filter", default="")
     ap.add_argument("--gen-cpu", default="")
+    ap.add_argument("--sched", default="")
     ap.add_argument("--tool-cpus", default="")
     a = ap.parse_args()
     with open(a.points) as f:
@@ -283,7 +285,7 @@ def main():
                 finished=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 machine=machine(), load_min=min(loads, default=None),
                 load_max=max(loads, default=None), long_filter=a.long_filter,
-                gen_cpu=a.gen_cpu, tool_cpus=a.tool_cpus)
+                gen_cpu=a.gen_cpu, tool_cpus=a.tool_cpus, sched=a.sched)
     filter_md = ""
     filter_json = None
     if a.filter_md and os.path.exists(a.filter_md):

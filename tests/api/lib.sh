@@ -8,7 +8,7 @@
 #   api_start [start options]      # appliance on $NH_CAP_IF, REST on 127.0.0.1:9000
 #   req GET /api/v1/captures       # -> $CODE and $BODY
 #   expect 200 GET /healthz        # req + status check
-#   jget '["snaplen"]'             # a value out of $BODY (python expression)
+#   jeq .snaplen 80                # a value out of $BODY (jq) must be 80
 #   api_send 5555 100              # 100 UDP datagrams peer -> capture side
 #   api_cli show NAME              # the CLI, inside the namespace
 
@@ -108,21 +108,18 @@ expect()
 	[ "$CODE" = "$want" ] || api_fail "$1 $2 ${3:-}: want $want, got $CODE: $BODY"
 }
 
-# jget EXPR: python subscript of the JSON in $BODY, printed (strings bare,
-# everything else as JSON).
+# jget FILTER: a jq filter over the JSON in $BODY (strings bare).
 jget()
 {
-	python3 -c 'import json,sys
-v = eval("json.loads(sys.argv[1])" + sys.argv[2])
-print(v if isinstance(v, str) else json.dumps(v))' "$BODY" "$1"
+	jq -r "$1" <<<"$BODY"
 }
 
-# jeq EXPR WANT [what]: fail unless jget EXPR == WANT.
+# jeq FILTER WANT: fail unless jget FILTER == WANT.
 jeq()
 {
 	local got
-	got=$(jget "$1") || api_fail "no $1 in: $BODY"
-	[ "$got" = "$2" ] || api_fail "${3:-$1}: want '$2', got '$got'"
+	got=$(jget "$1") || api_fail "bad JSON for $1: $BODY"
+	[ "$got" = "$2" ] || api_fail "$1: want '$2', got '$got' in $BODY"
 }
 
 api_cli() { in_cap "$API_BIN" "$@"; }
@@ -159,5 +156,18 @@ stat_of()
 {
 	req GET "/api/v1/captures/$1/stats"
 	[ "$CODE" = 200 ] || api_fail "stats $1: $CODE $BODY"
-	jget "[\"$2\"]"
+	jget ".$2"
+}
+
+# wait_stat NAME FIELD WANT [SECONDS]: polls the counter until it equals
+# WANT (the writer counts once its buffer is flushed).
+wait_stat()
+{
+	local i got
+	for ((i = 0; i < ${4:-10} * 10; i++)); do
+		got=$(stat_of "$1" "$2")
+		[ "$got" = "$3" ] && return 0
+		sleep 0.1
+	done
+	api_fail "stats $1 $2: want $3, got $got"
 }

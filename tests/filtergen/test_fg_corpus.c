@@ -7,6 +7,9 @@
  * MODE accept: libpcap TESTrun accept expressions (EN10MB) on every
  *              full-length Ethernet record of every corpus capture;
  *      extra:  extra_filters.txt expressions, same packets;
+ *      extra-unopt: the same, libpcap's unoptimised programs through
+ *              fg_from_cbpf (other program shapes; libpcap's optimizer
+ *              has had bugs, so both paths are checked);
  *      apply:  libpcap_apply_tests.tsv, every record of the named savefile,
  *              also against libpcap's recorded per-packet results;
  *      reject: TESTrun reject expressions must be refused with libpcap's
@@ -153,7 +156,7 @@ static int load_apply(struct fgt_list *l, const char *corpus,
 			err = -EINVAL;
 			break;
 		}
-		if (fgt_pcap_compile(f[1], s->snaplen, &prog, perr,
+		if (fgt_pcap_compile(f[1], s->snaplen, 0, &prog, perr,
 				     sizeof(perr))) {
 			char why[PCAP_ERRBUF_SIZE + 128];
 
@@ -224,7 +227,7 @@ int main(int argc, char **argv)
 	int workers = 2, err = 0, self = 0;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s accept|extra|apply|reject CORPUS_DIR [WORKERS [PART i/n]]\n",
+		fprintf(stderr, "usage: %s accept|extra|extra-unopt|apply|reject CORPUS_DIR [WORKERS [PART i/n]]\n",
 			argv[0]);
 		return 2;
 	}
@@ -257,7 +260,9 @@ int main(int argc, char **argv)
 		l.namedb = 1;
 	}
 
-	if (!strcmp(mode, "accept") || !strcmp(mode, "extra")) {
+	if (!strcmp(mode, "accept") || !strcmp(mode, "extra") ||
+	    !strcmp(mode, "extra-unopt")) {
+		l.unopt = !strcmp(mode, "extra-unopt");
 		err = load_all_pkts(&pk, corpus);
 		if (!err)
 			err = !strcmp(mode, "accept") ?

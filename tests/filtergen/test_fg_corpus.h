@@ -27,14 +27,16 @@ struct fgt_pkts {
 	size_t n, cap;
 	/* Load statistics, for the summary line. */
 	size_t files, files_eth, files_bad, records, full_len, dups;
+	size_t cut, cut_unique; /* records cut short (0 < caplen < len) */
 	size_t kernel_refused[2]; /* frames the test run refuses, by hook */
 	/* Open-addressing dedupe set over packet bytes (indexes into v + 1). */
 	size_t *set;
 	size_t set_cap;
 };
 
-/* Adds the full-length Ethernet records of every capture in dir (dedupe
- * across calls). Files that libpcap cannot open count as files_bad. */
+/* Adds the Ethernet records of every capture in dir, full-length ones and
+ * ones cut short (with their wire length), deduped across calls. Files that
+ * libpcap cannot open count as files_bad. */
 int fgt_pkts_add_dir(struct fgt_pkts *pk, const char *dir);
 /* Every record of one savefile, truncated ones too, no dedupe (apply tests).
  * *snaplen receives the savefile's snaplen, *dlt its link type. */
@@ -63,6 +65,9 @@ struct fgt_case {
 	const struct fgt_pkts *pkts;
 	/* Must-refuse cases: libpcap 1.11's expected error substring. */
 	const char *errstr;
+	/* libpcap's unoptimised program, given to fg_from_cbpf (fg_compile
+	 * always optimises): other shapes, scratch memory, long chains. */
+	int unopt;
 };
 
 struct fgt_reason {
@@ -84,6 +89,7 @@ struct fgt_list {
 	 * need it are left out with namedb_why. */
 	int namedb;
 	const char *namedb_why;
+	int unopt; /* cases compare libpcap's unoptimised programs */
 };
 
 /* Private mount namespace whose /etc holds TESTrun's hosts, ethers and
@@ -149,10 +155,10 @@ void fgt_stats_add(struct fgt_stats *dst, const struct fgt_stats *src);
 void fgt_stats_print(const char *name, const struct fgt_pkts *pk,
 		     const struct fgt_stats *st);
 
-/* libpcap side: compile on a dead EN10MB handle (optimised, netmask 0).
- * Returns 0 or -EINVAL with libpcap's message in err. */
+/* libpcap side: compile on a dead EN10MB handle (netmask 0), optimised
+ * like fg_compile unless unopt. 0 or -EINVAL with libpcap's message. */
 struct bpf_program;
-int fgt_pcap_compile(const char *expr, uint32_t snaplen,
+int fgt_pcap_compile(const char *expr, uint32_t snaplen, int unopt,
 		     struct bpf_program *prog, char *err, size_t errlen);
 
 /* True if the cBPF program has a jump that goes backwards (32-bit wrap of

@@ -22,7 +22,7 @@ static const char *hook_name(enum fg_hook h)
 	return h == FG_HOOK_XDP ? "xdp" : "tc";
 }
 
-int fgt_pcap_compile(const char *expr, uint32_t snaplen,
+int fgt_pcap_compile(const char *expr, uint32_t snaplen, int unopt,
 		     struct bpf_program *prog, char *err, size_t errlen)
 {
 	pcap_t *p = pcap_open_dead(DLT_EN10MB, (int)snaplen);
@@ -32,7 +32,7 @@ int fgt_pcap_compile(const char *expr, uint32_t snaplen,
 		snprintf(err, errlen, "pcap_open_dead failed");
 		return -ENOMEM;
 	}
-	if (pcap_compile(p, prog, expr, 1, 0) < 0) {
+	if (pcap_compile(p, prog, expr, !unopt, 0) < 0) {
 		snprintf(err, errlen, "%s", pcap_geterr(p));
 		rc = -EINVAL;
 	}
@@ -153,7 +153,7 @@ int fgt_diff_case(const struct fgt_pkts *pk, const struct fgt_case *c,
 		return -EINVAL;
 	}
 
-	rc = fgt_pcap_compile(c->pcap_expr, c->snaplen, &prog, perr,
+	rc = fgt_pcap_compile(c->pcap_expr, c->snaplen, c->unopt, &prog, perr,
 			      sizeof(perr));
 	if (rc) {
 		st->errors++;
@@ -162,7 +162,11 @@ int fgt_diff_case(const struct fgt_pkts *pk, const struct fgt_case *c,
 	}
 	have_prog = 1;
 	t0 = now_ms();
-	rc = fg_compile(c->fg_expr, c->snaplen, &f, err, sizeof(err));
+	if (c->unopt)
+		rc = fg_from_cbpf(prog.bf_insns, prog.bf_len, c->snaplen, &f,
+				  err, sizeof(err));
+	else
+		rc = fg_compile(c->fg_expr, c->snaplen, &f, err, sizeof(err));
 	if (rc == -ENOTSUP && fgt_has_backward_jump(&prog)) {
 		/* Allowed by issue 2: refused with a clear error, never wrong. */
 		st->enotsup++;
@@ -369,8 +373,9 @@ void fgt_stats_print(const char *name, const struct fgt_pkts *pk,
 	       (unsigned long long)st->kernel_refused,
 	       (unsigned long long)st->expected_mismatch,
 	       st->exprs ? st->compile_ms / st->exprs : 0.0);
-	printf("corpus packets: files=%zu ethernet=%zu unreadable=%zu records=%zu full_length=%zu duplicates=%zu unique=%zu; frames any program's test run refuses: xdp=%zu tc=%zu\n",
+	printf("corpus packets: files=%zu ethernet=%zu unreadable=%zu records=%zu full_length=%zu cut_short=%zu duplicates=%zu unique=%zu (of them cut short: %zu); frames any program's test run refuses: xdp=%zu tc=%zu\n",
 	       pk->files, pk->files_eth, pk->files_bad, pk->records,
-	       pk->full_len, pk->dups, pk->n, pk->kernel_refused[0],
+	       pk->full_len, pk->cut, pk->dups, pk->n, pk->cut_unique,
+	       pk->kernel_refused[0],
 	       pk->kernel_refused[1]);
 }

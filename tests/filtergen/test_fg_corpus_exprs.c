@@ -78,6 +78,7 @@ int fgt_list_push(struct fgt_list *l, const char *expr, uint32_t snaplen,
 	c->origin = strdup(origin);
 	c->snaplen = snaplen;
 	c->flip_pkt = SIZE_MAX;
+	c->unopt = l->unopt;
 	if (!c->fg_expr || !c->origin)
 		return -ENOMEM;
 	l->n++;
@@ -159,7 +160,7 @@ static int leave_out_if_refused(struct fgt_list *l, const char *expr,
 	struct bpf_program prog;
 	int rc;
 
-	if (!fgt_pcap_compile(expr, snaplen, &prog, err, sizeof(err))) {
+	if (!fgt_pcap_compile(expr, snaplen, l->unopt, &prog, err, sizeof(err))) {
 		pcap_freecode(&prog);
 		return 0;
 	}

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Corpus packets: full-length Ethernet records of every capture, deduped. */
+/* Corpus packets: full-length Ethernet records of every capture, deduped;
+ * records cut short (0 < caplen < len) too, with their wire length, which
+ * exercises `len` and loads past the captured bytes. */
 #include "test_fg_corpus.h"
 
 #include <dirent.h>
@@ -9,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t fnv1a(const uint8_t *p, uint32_t n)
+static uint64_t fnv1a(const uint8_t *p, uint32_t n, uint32_t wire_len)
 {
 	uint64_t h = 1469598103934665603ull;
 
 	for (uint32_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 1099511628211ull;
-	return h ^ n;
+	return h ^ n ^ ((uint64_t)wire_len << 32);
 }
 
 static int push(struct fgt_pkts *pk, const uint8_t *data, uint32_t len,
@@ -53,7 +55,8 @@ static int set_grow(struct fgt_pkts *pk)
 	if (!set)
 		return -ENOMEM;
 	for (size_t i = 0; i < pk->n; i++) {
-		size_t h = fnv1a(pk->v[i].data, pk->v[i].len) & (cap - 1);
+		size_t h = fnv1a(pk->v[i].data, pk->v[i].len,
+				 pk->v[i].wire_len) & (cap - 1);
 
 		while (set[h])
 			h = (h + 1) & (cap - 1);
@@ -67,7 +70,7 @@ static int set_grow(struct fgt_pkts *pk)
 
 /* Returns 1 if already present, else adds it (0) or a negative errno. */
 static int add_unique(struct fgt_pkts *pk, const uint8_t *data, uint32_t len,
-		      const char *file, size_t idx)
+		      uint32_t wire_len, const char *file, size_t idx)
 {
 	size_t h;
 	int err;
@@ -77,15 +80,16 @@ static int add_unique(struct fgt_pkts *pk, const uint8_t *data, uint32_t len,
 		if (err)
 			return err;
 	}
-	h = fnv1a(data, len) & (pk->set_cap - 1);
+	h = fnv1a(data, len, wire_len) & (pk->set_cap - 1);
 	while (pk->set[h]) {
 		const struct fgt_pkt *e = &pk->v[pk->set[h] - 1];
 
-		if (e->len == len && !memcmp(e->data, data, len))
+		if (e->len == len && e->wire_len == wire_len &&
+		    !memcmp(e->data, data, len))
 			return 1;
 		h = (h + 1) & (pk->set_cap - 1);
 	}
-	err = push(pk, data, len, len, file, idx);
+	err = push(pk, data, len, wire_len, file, idx);
 	if (err)
 		return err;
 	pk->set[h] = pk->n;
@@ -115,15 +119,22 @@ static int add_file(struct fgt_pkts *pk, const char *dir, const char *name)
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
 		idx++;
 		pk->records++;
-		if (h->caplen == 0 || h->caplen != h->len)
+		/* Empty records and records longer than their wire length
+		 * (broken files) have no meaning for a filter. */
+		if (h->caplen == 0 || h->caplen > h->len)
 			continue;
-		pk->full_len++;
-		rc = add_unique(pk, data, h->caplen, name, idx);
+		rc = add_unique(pk, data, h->caplen, h->len, name, idx);
 		if (rc < 0) {
 			err = rc;
 			goto out;
 		}
 		pk->dups += rc;
+		if (h->caplen == h->len)
+			pk->full_len++;
+		else
+			pk->cut++;
+		if (!rc && h->caplen != h->len)
+			pk->cut_unique++;
 	}
 	/* A fuzzed file may end with a broken record: keep what was read. */
 out:

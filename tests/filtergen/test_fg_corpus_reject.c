@@ -19,7 +19,7 @@ static int check_one(struct fgt_list *l, const struct fgt_case *c,
 	struct fg_filter *f = NULL;
 	int rc;
 
-	if (!fgt_pcap_compile(c->pcap_expr, c->snaplen, &prog, perr,
+	if (!fgt_pcap_compile(c->pcap_expr, c->snaplen, 0, &prog, perr,
 			      sizeof(perr))) {
 		pcap_freecode(&prog);
 		snprintf(why, sizeof(why), "accepted by %s (1.11 refuses)",

@@ -81,18 +81,22 @@ def main():
     p.add_argument("--flows", type=int, default=1)
     p.add_argument("--count", type=int, default=100)
     p.add_argument("--sizes", default="60,128,512,1000,1514",
-                   help="frame sizes in bytes, cycled (52..1514)")
+                   help="frame sizes in bytes, cycled (52..9014; over 1514 needs a jumbo MTU)")
     p.add_argument("--rate", type=float, default=2000.0, help="frames per second")
     p.add_argument("--tag", type=int, default=1, help="0-255, marks this run")
     p.add_argument("--seq-base", type=int, default=0)
     p.add_argument("--expect", help="write the frames sent to this pcap file")
+    p.add_argument("--dry-run", action="store_true",
+                   help="send nothing, only write --expect (the frames are deterministic)")
     a = p.parse_args()
 
     sizes = [int(x) for x in a.sizes.split(",")]
-    if any(s < 52 or s > 1514 for s in sizes) or a.flows < 1 or a.count < 0:
-        p.error("sizes must be 52..1514, flows >= 1, count >= 0")
+    if any(s < 52 or s > 9014 for s in sizes) or a.flows < 1 or a.count < 0:
+        p.error("sizes must be 52..9014, flows >= 1, count >= 0")
 
-    if a.mode == "raw":
+    if a.dry_run:
+        a.rate = float("inf")
+    elif a.mode == "raw":
         if not a.iface:
             p.error("raw mode needs --iface")
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
@@ -109,12 +113,14 @@ def main():
     start = time.monotonic()
     for i in range(a.count):
         seq = a.seq_base + i
-        due = start + i / a.rate
+        due = start + i / a.rate if not a.dry_run else 0
         now = time.monotonic()
         if due > now:
             time.sleep(due - now)
         fr = frame(a, seq, sizes[i % len(sizes)])
-        if a.mode == "raw":
+        if a.dry_run:
+            pass
+        elif a.mode == "raw":
             n = sock.send(fr)
             if n != len(fr):
                 sys.exit("send.py: short send %d of %d" % (n, len(fr)))

@@ -206,6 +206,25 @@ static void bad_paths_refused_nothing_created(void **state)
 	free(p2);
 }
 
+/* A device path is written to, not replaced by a regular file. */
+static void device_path_is_not_replaced(void **state)
+{
+	struct wr_writer *w = open_w("/dev/null", WR_BACKEND_URING, WR_DIRECT_AUTO, 0, 0);
+	struct wr_stream *s;
+	struct wr_stats st;
+	struct stat sb;
+
+	assert_int_equal(wr_stream_new(w, &s), 0);
+	t_put_all(s, 11, 0, 100, T_SNAPLEN);
+	wr_stream_free(s);
+	assert_true(t_wait_records(w, 100, 5000));
+	wr_get_stats(w, &st);
+	assert_int_equal(st.write_errors, 0);
+	assert_int_equal(wr_close(w), 0);
+	assert_int_equal(stat("/dev/null", &sb), 0);
+	assert_true(S_ISCHR(sb.st_mode));
+}
+
 struct prod {
 	struct wr_writer *w;
 	uint32_t p;
@@ -542,6 +561,7 @@ int main(int argc, char **argv)
 		T(direct_refused_falls_back_to_buffered),
 		T(caplen_cut_to_snaplen),
 		T(bad_paths_refused_nothing_created),
+		T(device_path_is_not_replaced),
 		T(multiple_producer_threads_lose_nothing),
 		T(file_valid_while_writing),
 		T(idle_flush_within_a_second),
