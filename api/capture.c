@@ -26,6 +26,9 @@
 #include "xdp/xp.h"
 
 struct api_capture {
+	/* set_lock serialises changes (held through a filter build, seconds);
+	 * lock guards cfg and is all that get and stats wait for. */
+	pthread_mutex_t set_lock;
 	pthread_mutex_t lock;
 	struct api_capture_cfg cfg;
 	struct api_capture_opts opts;
@@ -186,6 +189,7 @@ static void free_capture(struct api_capture *c)
 		wr_close(c->wr);
 	xp_elf_free(&c->elf);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->set_lock);
 	free(c);
 }
 
@@ -222,6 +226,7 @@ int api_capture_create_opts(const struct api_capture_cfg *cfg,
 	if (!c)
 		return -ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->set_lock, NULL);
 	c->cfg = *cfg;
 	c->opts = *opts;
 	c->opts.run_dir = NULL; /* only used during xp_open below */
@@ -397,7 +402,8 @@ int api_capture_set(struct api_capture *c, const struct api_capture_cfg *cfg,
 	bool filter_swapped = false, net_switched = false;
 	int ret;
 
-	pthread_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->set_lock);
+	/* Only set changes cfg, and we hold set_lock: reading it is safe. */
 	next = c->cfg;
 	if (fields & API_F_MODE)
 		next.mode = cfg->mode;
@@ -461,7 +467,9 @@ int api_capture_set(struct api_capture *c, const struct api_capture_cfg *cfg,
 		c->elf = elf;
 		elf = (struct xp_elf){ 0 };
 	}
+	pthread_mutex_lock(&c->lock);
 	c->cfg = next;
+	pthread_mutex_unlock(&c->lock);
 	ret = 0;
 	goto out;
 undo:
@@ -470,7 +478,7 @@ undo:
 	if (filter_swapped)
 		xp_set_filter_elf(c->xp, &c->elf, msg, sizeof(msg));
 out:
-	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->set_lock);
 	xp_elf_free(&elf);
 	return ret;
 }
@@ -504,6 +512,7 @@ int api_capture_destroy(struct api_capture *c)
 
 	if (!c)
 		return 0;
+	pthread_mutex_lock(&c->set_lock);
 	pthread_mutex_lock(&c->lock);
 	/* Stop taking packets; let programs already running finish (a NAPI
 	 * poll flushes its redirects before it ends); then drain the rings. */
@@ -517,6 +526,7 @@ int api_capture_destroy(struct api_capture *c)
 	stats_locked(c, &st);
 	fn = c->final_fn;
 	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->set_lock);
 	if (fn)
 		fn(&c->cfg, &st, c->final_arg);
 

@@ -60,8 +60,7 @@ step "Starting: capture-appliance start --iface $NH_CAP_IF --filter '$filter' ${
 ip netns exec "$NH_CAP_NS" "$bin" start --iface "$NH_CAP_IF" --name demo --mode bidirectional \
 	--filter "$filter" --snaplen "$snaplen" --dump "$out/demo" --stats-interval 0 \
 	"${extra[@]}" >"$out/appliance.log" 2>&1 &
-pid=$!
-nh_cleanup_add "kill -KILL $pid"
+pid=$! # if the demo fails, nh_down kills it with everything else in the namespace
 for ((i = 0; i < 300; i++)); do
 	grep -q "REST API on" "$out/appliance.log" && break
 	if ! kill -0 $pid 2>/dev/null; then
@@ -77,6 +76,10 @@ echo "attached: $(ip -n "$NH_CAP_NS" link show dev "$NH_CAP_IF" | grep -o 'prog/
 step "Sending traffic"
 # With the default AF_XDP path the captured echo requests never reach the
 # capture host's stack, so pings go unanswered there (--transparent answers).
+if [ ${#extra[@]} -eq 0 ]; then
+	echo "(AF_XDP path: captured frames are taken from the host, so these pings get" \
+		"no answer; run with --transparent to capture a copy and keep them answered)"
+fi
 ip netns exec "$NH_PEER_NS" ping -c 3 -i 0.2 -W 1 "$NH_CAP_IP" || true
 send=$SRC/tests/integration/send.py
 ip netns exec "$NH_PEER_NS" python3 "$send" --iface "$NH_PEER_IF" --count 10 --rate 100 \

@@ -34,6 +34,8 @@
 struct wr_guard_slot {
 	_Atomic uint64_t seq;	/* odd while path/size change */
 	_Atomic uint64_t size;	/* complete records up to here; 0 = nothing */
+	uint64_t dev, ino;	/* the file itself: a new file at the same
+				 * path (a restart) is left alone */
 	char path[PATH_MAX];
 };
 
@@ -64,15 +66,18 @@ WR_CHILD_CODE static void nap_ms(long ms)
 }
 
 /* Cuts the file after the last complete record at or after size. */
-WR_CHILD_CODE static void repair(const char *path, uint64_t size)
+WR_CHILD_CODE static void repair(const struct wr_guard_slot *s, uint64_t size)
 {
 	struct stat st;
 	off_t last = -1;
 	uint64_t off = size;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC, 0);
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, s->path, O_RDWR | O_CLOEXEC, 0);
 
 	if (fd < 0)
 		return;
+	if (syscall(SYS_fstat, fd, &st) || st.st_dev != s->dev || st.st_ino != s->ino ||
+	    !S_ISREG(st.st_mode))
+		goto out;
 	/* writes still in flight (io-wq, DIO completions) settle first */
 	for (int i = 0; i < 50; i++) {
 		if (syscall(SYS_fstat, fd, &st))
@@ -129,7 +134,7 @@ WR_CHILD_CODE static int child(void *arg)
 		 * was finished, the new one not written yet */
 		if ((seq & 1) || !size)
 			continue;
-		repair(s->path, size);
+		repair(s, size);
 	}
 	syscall(SYS_exit_group, 0);
 	return 0;
@@ -197,7 +202,13 @@ void wr_guard_note(struct wr_guard *g, const struct wr_dest *d)
 		return;
 	s = &g->pg->slot[d->gen & 1];
 	if (g->last[d->gen & 1] != d) {
+		struct stat st;
+
+		if (fstat(d->fd, &st))
+			return;
 		atomic_fetch_add(&s->seq, 1);
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
 		strncpy(s->path, d->path, sizeof(s->path) - 1);
 		atomic_store(&s->size, d->size);
 		atomic_fetch_add(&s->seq, 1);

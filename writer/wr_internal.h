@@ -101,7 +101,7 @@ struct wr_writer {
 	pthread_cond_t cond;
 	struct wr_stream *streams;
 	uint64_t gone_dropped;	/* dropped counts of freed streams */
-	bool stop, paused, retire_req;
+	bool stop, retire_req;
 	uint32_t retire_gen;
 	_Atomic bool req;	/* stop or retire pending: cheap check */
 	_Atomic bool pause;
@@ -130,13 +130,15 @@ void wr_stream_follow(struct wr_stream *s, uint32_t g);
 /* wr_thread.c */
 void *wr_thread_main(void *arg);
 void wr_wake(struct wr_writer *w);
+
+/* wr_job.c */
 /* Applies one write result; true when the job is complete (buffer freed):
  * written, or failed with its lost records counted. */
 bool wr_job_result(struct wr_writer *w, struct wr_job *j, long res);
 void wr_buf_release(struct wr_writer *w, struct wr_buf *b);
 uint32_t wr_count_records(const uint8_t *p, size_t len, size_t *bound);
 
-/* wr_io_*.c: the backends. prepare sets the bytes of a job's next write. */
+/* wr_io_*.c: the backends (wr_io_ops_of in wr_writer.c). */
 struct wr_io_ops {
 	int (*init)(struct wr_writer *w, struct wr_io **out);
 	void (*fini)(struct wr_io *io);
@@ -154,9 +156,11 @@ struct wr_wreq {
 	const void *src;
 	size_t len;
 	uint64_t off;
-	bool fixed; /* src lies in the registered pool */
+	bool fixed; /* src lies in the registered pool or staging */
 };
 int wr_job_next(struct wr_writer *w, struct wr_job *j, struct wr_wreq *q);
+/* Places a job at its destination's planned position (d->wpos, d->ptail),
+ * staging it for O_DIRECT when stage is given. */
 void wr_job_plan(struct wr_writer *w, struct wr_job *j, uint8_t *stage);
 
 /* wr_guard.c: repairs the files after the process was killed */

@@ -41,8 +41,3 @@ const struct wr_io_ops wr_io_pwrite_ops = {
 	.fini = pw_fini,
 	.run = pw_run,
 };
-
-const struct wr_io_ops *wr_io_ops_of(struct wr_writer *w)
-{
-	return w->o.backend == WR_BACKEND_PWRITE ? &wr_io_pwrite_ops : &wr_io_uring_ops;
-}

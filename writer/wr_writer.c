@@ -17,6 +17,11 @@
 #define WR_AUTO_DIRECT false
 #define WR_SNAPLEN_DEF 262144u
 
+const struct wr_io_ops *wr_io_ops_of(struct wr_writer *w)
+{
+	return w->o.backend == WR_BACKEND_PWRITE ? &wr_io_pwrite_ops : &wr_io_uring_ops;
+}
+
 static int check_opts(struct wr_opts *o)
 {
 	if (!o->snaplen)

@@ -152,7 +152,7 @@ bc_cap_cmd()
 		[ "$tool" = appliance-bidir ] && mode=bidirectional
 		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO[@]}" "${pin[@]}"
 			"$BC_APPLIANCE" start --iface "$BC_CAP_IF" --mode "$mode"
-			--filter "$filter" --snaplen "$snap" --dump "${file%.pcap}")
+			--filter "$filter" --snaplen "$snap" --dump "${file%.pcap}" $BC_APPLIANCE_ARGS)
 		BC_READY="$BC_APPLIANCE_READY"
 		;;
 	*)

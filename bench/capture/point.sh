@@ -34,7 +34,9 @@ bc_point()
 		sleep 0.3 # let the tool settle (ring set-up, first poll)
 	fi
 	if $ok; then
-		ip netns exec "$BC_PEER_NS" "${BC_PRIO[@]}" "$BC_PKTGEN" --iface "$BC_PEER_IF" \
+		local perf=()
+		[ -n "${BC_PERF_DIR:-}" ] && perf=(perf record -q -a -g -o "$BC_PERF_DIR/perf-$tool.data" --)
+		"${perf[@]}" ip netns exec "$BC_PEER_NS" "${BC_PRIO[@]}" "$BC_PKTGEN" --iface "$BC_PEER_IF" \
 			--count "$count" --size "$size" --rate "$rate" --threads "$threads" \
 			--cpus "$gen_cpus" --flows "$BC_FLOWS" --json >"$BC_WORK/gen.json" 2>"$BC_WORK/gen.err" ||
 			{ ok=false; error="generator: $(tail -n1 "$BC_WORK/gen.err")"; }

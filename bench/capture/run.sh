@@ -10,6 +10,8 @@
 #             3 times per tool, a short rate sweep; a few minutes
 #   --full    sizes 64/1514 x filters udp/long x snaplen 64/full, a longer
 #             sweep, 1/2/4 RX queues, the filter compiler benchmark
+#   --profile the key point once per tool under "perf record -a -g";
+#             writes results/profile-TOOL.txt (where the CPU time went)
 #   --tools   comma list from: ceiling,appliance,appliance-bidir,tcpdump,
 #             netsniff-ng,xdpdump (default: all)
 #
@@ -28,13 +30,14 @@ COUNT=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) MODE=quick ;;
+	--profile) MODE=profile ;;
 	--full) MODE=full ;;
 	--build) BUILD=$(readlink -f "$2"); shift ;;
 	--out) OUT=$2; shift ;;
 	--tools) TOOLS=$2; shift ;;
 	--reps) REPS=$2; shift ;;
 	--count) COUNT=$2; shift ;;
-	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -149,9 +152,38 @@ multiqueue()
 	BC_TOOL_CPUS=$saved
 }
 
+# profile_tools: one point per tool under perf, the report per command name
+# and the top symbols of the tool and of the generator's CPU.
+profile_tools()
+{
+	local tool
+	BC_PERF_DIR=$BC_WORK
+	mkdir -p "$OUT"
+	for tool in "${TOOL_LIST[@]}"; do
+		[ "$tool" = xdpdump ] && continue
+		bc_point profile "$tool" 64 udp 64 0 "${COUNT:-3000000}" 1 1
+		[ -s "$BC_WORK/perf-$tool.data" ] || continue
+		{
+			echo "# $tool: 64 B, udp, snaplen 64, max rate; perf record -a -g (both CPUs)"
+			echo "## by command"
+			perf report -i "$BC_WORK/perf-$tool.data" --no-children --sort comm --stdio -g none 2>/dev/null |
+				grep '%' | head -n 15
+			echo "## by command and symbol"
+			perf report -i "$BC_WORK/perf-$tool.data" --no-children --sort comm,dso,sym --stdio -g none 2>/dev/null |
+				grep '%' | head -n 60
+		} >"$OUT/profile-$tool.txt"
+		rm -f "$BC_WORK/perf-$tool.data"
+		echo "bench: $OUT/profile-$tool.txt"
+	done
+	BC_PERF_DIR=""
+}
+
 START=$(date -u +%FT%TZ)
 net_up 1
-if [ "$MODE" = quick ]; then
+if [ "$MODE" = profile ]; then
+	profile_tools
+	exit 0
+elif [ "$MODE" = quick ]; then
 	main_group 64 udp 64 "${COUNT:-2000000}" "${REPS:-3}"
 	sweep 250000 500000 1000000 2000000
 else

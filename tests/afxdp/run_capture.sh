@@ -31,7 +31,8 @@ ip -n "$ns" link set lo up
 mac=$(ip -n "$ns" -o link show "$a" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 ip -n "$pns" neigh replace 10.77.1.1 lladdr "$mac" dev "$b" nud permanent
 
-# 8000 datagrams, 2 flows (ports 40100, 40101), 60 ms pause per 200: ~3 s.
+# 2 flows (ports 40100, 40101), 100 ms pause per 200 (~2000/s) until the
+# test creates $out/stop.
 ip netns exec "$ns" "$bin" "$a" "$out" \
-	"ip netns exec $pns python3 $send 10.77.1.1 8000 40100 2 60" \
+	"ip netns exec $pns python3 $send 10.77.1.1 0 40100 2 100 $out/stop" \
 	"ip netns exec $pns python3 $send 10.77.1.1 100 40100 1"

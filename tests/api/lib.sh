@@ -171,3 +171,15 @@ wait_stat()
 	done
 	api_fail "stats $1 $2: want $3, got $got"
 }
+
+# seqs_ok FILE PORT N: the records of FILE sent to UDP PORT are exactly
+# sequence numbers 0..N-1 in order (as api_send sent them).
+seqs_ok()
+{
+	local got want
+	got=$(python3 "$API_DIR/pcap_seqs.py" "$1") || api_fail "$1: not a valid pcap"
+	got=$(grep "^$2 " <<<"$got" || true)
+	want=$(seq 0 $(($3 - 1)) | sed "s/^/$2 /")
+	[ "$got" = "$want" ] ||
+		api_fail "$1: want $3 records to port $2 in order, got $(grep -c . <<<"$got"): $(head -3 <<<"$got" | tr '\n' ' ')..."
+}

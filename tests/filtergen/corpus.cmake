@@ -28,8 +28,11 @@ add_test(NAME fg_corpus_extra_filters_equal_libpcap_on_all_packets_part1
 	COMMAND test_fg_corpus extra ${FGT_CORPUS_DIR} 2 1/2)
 add_test(NAME fg_corpus_extra_filters_equal_libpcap_on_all_packets_part2
 	COMMAND test_fg_corpus extra ${FGT_CORPUS_DIR} 2 2/2)
-add_test(NAME fg_corpus_extra_filters_unoptimised_cbpf_equals_libpcap
-	COMMAND test_fg_corpus extra-unopt ${FGT_CORPUS_DIR} 2)
+# The same expressions as libpcap's unoptimised programs, via fg_from_cbpf.
+add_test(NAME fg_corpus_extra_filters_unoptimised_cbpf_equals_libpcap_part1
+	COMMAND test_fg_corpus extra-unopt ${FGT_CORPUS_DIR} 2 1/2)
+add_test(NAME fg_corpus_extra_filters_unoptimised_cbpf_equals_libpcap_part2
+	COMMAND test_fg_corpus extra-unopt ${FGT_CORPUS_DIR} 2 2/2)
 add_test(NAME fg_corpus_apply_tests_per_packet_results_equal_libpcap
 	COMMAND test_fg_corpus apply ${FGT_CORPUS_DIR} 2)
 add_test(NAME fg_corpus_rejected_exprs_refused_with_libpcap_message
@@ -39,7 +42,8 @@ set_tests_properties(
 	fg_corpus_testrun_accept_exprs_equal_libpcap_on_all_packets_part2
 	fg_corpus_extra_filters_equal_libpcap_on_all_packets_part1
 	fg_corpus_extra_filters_equal_libpcap_on_all_packets_part2
-	fg_corpus_extra_filters_unoptimised_cbpf_equals_libpcap
+	fg_corpus_extra_filters_unoptimised_cbpf_equals_libpcap_part1
+	fg_corpus_extra_filters_unoptimised_cbpf_equals_libpcap_part2
 	fg_corpus_apply_tests_per_packet_results_equal_libpcap
 	fg_corpus_rejected_exprs_refused_with_libpcap_message
 	PROPERTIES TIMEOUT 900 LABELS "filtergen;corpus")
@@ -59,3 +63,12 @@ add_test(NAME fg_opcodes_random_programs_equal_bpf_filter
 set_tests_properties(fg_opcodes_every_cbpf_opcode_equals_bpf_filter
 	fg_opcodes_random_programs_equal_bpf_filter
 	PROPERTIES TIMEOUT 600 LABELS "filtergen")
+
+# The generated fg_filter.h in a host program written only against the
+# documented contract (fg_build): frames pass unchanged whatever the verdict.
+add_executable(test_fg_opcodes_host ${FGT_DIR}/test_fg_opcodes_host.c)
+target_link_libraries(test_fg_opcodes_host PRIVATE filtergen PkgConfig::LIBBPF)
+add_test(NAME fg_generated_filter_in_own_host_passes_frames_unchanged
+	COMMAND test_fg_opcodes_host)
+set_tests_properties(fg_generated_filter_in_own_host_passes_frames_unchanged
+	PROPERTIES TIMEOUT 300 LABELS "filtergen")

@@ -9,11 +9,14 @@ source "$(dirname "$0")/lib.sh"
 it_init "$1" fc
 
 it_start --name cap --mode ingress --filter "udp dst port 7777"
-it_send_in --count 5000 --rate 1000 --dport 7777 --tag 1 --expect "$IT_TMP/a.pcap" &
+it_send_in --count 5000 --rate 1000 --dport 7777 --tag 1 --expect "$IT_TMP/a.pcap" \
+	--started "$IT_TMP/s1" &
 pa=$!
-it_send_in --count 5000 --rate 1000 --dport 7778 --tag 2 --expect "$IT_TMP/b.pcap" &
+it_send_in --count 5000 --rate 1000 --dport 7778 --tag 2 --expect "$IT_TMP/b.pcap" \
+	--started "$IT_TMP/s2" &
 pb=$!
-sleep 1.2
+it_wait_file "$IT_TMP/s1" "$IT_TMP/s2"
+sleep 1
 it_rest PATCH /api/v1/captures/cap '{"filter": "udp dst port 7777 or udp dst port 7778"}'
 [ "$IT_HTTP" = 200 ] || it_fail "PATCH filter: HTTP $IT_HTTP: $IT_BODY"
 sleep 0.5

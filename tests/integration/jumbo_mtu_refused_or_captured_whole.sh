@@ -16,7 +16,7 @@ ip netns exec "$NH_CAP_NS" "$IT_BIN" start --iface "$NH_CAP_IF" --dump "$IT_DUMP
 	--stats-interval 0 --mode ingress --filter udp "${extra[@]}" >"$log" 2>&1 &
 IT_PID=$!
 IT_LOG=$log
-nh_cleanup_add "kill -KILL $IT_PID"
+nh_cleanup_add "it_kill_appliance $IT_PID"
 for ((i = 0; i < 300; i++)); do
 	grep -q "REST API on" "$log" && break
 	kill -0 $IT_PID 2>/dev/null || break

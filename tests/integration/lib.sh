@@ -64,7 +64,7 @@ it_start()
 	ip netns exec "$NH_CAP_NS" "$IT_BIN" start --iface "$NH_CAP_IF" --dump "$IT_DUMP" \
 		--stats-interval 0 "$@" >"$IT_LOG" 2>&1 &
 	IT_PID=$!
-	nh_cleanup_add "kill -KILL $IT_PID"
+	nh_cleanup_add "it_kill_appliance $IT_PID"
 	want="capture [^ ]+ on $NH_CAP_IF:"
 	[[ " $* " == *" --listen off "* ]] || want="REST API on"
 	for ((i = 0; i < 200; i++)); do
@@ -76,6 +76,14 @@ it_start()
 		sleep 0.05
 	done
 	it_fail "appliance not ready after 10 s"
+}
+
+# Kills PID if it still is an appliance (a pid may be reused once it is
+# gone); nh_down later kills whatever else still runs in the namespaces.
+it_kill_appliance()
+{
+	[ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$IT_BIN" ] && kill -KILL "$1"
+	return 0
 }
 
 # it_start_fails [options]: runs `start` in the foreground and expects it to
@@ -150,8 +158,7 @@ it_sink_start()
 	# Not through it_cap: $! must be the process itself, not a subshell.
 	ip netns exec "$NH_CAP_NS" python3 "$IT_DIR/recv.py" --bind "$NH_CAP_IP" \
 		--out "$IT_TMP/sink.count" >"$IT_TMP/sink.log" 2>&1 &
-	IT_SINK=$!
-	nh_cleanup_add "kill -KILL $IT_SINK"
+	IT_SINK=$!   # nh_down kills it if the test ends early
 	for ((i = 0; i < 100; i++)); do
 		grep -q ready "$IT_TMP/sink.log" && return 0
 		sleep 0.05
@@ -167,22 +174,43 @@ it_sink_stop()
 	IT_SINK_GOT=$(cat "$IT_TMP/sink.count")
 }
 
+# it_wait_file FILE...: waits (up to 20 s) until every FILE exists (send.py
+# --started FILE: the sender's first frame is out).
+it_wait_file()
+{
+	local f i
+	for f in "$@"; do
+		for ((i = 0; i < 200; i++)); do
+			[ -e "$f" ] && break
+			sleep 0.1
+		done
+		[ -e "$f" ] || it_fail "$f did not appear within 20 s"
+	done
+}
+
 # it_check PCAP [pcapcheck options]: the file must read cleanly with tcpdump
 # and capinfos (and agree with them on the record count), then pass
 # pcapcheck.py's checks.
+declare -A IT_VETTED=()
+
 it_check()
 {
-	local f=$1 n_td n_ci n_py
+	local f=$1 n_td n_ci n_py id
 	shift
 	[ -f "$f" ] || it_fail "no capture file $f"
-	n_td=$(tcpdump -nn -r "$f" 2>"$IT_TMP/tcpdump.err" | wc -l) ||
-		it_fail "tcpdump -r $f failed: $(cat "$IT_TMP/tcpdump.err")"
-	grep -qi "truncated\|error" "$IT_TMP/tcpdump.err" &&
-		it_fail "tcpdump -r $f: $(cat "$IT_TMP/tcpdump.err")"
-	n_ci=$(capinfos -M -T -r -c "$f" 2>&1 | awk -F'\t' 'NF >= 2 {print $2; exit}')
-	n_py=$(python3 "$IT_DIR/pcapcheck.py" "$f" | sed -n 's/.* records=\([0-9]*\) .*/\1/p')
-	[ "$n_td" = "$n_py" ] && [ "$n_ci" = "$n_py" ] ||
-		it_fail "record counts disagree: tcpdump $n_td, capinfos '$n_ci', pcapcheck '$n_py'"
+	# tcpdump and capinfos once per version of the file (they are slow to start).
+	id=$(stat -c '%s:%Y:%i' "$f")
+	if [ "${IT_VETTED[$f]:-}" != "$id" ]; then
+		n_td=$(tcpdump -nn -r "$f" 2>"$IT_TMP/tcpdump.err" | wc -l) ||
+			it_fail "tcpdump -r $f failed: $(cat "$IT_TMP/tcpdump.err")"
+		grep -qi "truncated\|error" "$IT_TMP/tcpdump.err" &&
+			it_fail "tcpdump -r $f: $(cat "$IT_TMP/tcpdump.err")"
+		n_ci=$(capinfos -M -T -r -c "$f" 2>&1 | awk -F'\t' 'NF >= 2 {print $2; exit}')
+		n_py=$(it_records "$f")
+		[ "$n_td" = "$n_py" ] && [ "$n_ci" = "$n_py" ] ||
+			it_fail "record counts disagree: tcpdump $n_td, capinfos '$n_ci', pcapcheck '$n_py'"
+		IT_VETTED[$f]=$id
+	fi
 	python3 "$IT_DIR/pcapcheck.py" "$f" "$@" || it_fail "pcapcheck $f $*"
 }
 

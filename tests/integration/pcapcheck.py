@@ -82,6 +82,13 @@ def main():
                    help="the captured frames of send.py tag TAG are a non-empty, "
                         "proper, gap-free suffix of those sent (capture switched "
                         "on mid-stream and lost nothing afterwards)")
+    p.add_argument("--snaplen-switch", type=int, metavar="N",
+                   help="in send order, frames are captured whole up to one point "
+                        "and cut to N from there on (snaplen changed mid-stream)")
+    p.add_argument("--tcp-stream", metavar="SPORT=BYTES",
+                   help="the TCP segments from source port SPORT cover BYTES bytes of "
+                        "payload after the SYN, without a hole, and each of their "
+                        "records' wire length is 14 + the IPv4 total length")
     p.add_argument("--only-src", help="every record comes from this source MAC")
     p.add_argument("--min-from", action="append", default=[], metavar="MAC=N",
                    help="at least N records from source MAC")
@@ -104,6 +111,7 @@ def main():
             expected[key_of(data)] = (ts, wirelen, data)
 
     seen, other, per_src, last_ts, bad = {}, 0, {}, {}, []
+    cut = {}  # key -> caplen < wire length
     for i, (ts, caplen, wirelen, data) in enumerate(cap["recs"]):
         src = mac(data, 6) if caplen >= 12 else "?"
         per_src[src] = per_src.get(src, 0) + 1
@@ -122,6 +130,7 @@ def main():
             other += 1
             continue
         seen[k] = seen.get(k, 0) + 1
+        cut[k] = (caplen, wirelen)
         ets, ewire, edata = expected[k]
         if wirelen != ewire:
             bad.append("frame %s: wire length %d, sent %d" % (k, wirelen, ewire))
@@ -166,6 +175,69 @@ def main():
                              "(seq %d; lost %s)" % (a.tag_suffix, len(gaps), got[0], gaps[:5]))
         print("pcapcheck: tag %d: %d of %d captured, first seq %s"
               % (a.tag_suffix, len(got), len(sent), got[0] if got else "-"))
+    if a.snaplen_switch is not None:
+        n = a.snaplen_switch
+        order = [cut[k] for k in sorted(k for k in cut if k)]
+        # whole: caplen == wire; cut: caplen == min(wire, n). Frames no longer
+        # than n are both, so they fit either side of the switch.
+        state, switched, wrong = "whole", None, []
+        for i, (c, w) in enumerate(order):
+            whole, short = c == w, c == min(w, n)
+            if not whole and not short:
+                wrong.append(i)
+            elif state == "whole" and not whole:
+                state, switched = "cut", i
+            elif state == "cut" and not short:
+                wrong.append(i)
+        if wrong:
+            fails.append("snaplen switch: %d frames out of place (first index %d)"
+                         % (len(wrong), wrong[0]))
+        if switched is None or switched == 0:
+            fails.append("snaplen switch: no frame captured whole before the switch "
+                         "and cut after it (switch at %s)" % switched)
+        print("pcapcheck: snaplen switch to %d after %s of %d frames" % (n, switched, len(order)))
+    if a.tcp_stream:
+        sport, nbytes = (int(x) for x in a.tcp_stream.split("="))
+        isn, ivals, segs, big, badlen = None, [], 0, 0, 0
+        for ts, caplen, wirelen, data in cap["recs"]:
+            if caplen < 54 or data[12:14] != b"\x08\x00" or data[23] != 6:
+                continue
+            ihl = (data[14] & 15) * 4
+            tot, = struct.unpack("!H", data[16:18])
+            if caplen < 14 + ihl + 20:
+                continue
+            t = 14 + ihl
+            sp, _dp, seq = struct.unpack("!HHI", data[t:t + 8])
+            if sp != sport:
+                continue
+            flags, doff = data[t + 13], (data[t + 12] >> 4) * 4
+            if wirelen != 14 + tot:
+                badlen += 1
+            if flags & 0x02:  # SYN
+                isn = (seq + 1) & 0xFFFFFFFF
+                continue
+            plen = tot - ihl - doff
+            if plen > 0:
+                ivals.append((seq, plen))
+                segs += 1
+                big += wirelen > 1514
+        if isn is None:
+            fails.append("tcp stream from port %d: no SYN captured" % sport)
+        else:
+            spans = sorted(((s - isn) & 0xFFFFFFFF, ((s - isn) & 0xFFFFFFFF) + n) for s, n in ivals)
+            covered, holes = 0, 0
+            for lo, hi in spans:
+                if lo > covered:
+                    holes += 1
+                covered = max(covered, hi)
+            if covered != nbytes or holes:
+                fails.append("tcp stream from port %d: payload covers %d bytes with %d holes, "
+                             "sent %d" % (sport, covered, holes, nbytes))
+            if badlen:
+                fails.append("tcp stream from port %d: %d records whose wire length is not "
+                             "14 + IPv4 total length" % (sport, badlen))
+            print("pcapcheck: tcp stream from %d: %d segments (%d larger than 1514: GSO), "
+                  "%d bytes covered" % (sport, segs, big, covered))
     if a.only_src:
         wrong = {m: n for m, n in per_src.items() if m != a.only_src.lower()}
         if wrong:

@@ -86,6 +86,8 @@ def main():
     p.add_argument("--tag", type=int, default=1, help="0-255, marks this run")
     p.add_argument("--seq-base", type=int, default=0)
     p.add_argument("--expect", help="write the frames sent to this pcap file")
+    p.add_argument("--started", metavar="FILE",
+                   help="create FILE once the first frame is sent (tests wait for it)")
     p.add_argument("--dry-run", action="store_true",
                    help="send nothing, only write --expect (the frames are deterministic)")
     a = p.parse_args()
@@ -128,6 +130,8 @@ def main():
             flow = seq % a.flows
             socks[flow].sendto(fr[42:], (a.dst_ip, a.dport))
         sent.append((time.time_ns(), fr))
+        if i == 0 and a.started:
+            open(a.started, "w").close()
 
     if a.expect:
         write_pcap(a.expect, sent)

@@ -10,7 +10,6 @@ it_init "$1" tool
 it_cap tcpdump --immediate-mode -B 16384 --time-stamp-precision=nano -i "$NH_CAP_IF" -U \
 	-w "$IT_TMP/td.pcap" udp 2>"$IT_TMP/td.log" &
 td=$!
-nh_cleanup_add "kill -KILL $td"
 for ((i = 0; i < 50; i++)); do grep -q listening "$IT_TMP/td.log" && break; sleep 0.1; done
 it_send_in --count 300 --rate 500 --tag 1 --expect "$IT_TMP/in.pcap"
 it_send_out --count 200 --rate 500 --tag 2 --expect "$IT_TMP/out.pcap"

@@ -258,12 +258,11 @@ static void check_per_producer_order(const struct t_seen *seen, long n, unsigned
 		assert_int_equal(next[p], per);
 }
 
-static void multiple_producer_threads_lose_nothing(void **state)
+static void producers(const char *path, enum wr_backend be)
 {
-	struct fx *f = *state;
 	const unsigned int np = 4;
 	const uint64_t per = 30000;
-	struct wr_writer *w = open_w(f->path, WR_BACKEND_URING, WR_DIRECT_AUTO, 64 * 1024, 16);
+	struct wr_writer *w = open_w(path, be, WR_DIRECT_AUTO, 64 * 1024, 16);
 	struct t_seen *seen = calloc(np * per + 1, sizeof(*seen));
 	struct prod pr[4];
 	pthread_t th[4];
@@ -279,11 +278,21 @@ static void multiple_producer_threads_lose_nothing(void **state)
 	wr_get_stats(w, &st);
 	assert_int_equal(wr_close(w), 0);
 
-	assert_int_equal(t_read_check(f->path, T_SNAPLEN, seen, np * per + 1), np * per);
+	assert_int_equal(t_read_check(path, T_SNAPLEN, seen, np * per + 1), np * per);
 	check_per_producer_order(seen, (long)(np * per), np, per);
 	assert_int_equal(st.records, np * per);
 	assert_int_equal(st.write_errors, 0);
 	free(seen);
+}
+
+static void multiple_producer_threads_lose_nothing(void **state)
+{
+	producers(((struct fx *)*state)->path, WR_BACKEND_URING);
+}
+
+static void multiple_producer_threads_lose_nothing_pwrite(void **state)
+{
+	producers(((struct fx *)*state)->path, WR_BACKEND_PWRITE);
 }
 
 struct live_reader {
@@ -563,6 +572,7 @@ int main(int argc, char **argv)
 		T(bad_paths_refused_nothing_created),
 		T(device_path_is_not_replaced),
 		T(multiple_producer_threads_lose_nothing),
+		T(multiple_producer_threads_lose_nothing_pwrite),
 		T(file_valid_while_writing),
 		T(idle_flush_within_a_second),
 		T(enobufs_counted_when_writer_stalled),

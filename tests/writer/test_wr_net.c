@@ -55,6 +55,7 @@ struct client {
 	size_t len, cap;
 	uint64_t recs;
 	size_t rdlen; /* bytes per wr_sub_read */
+	uint64_t want; /* client_thread: records to read */
 };
 
 static void client_init(struct client *c, struct wr_writer *w, size_t rdlen)
@@ -101,6 +102,14 @@ static void client_read(struct client *c, uint64_t want, int timeout_ms)
 	free(buf);
 }
 
+static void *client_thread(void *arg)
+{
+	struct client *c = arg;
+
+	client_read(c, c->want, 10000);
+	return NULL;
+}
+
 /* Saves what a client got as a file and checks it like a capture file. */
 static long client_check(struct client *c, const char *dir, const char *name,
 			 struct t_seen *seen, size_t max)
@@ -140,12 +149,17 @@ static void two_subscribers_get_identical_streams(void **state)
 	struct t_seen *seen = calloc(n + 1, sizeof(*seen));
 	struct client a, b;
 	struct wr_stats st;
+	pthread_t ta, tb;
 
 	client_init(&a, w, 65536);
 	client_init(&b, w, 5000); /* a small reader: fewer records per read */
+	a.want = b.want = n;
+	/* both read live, in their own threads, while records arrive */
+	pthread_create(&ta, NULL, client_thread, &a);
+	pthread_create(&tb, NULL, client_thread, &b);
 	put_n(w, 1, 0, n);
-	client_read(&a, n, 5000);
-	client_read(&b, n, 5000);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
 	assert_int_equal(a.recs, n);
 	assert_int_equal(b.len, a.len);
 	assert_memory_equal(a.data, b.data, a.len);

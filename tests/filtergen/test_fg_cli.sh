@@ -1,0 +1,37 @@
+#!/bin/bash
+# `filter compile`: the cBPF listing equals `tcpdump -d`, the C and eBPF
+# views are produced, refused expressions exit 2 with libpcap's message,
+# --help is true. Usage: test_fg_cli.sh FG_TOOL
+set -u
+tool=$1 fail=0
+err=$(mktemp /tmp/fg-cli-XXXXXX)
+trap 'rm -f "$err"' EXIT
+check() { if ! eval "$2"; then echo "FAIL: $1"; fail=$((fail + 1)); fi; }
+
+for e in "tcp port 80" "ip6 protochain 6" "vlan 100 and udp" "ether[len - 4:4] == 1" "greater 64"; do
+	check "listing of '$e' = tcpdump -d" \
+		'[[ "$("$tool" compile "$e")" == "$(tcpdump -d "$e" 2>/dev/null)" ]]'
+	check "listing -s 96 of '$e' = tcpdump -s 96 -d" \
+		'[[ "$("$tool" compile -s 96 "$e")" == "$(tcpdump -s 96 -d "$e" 2>/dev/null)" ]]'
+done
+check "several words joined" '[[ "$("$tool" compile tcp port 80)" == "$(tcpdump -d tcp port 80 2>/dev/null)" ]]'
+check "all is ret #snaplen" '[[ "$("$tool" compile -s 1500 all)" == "(000) ret      #1500" ]]'
+check "none is ret #0" '[[ "$("$tool" compile none)" == "(000) ret      #0" ]]'
+check "--emit c has labelled blocks" '"$tool" compile --emit c "tcp" | grep -q "^L0: /\* (000) ldh      \[12\] \*/"'
+check "--emit ebpf lists verified instructions" '"$tool" compile --emit ebpf "tcp" | grep -q "(95) exit"'
+"$tool" compile "tcp port" 2>"$err"; rc=$?
+check "refused expression exits 2 (got $rc)" '[[ $rc == 2 ]]'
+check "libpcap's message shown" 'grep -q "syntax error" "$err"'
+"$tool" compile -s 0 tcp 2>/dev/null; rc=$?
+check "snaplen 0 is a usage error" '[[ $rc == 2 ]]'
+"$tool" compile --emit xml tcp 2>/dev/null; rc=$?
+check "unknown --emit is a usage error" '[[ $rc == 2 ]]'
+"$tool" compile 2>/dev/null; rc=$?
+check "missing expression is a usage error" '[[ $rc == 2 ]]'
+check "--help exits 0 and names both commands" \
+	'"$tool" --help | grep -q "filter compile" && "$tool" --help | grep -q "filter apply"'
+check "apply --help mentions -r and -w" '"$tool" apply --help | grep -q -- "-r IN.pcap -w OUT.pcap"'
+"$tool" apply -r /nonexistent.pcap -w /dev/null tcp 2>"$err"; rc=$?
+check "unreadable input exits 1 (got $rc)" '[[ $rc == 1 ]] && grep -q nonexistent "$err"'
+echo "cli: $fail failures"
+[[ $fail == 0 ]]
