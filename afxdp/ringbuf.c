@@ -46,6 +46,7 @@ static void *rb_main(void *arg)
 {
 	struct xsk_rb *r = arg;
 
+	pthread_setname_np(pthread_self(), "ca-ringbuf");
 	while (!atomic_load(&r->stop)) {
 		ring_buffer__poll(r->rb, r->o.poll_ms);
 		wr_stream_flush(r->stream, false);

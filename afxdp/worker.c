@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "afxdp/internal.h"
@@ -82,7 +83,10 @@ void *xsk_worker_main(void *arg)
 		{ .fd = s->stop_fd, .events = POLLIN },
 	};
 	struct xsk_clock clk;
+	char name[16];
 
+	snprintf(name, sizeof(name), "ca-xsk-q%u", q->id); /* for top -H, perf */
+	pthread_setname_np(pthread_self(), name);
 	pin(q);
 	xsk_clock_init(&clk, s->o.ts_clock);
 	while (!atomic_load(&s->stop)) {

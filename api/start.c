@@ -106,7 +106,10 @@ static void on_final(const struct api_capture_cfg *cfg, const struct api_capture
 			"written %llu + dropped %llu\n",
 			cfg->name, (unsigned long long)st->matched,
 			(unsigned long long)st->written, (unsigned long long)st->dropped);
-	fprintf(stderr, "capture-appliance: %s: closed %s.pcap\n", cfg->name, cfg->dump);
+	if (cfg->network)
+		fprintf(stderr, "capture-appliance: %s: stopped (network mode)\n", cfg->name);
+	else
+		fprintf(stderr, "capture-appliance: %s: closed %s.pcap\n", cfg->name, cfg->dump);
 }
 
 /* Warns when AF_XDP would take frames away from a host that uses the
@@ -163,6 +166,7 @@ static int create_fn(const struct api_capture_cfg *cfg, struct api_capture **out
 	struct start *S = arg;
 	int ret;
 
+	warn_addresses(cfg);
 	ret = api_capture_create_opts(cfg, &S->opts, out, err, errlen);
 	if (!ret) {
 		api_capture_on_final(*out, on_final, S);

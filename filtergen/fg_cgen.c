@@ -4,8 +4,15 @@
  * instruction, the instruction as a comment, explicit gotos for every jump.
  *
  * Two shapes:
- *  - straight (every libpcap filter but protochain): direct packet access
- *    checked against data_end, FG_LOAD_BYTES beyond the linear area;
+ *  - straight (every libpcap filter but protochain): one test at entry that
+ *    the packet's linear part holds the farthest constant offset read (the
+ *    guard); then the L copy reads [k] directly with no further test (the
+ *    verifier knows the range) and [x + k] with a test each, falling back to
+ *    FG_LOAD_BYTES. Shorter or non-linear packets run the S copy, which reads
+ *    everything through FG_LOAD_BYTES. One guard instead of a test per load
+ *    keeps the verifier's work linear (with a test per load it is quadratic:
+ *    each merge of a fast and a slow path differs in the packet range it
+ *    proved) and makes the common case fast (cbpfc's guard hoisting);
  *  - loop (programs with a backward ja, i.e. `ip6 protochain`): the program
  *    runs as a bpf_loop() callback that stops at every backward jump, so the
  *    verifier checks the body once and the loop is bounded (FG_LOOP_MAX
@@ -66,8 +73,10 @@ static const char fg_common[] =
 	"\t\t}                                                               \\\n"
 	"\t\tFG_LD_SLOW(dst, fg_o, size, return 0);                         \\\n"
 	"\t} while (0)\n"
-	"/* [k] (constant offset: clang folds the range test) */\n"
+	"/* [k] past the guard (constant offset: clang folds the range test) */\n"
 	"#define FG_LD(dst, off, size) FG_LD_(dst, off, size, (void)0)\n"
+	"/* [k] within the guard: the entry test proved it */\n"
+	"#define FG_LD_DIRECT(dst, off, size) dst = FG_BE##size((const __u8 *)data + (off))\n"
 	"/* [x + k]: the empty asm makes clang test the very register it adds to\n"
 	" * data, not X before the + k, or the verifier loses the bound. */\n"
 	"#define FG_LD_IND(dst, off, size) \\\n"
@@ -87,6 +96,8 @@ struct fg_gen {
 	FILE *out;
 	const struct fg_filter *f;
 	int loop;       /* loop shape */
+	int slow;       /* emitting the S copy (loads through FG_LOAD_BYTES) */
+	uint32_t guard; /* [k] loads ending at or before this are direct */
 	uint16_t mem;   /* scratch cells used */
 };
 
@@ -145,14 +156,52 @@ static void fg_ret(struct fg_gen *g, const char *v)
 		fprintf(g->out, "\treturn %s;\n", v);
 }
 
+/* end: offset + size of a [k] load, 0 for [x + k]. */
 static void fg_load(struct fg_gen *g, const char *dst, const char *off, const char *size,
-		    int ind)
+		    uint64_t end)
 {
-	if (g->loop)
+	const char *how = "FG_LD";
+
+	if (g->loop) {
 		fprintf(g->out, "\tFG_LD_SLOW(%s, %s, %s, { s->ret = 0; return 1; });\n",
 			dst, off, size);
-	else
-		fprintf(g->out, "\t%s(%s, %s, %s);\n", ind ? "FG_LD_IND" : "FG_LD", dst, off, size);
+		return;
+	}
+	if (g->slow) {
+		fprintf(g->out, "\tFG_LD_SLOW(%s, %s, %s, return 0);\n", dst, off, size);
+		return;
+	}
+	if (!end)
+		how = "FG_LD_IND";
+	else if (end <= g->guard)
+		how = "FG_LD_DIRECT";
+	fprintf(g->out, "\t%s(%s, %s, %s);\n", how, dst, off, size);
+}
+
+static uint32_t fg_width(uint16_t code)
+{
+	return BPF_SIZE(code) == BPF_W ? 4 : BPF_SIZE(code) == BPF_H ? 2 : 1;
+}
+
+/* The farthest end of a [k] (or MSH) load that direct access can reach. */
+static uint32_t fg_guard(const struct fg_filter *f)
+{
+	uint64_t end, max = 0;
+	size_t pc;
+
+	for (pc = 0; pc < f->n; pc++) {
+		uint16_t c = f->insns[pc].code;
+
+		if (c == (BPF_LDX | BPF_B | BPF_MSH))
+			end = (uint64_t)f->insns[pc].k + 1;
+		else if (BPF_CLASS(c) == BPF_LD && BPF_MODE(c) == BPF_ABS)
+			end = (uint64_t)f->insns[pc].k + fg_width(c);
+		else
+			continue;
+		if (end <= 0xFF00 && end > max)
+			max = end;
+	}
+	return (uint32_t)max;
 }
 
 static void fg_goto(struct fg_gen *g, size_t from, size_t to)
@@ -160,7 +209,7 @@ static void fg_goto(struct fg_gen *g, size_t from, size_t to)
 	if (g->loop && to <= from)
 		fprintf(g->out, "{ s->A = A; s->X = X; s->pc = %zu; return 0; }", to);
 	else
-		fprintf(g->out, "goto L%zu;", to);
+		fprintf(g->out, "goto %c%zu;", g->slow ? 'S' : 'L', to);
 }
 
 static void fg_insn(struct fg_gen *g, size_t pc)
@@ -171,24 +220,24 @@ static void fg_insn(struct fg_gen *g, size_t pc)
 	uint16_t c = in->code;
 
 	fg_image(in, (int)pc, img, sizeof(img));
-	fprintf(o, "L%zu: /* %s */\n", pc, img);
+	fprintf(o, "%c%zu: /* %s */\n", g->slow ? 'S' : 'L', pc, img);
 	switch (BPF_CLASS(c)) {
 	case BPF_LD:
 	case BPF_LDX:
 		if (c == (BPF_LDX | BPF_B | BPF_MSH)) {
 			snprintf(a, sizeof(a), "%uU", in->k);
-			fg_load(g, "X", a, "1", 0);
+			fg_load(g, "X", a, "1", (uint64_t)in->k + 1);
 			fprintf(o, "\tX = (X & 0xf) << 2;\n");
 			break;
 		}
 		switch (BPF_MODE(c)) {
 		case BPF_ABS:
 			snprintf(a, sizeof(a), "%uU", in->k);
-			fg_load(g, "A", a, fg_size_of(c), 0);
+			fg_load(g, "A", a, fg_size_of(c), (uint64_t)in->k + fg_width(c));
 			break;
 		case BPF_IND:
 			snprintf(a, sizeof(a), "(__u64)X + %uU", in->k);
-			fg_load(g, "A", a, fg_size_of(c), 1);
+			fg_load(g, "A", a, fg_size_of(c), 0);
 			break;
 		case BPF_IMM:
 			fprintf(o, "\t%s = 0x%xU;\n", BPF_CLASS(c) == BPF_LD ? "A" : "X", in->k);
@@ -275,7 +324,18 @@ static void fg_gen_straight(struct fg_gen *g)
 		if (g->mem & (1u << k))
 			fprintf(o, "\t__u32 M%u = 0;\n", k);
 	fprintf(o, "\n\t(void)ctx, (void)data, (void)data_end, (void)wire_len, (void)A, (void)X;\n");
+	g->guard = fg_guard(g->f);
+	if (g->guard)
+		fprintf(o, "\t/* guard: the [k] loads end by byte %u; shorter or non-linear\n"
+			   "\t * packets run the S copy below */\n"
+			   "\tif ((const void *)((const __u8 *)data + %uU) > data_end)\n"
+			   "\t\tgoto S0;\n", g->guard, g->guard);
 	fg_body(g);
+	if (g->guard) {
+		fprintf(o, "\n\t/* S copy: every load through FG_LOAD_BYTES */\n");
+		g->slow = 1;
+		fg_body(g);
+	}
 	fprintf(o, "}\n");
 }
 

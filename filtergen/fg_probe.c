@@ -39,7 +39,7 @@ struct fg_probe {
 
 /* The verifier's complaint: the last non-empty line before the
  * "processed N insns" summary, or the last line. */
-static void fg_verifier_summary(const char *log, char *err, size_t errlen)
+static int fg_verifier_summary(const char *log, char *err, size_t errlen)
 {
 	const char *line = NULL, *p = log, *nl;
 	size_t len = 0;
@@ -57,9 +57,9 @@ static void fg_verifier_summary(const char *log, char *err, size_t errlen)
 	}
 	complex = strstr(log, "too large") || strstr(log, "too complex") ||
 		  strstr(log, "BPF_COMPLEXITY") || strstr(log, "combined stack");
-	fg_err(err, errlen, -EINVAL, "%s: %.*s",
-	       complex ? "filter too complex for the verifier" : "the verifier refused the filter",
-	       (int)(line ? len : 0), line ? line : "(no verifier log)");
+	return fg_err(err, errlen, -EINVAL, "%s: %.*s",
+		      complex ? "filter too complex for the verifier" : "the verifier refused the filter",
+		      (int)(line ? len : 0), line ? line : "(no verifier log)");
 }
 
 int fg_probe_load(const struct fg_filter *f, struct fg_probe **out, char *err,
@@ -106,7 +106,7 @@ int fg_probe_load(const struct fg_filter *f, struct fg_probe **out, char *err,
 	ret = bpf_object__load(p->obj);
 	if (ret) {
 		if (log[0])
-			fg_verifier_summary(log, err, errlen);
+			ret = fg_verifier_summary(log, err, errlen);
 		else
 			fg_err(err, errlen, ret, "loading the filter failed: %s", strerror(-ret));
 		goto out;
@@ -204,6 +204,18 @@ uint32_t fg_probe_insn_count(const struct fg_probe *p, enum fg_hook hook)
 	if (bpf_obj_get_info_by_fd(p->fd[hook], &info, &len))
 		return 0;
 	return info.xlated_prog_len / sizeof(struct bpf_insn);
+}
+
+uint32_t fg_probe_verified_insns(const struct fg_probe *p, enum fg_hook hook)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	if (!p || (hook != FG_HOOK_XDP && hook != FG_HOOK_TC))
+		return 0;
+	if (bpf_obj_get_info_by_fd(p->fd[hook], &info, &len))
+		return 0;
+	return info.verified_insns;
 }
 
 int fg_probe_dump_ebpf(const struct fg_probe *p, enum fg_hook hook, FILE *out)

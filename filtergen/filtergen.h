@@ -120,6 +120,9 @@ int fg_probe_bench(struct fg_probe *p, enum fg_hook hook, const void *pkt,
 		   uint32_t len, uint32_t repeat, uint64_t *ns_per_run);
 /* Number of eBPF instructions the verifier accepted, per hook. */
 uint32_t fg_probe_insn_count(const struct fg_probe *p, enum fg_hook hook);
+/* Instructions the verifier processed to accept it (its complexity; the
+ * limit is 1,000,000), per hook. */
+uint32_t fg_probe_verified_insns(const struct fg_probe *p, enum fg_hook hook);
 int fg_probe_dump_ebpf(const struct fg_probe *p, enum fg_hook hook, FILE *out);
 void fg_probe_free(struct fg_probe *p);
 

@@ -28,6 +28,14 @@ struct wr_buf {
 	size_t len;
 	uint32_t nrec;
 	uint32_t gen; /* destination generation it was filled for */
+	/* published by the producer while it fills the buffer, so the writer
+	 * thread can write an aged prefix itself (wr_thread.c) */
+	_Atomic size_t committed;   /* bytes of complete records */
+	_Atomic uint64_t first_ns;  /* monotonic time of the first record */
+	/* writer thread only: the prefix already taken that way */
+	size_t flushed;
+	uint32_t flushed_nrec;
+	uint64_t peek_ns;	    /* when it was last taken from */
 };
 
 enum wr_dest_kind { WR_DEST_FILE, WR_DEST_NET };
@@ -60,6 +68,7 @@ struct wr_stream {
 	_Atomic uint32_t gen_ack; /* gen this stream fills for (read by control) */
 	_Atomic bool holding;	  /* cur has records (a switch must wait for it) */
 	_Atomic(pthread_t) owner; /* the thread that took cur */
+	_Atomic(struct wr_buf *) pub; /* cur, for the writer thread's peeks */
 	_Atomic uint64_t dropped;
 	struct wr_stream *next;
 };
@@ -68,6 +77,11 @@ struct wr_stream {
 struct wr_job {
 	struct wr_buf *b;
 	struct wr_dest *d;
+	const uint8_t *data; /* the records of b this job writes */
+	size_t len;
+	uint32_t nrec;
+	bool peek;	    /* a prefix of a buffer its stream still fills:
+			     * not released when done */
 	size_t done;	    /* bytes of b already in the file */
 	uint64_t base;	    /* file offset of b->data[0] */
 	/* direct mode: staged copy (aligned) */

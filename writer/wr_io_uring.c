@@ -107,7 +107,7 @@ static int ur_run(struct wr_writer *w, struct wr_io *io, struct wr_job **jobs,
 
 	for (i = 0; i < n; i++) {
 		struct wr_job *j = jobs[i];
-		size_t total = j->stage ? j->stage_len : j->b->len;
+		size_t total = j->stage ? j->stage_len : j->len;
 
 		wr_job_next(w, j, &q[nw]);
 		job_of[nw++] = i;

@@ -39,6 +39,9 @@ void wr_buf_release(struct wr_writer *w, struct wr_buf *b)
 {
 	b->len = 0;
 	b->nrec = 0;
+	b->flushed = 0;
+	b->flushed_nrec = 0;
+	b->peek_ns = 0;
 	/* cannot fail: the queue holds every buffer of the pool */
 	wr_queue_push(&w->freeq, (uint32_t)(b - w->bufs));
 }
@@ -63,8 +66,8 @@ int wr_job_next(struct wr_writer *w, struct wr_job *j, struct wr_wreq *q)
 
 	if (!j->stage) {
 		q->fd = d->fd;
-		q->src = j->b->data + j->done;
-		q->len = j->b->len - j->done;
+		q->src = j->data + j->done;
+		q->len = j->len - j->done;
 		q->off = j->base + j->done;
 		q->fixed = true;
 		return 0;
@@ -105,8 +108,8 @@ void wr_job_plan(struct wr_writer *w, struct wr_job *j, uint8_t *stage)
 		j->stage = stage;
 		j->stage_pre = d->ptail_len;
 		memmove(stage, d->ptail, d->ptail_len);
-		memcpy(stage + d->ptail_len, j->b->data, j->b->len);
-		j->stage_len = d->ptail_len + j->b->len;
+		memcpy(stage + d->ptail_len, j->data, j->len);
+		j->stage_len = d->ptail_len + j->len;
 	}
 out:
 	if (j->stage) {
@@ -115,7 +118,7 @@ out:
 		d->ptail = j->stage + pre_end;
 		d->ptail_len = j->stage_len - pre_end;
 	}
-	d->wpos = j->base + j->b->len;
+	d->wpos = j->base + j->len;
 	prealloc(d, d->wpos);
 }
 
@@ -129,9 +132,9 @@ static void job_fail(struct wr_writer *w, struct wr_job *j, int err)
 	uint32_t kept;
 	int expect = 0;
 
-	if (in_b > j->b->len)
-		in_b = j->b->len;
-	kept = wr_count_records(j->b->data, in_b, &bound);
+	if (in_b > j->len)
+		in_b = j->len;
+	kept = wr_count_records(j->data, in_b, &bound);
 	/* if even this fails nothing more can be done; the error is counted */
 	(void)!ftruncate(d->fd, (off_t)(j->base + bound));
 	d->size = j->base + bound;
@@ -147,17 +150,18 @@ static void job_fail(struct wr_writer *w, struct wr_job *j, int err)
 	}
 	atomic_fetch_add(&w->st_records, kept);
 	atomic_fetch_add(&w->st_bytes, bound);
-	atomic_fetch_add(&w->st_errors, j->b->nrec - kept);
+	atomic_fetch_add(&w->st_errors, j->nrec - kept);
 	atomic_compare_exchange_strong(&w->first_err, &expect, err);
 	wr_guard_note(w->guard, d);
 	j->failed = true;
-	wr_buf_release(w, j->b);
+	if (!j->peek)
+		wr_buf_release(w, j->b);
 }
 
 bool wr_job_result(struct wr_writer *w, struct wr_job *j, long res)
 {
 	struct wr_dest *d = j->d;
-	size_t total = j->stage ? j->stage_len : j->b->len;
+	size_t total = j->stage ? j->stage_len : j->len;
 
 	if (res == -ECANCELED || res == -EINTR || res == -EAGAIN)
 		return false; /* not tried: the caller submits it again */
@@ -175,21 +179,22 @@ bool wr_job_result(struct wr_writer *w, struct wr_job *j, long res)
 	j->done += (size_t)res;
 	if (j->done < total)
 		return false; /* short write: the rest goes next */
-	d->size = j->base + j->b->len;
+	d->size = j->base + j->len;
 	if (d->dfd >= 0) {
 		/* keep the last partial block for the next aligned write */
 		size_t t = d->size % WR_ALIGN;
 
 		if (j->stage)
 			memcpy(d->tail, j->stage + (j->stage_len - t), t);
-		else if (j->b->len >= t)
-			memcpy(d->tail, j->b->data + (j->b->len - t), t);
+		else if (j->len >= t)
+			memcpy(d->tail, j->data + (j->len - t), t);
 		else
-			memcpy(d->tail + (t - j->b->len), j->b->data, j->b->len);
+			memcpy(d->tail + (t - j->len), j->data, j->len);
 	}
 	wr_guard_note(w->guard, d);
-	atomic_fetch_add(&w->st_records, j->b->nrec);
-	atomic_fetch_add(&w->st_bytes, j->b->len);
-	wr_buf_release(w, j->b);
+	atomic_fetch_add(&w->st_records, j->nrec);
+	atomic_fetch_add(&w->st_bytes, j->len);
+	if (!j->peek)
+		wr_buf_release(w, j->b);
 	return true;
 }

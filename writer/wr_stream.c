@@ -17,6 +17,7 @@ static void handover(struct wr_stream *s)
 	struct wr_buf *b = s->cur;
 	struct wr_writer *w = s->w;
 
+	atomic_store_explicit(&s->pub, NULL, memory_order_release);
 	b->len = (size_t)(s->p - b->data);
 	b->gen = s->gen;
 	/* cannot fail: the queue holds every buffer of the pool */
@@ -39,7 +40,10 @@ static bool take(struct wr_stream *s)
 	s->p = s->cur->data;
 	s->end = s->p + w->o.buf_size;
 	s->first_ns = wr_now_ns();
+	atomic_store_explicit(&s->cur->committed, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->cur->first_ns, s->first_ns, memory_order_relaxed);
 	atomic_store_explicit(&s->owner, pthread_self(), memory_order_relaxed);
+	atomic_store_explicit(&s->pub, s->cur, memory_order_release);
 	return true;
 }
 
@@ -79,6 +83,9 @@ int wr_put(struct wr_stream *s, const struct wr_rec *r)
 	memcpy(s->p, &h, sizeof(h));
 	memcpy(s->p + sizeof(h), r->data, cap);
 	s->p += sizeof(h) + cap;
+	/* a plain store on x86: the record is complete for a peek */
+	atomic_store_explicit(&s->cur->committed, (size_t)(s->p - s->cur->data),
+			      memory_order_release);
 	if (!s->cur->nrec++)
 		atomic_store_explicit(&s->holding, true, memory_order_release);
 	return 0;
@@ -127,9 +134,11 @@ void wr_stream_free(struct wr_stream *s)
 		return;
 	w = s->w;
 	wr_stream_flush(s, true);
+	pthread_mutex_lock(&w->lock);
+	/* under the lock: the writer thread's peek may be looking at it */
+	atomic_store(&s->pub, NULL);
 	if (s->cur) /* empty: back to the pool */
 		wr_buf_release(w, s->cur);
-	pthread_mutex_lock(&w->lock);
 	for (pp = &w->streams; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {
 			*pp = s->next;

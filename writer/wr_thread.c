@@ -37,37 +37,96 @@ static void wait_wake(struct wr_writer *w, int timeout_ms)
 		return;
 }
 
-static struct wr_dest *route(struct wr_writer *w, const struct wr_buf *b)
+static struct wr_dest *route(struct wr_writer *w, uint32_t gen)
 {
 	uint32_t g = atomic_load_explicit(&w->gen, memory_order_acquire);
-	struct wr_dest *d = w->dests[b->gen & 1];
+	struct wr_dest *d = w->dests[gen & 1];
 
 	/* a buffer of a retired generation (a stream that missed the switch
 	 * deadline) goes to the current destination: late, never lost */
-	if (!d || d->gen != b->gen)
+	if (!d || d->gen != gen)
 		d = w->dests[g & 1];
 	return d;
 }
 
-/* Moves handed-over buffers into the pending list (network ones are copied
- * into the backlog right away). */
+/* Records [off, off + len) of b, holding nrec records, go to generation
+ * gen: into the pending list, or straight into the network backlog. */
+static void take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b,
+		 uint32_t gen, size_t off, size_t len, uint32_t nrec, bool peek)
+{
+	struct wr_dest *d = route(w, gen);
+
+	if (d->kind == WR_DEST_NET || !len) {
+		if (len)
+			wr_net_append(w->net, b->data + off, len);
+		atomic_fetch_add(&w->st_records, nrec);
+		atomic_fetch_add(&w->st_bytes, len);
+		if (!peek)
+			wr_buf_release(w, b);
+		return;
+	}
+	p->jobs[p->n++] = (struct wr_job){
+		.b = b, .d = d, .data = b->data + off, .len = len, .nrec = nrec, .peek = peek,
+	};
+}
+
+/* Moves handed-over buffers into the pending list (what a peek already
+ * took is skipped). */
 static void fetch(struct wr_writer *w, struct wr_pending *p)
 {
 	uint32_t idx;
 
 	while (p->n < p->cap && wr_queue_pop(&w->fullq, &idx)) {
 		struct wr_buf *b = &w->bufs[idx];
-		struct wr_dest *d = route(w, b);
 
-		if (d->kind == WR_DEST_NET) {
-			wr_net_append(w->net, b->data, b->len);
-			atomic_fetch_add(&w->st_records, b->nrec);
-			atomic_fetch_add(&w->st_bytes, b->len);
-			wr_buf_release(w, b);
-			continue;
-		}
-		p->jobs[p->n++] = (struct wr_job){ .b = b, .d = d };
+		take(w, p, b, b->gen, b->flushed, b->len - b->flushed,
+		     b->nrec - b->flushed_nrec, false);
 	}
+}
+
+/* The writer thread's own flush: the complete records of a buffer a stream
+ * has been filling for longer than flush_ms are written while the stream
+ * keeps the buffer (it only ever appends). So data reaches the file even if
+ * a producer stops calling wr_stream_flush. Lock-free for the producers:
+ * they publish the buffer and its committed size with plain stores. */
+static void peek_aged(struct wr_writer *w, struct wr_pending *p)
+{
+	uint64_t now = wr_now_ns(), age = (uint64_t)w->o.flush_ms * 1000000ull;
+	unsigned int npeek = 0;
+
+	/* at most nbufs peeks pending: the other half of the list is for
+	 * whole buffers, so fetch can always take every handed-over buffer
+	 * (a switch relies on that) */
+	for (unsigned int i = 0; i < p->n; i++)
+		npeek += p->jobs[i].peek;
+	pthread_mutex_lock(&w->lock);
+	for (struct wr_stream *s = w->streams; s && npeek < w->o.nbufs; s = s->next) {
+		/* the generation must be the same before and after reading
+		 * the buffer: a stream following a switch hands its buffer
+		 * over (unpublishes it) before it announces the new one */
+		uint32_t g1 = atomic_load_explicit(&s->gen_ack, memory_order_acquire);
+		struct wr_buf *b = atomic_load_explicit(&s->pub, memory_order_acquire);
+		uint32_t g2 = atomic_load_explicit(&s->gen_ack, memory_order_acquire);
+		uint64_t since;
+		size_t c;
+
+		if (!b || g1 != g2)
+			continue;
+		c = atomic_load_explicit(&b->committed, memory_order_acquire);
+		since = atomic_load_explicit(&b->first_ns, memory_order_relaxed);
+		if (b->peek_ns > since)
+			since = b->peek_ns;
+		if (c <= b->flushed || now - since < age)
+			continue;
+		uint32_t n = wr_count_records(b->data + b->flushed, c - b->flushed, NULL);
+
+		take(w, p, b, g1, b->flushed, c - b->flushed, n, true);
+		npeek++;
+		b->flushed = c;
+		b->flushed_nrec += n;
+		b->peek_ns = now;
+	}
+	pthread_mutex_unlock(&w->lock);
 }
 
 /* Plans and writes one batch from the front of the pending list. */
@@ -164,7 +223,9 @@ void *wr_thread_main(void *arg)
 {
 	struct wr_writer *w = arg;
 	const struct wr_io_ops *ops = wr_io_ops_of(w);
-	struct wr_pending p = { .cap = w->o.nbufs };
+	/* pending jobs: every buffer once, plus a peek per buffer */
+	struct wr_pending p = { .cap = 2 * w->o.nbufs };
+	uint64_t peek_every = (uint64_t)w->o.flush_ms * 1000000ull / 2, last_peek = 0;
 	bool stop = false;
 
 	p.jobs = calloc(p.cap, sizeof(*p.jobs));
@@ -191,12 +252,17 @@ void *wr_thread_main(void *arg)
 			}
 			break;
 		}
-		if (!atomic_load(&w->pause))
+		if (!atomic_load(&w->pause)) {
 			fetch(w, &p);
+			if (wr_now_ns() - last_peek >= peek_every) {
+				peek_aged(w, &p);
+				last_peek = wr_now_ns();
+			}
+		}
 		if (p.n && !atomic_load(&w->pause))
 			run_batch(w, ops, &p);
 		else
-			wait_wake(w, 100);
+			wait_wake(w, (int)(peek_every / 1000000));
 	}
 	free(p.jobs);
 	return NULL;

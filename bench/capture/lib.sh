@@ -150,7 +150,9 @@ bc_cap_cmd()
 	appliance | appliance-bidir)
 		local mode=ingress
 		[ "$tool" = appliance-bidir ] && mode=bidirectional
-		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO[@]}" "${pin[@]}"
+		local env=()
+		[ -n "$BC_PRELOAD" ] && env=(env "LD_PRELOAD=$BC_PRELOAD")
+		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO[@]}" "${pin[@]}" "${env[@]}"
 			"$BC_APPLIANCE" start --iface "$BC_CAP_IF" --mode "$mode"
 			--filter "$filter" --snaplen "$snap" --dump "${file%.pcap}" $BC_APPLIANCE_ARGS)
 		BC_READY="$BC_APPLIANCE_READY"

@@ -12,6 +12,7 @@
 #             sweep, 1/2/4 RX queues, the filter compiler benchmark
 #   --profile the key point once per tool under "perf record -a -g";
 #             writes results/profile-TOOL.txt (where the CPU time went)
+#   --main-only  quick mode without the sweep and the filter benchmark
 #   --tools   comma list from: ceiling,appliance,appliance-bidir,tcpdump,
 #             netsniff-ng,xdpdump (default: all)
 #
@@ -27,17 +28,19 @@ OUT=$BC_DIR/results
 TOOLS=ceiling,appliance,appliance-bidir,tcpdump,netsniff-ng,xdpdump
 REPS=""
 COUNT=""
+MAIN_ONLY=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) MODE=quick ;;
 	--profile) MODE=profile ;;
+	--main-only) MAIN_ONLY=1 ;;
 	--full) MODE=full ;;
 	--build) BUILD=$(readlink -f "$2"); shift ;;
 	--out) OUT=$2; shift ;;
 	--tools) TOOLS=$2; shift ;;
 	--reps) REPS=$2; shift ;;
 	--count) COUNT=$2; shift ;;
-	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -74,6 +77,10 @@ BC_TOOL_CPUS=${BC_TOOL_CPUS-0}
 BC_TCPDUMP_BUF_KB=${BC_TCPDUMP_BUF_KB:-65536}
 BC_NETSNIFF_RING=${BC_NETSNIFF_RING:-64MiB}
 BC_FLOWS=${BC_FLOWS:-16}
+BC_APPLIANCE_ARGS=${BC_APPLIANCE_ARGS:-} # extra "start" options, for experiments
+# BC_SPINPOLL=1: the appliance runs with libbn-spinpoll.so preloaded (its
+# AF_XDP workers spin before sleeping in poll); an experiment, see README.
+BC_SPINPOLL=${BC_SPINPOLL:-}
 BC_QUEUES=1
 LONG_FILTER='udp and dst port 9 and src net 10.1.0.0/16 and dst host 10.2.0.1 and not ip multicast and greater 40'
 
@@ -88,7 +95,9 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
 	{ echo "bench: can't build the generator" >&2; exit 1; }
 cmake --build "$BUILD" -j2 --target capture-appliance >/dev/null 2>"$BC_WORK/build-app.err" ||
 	echo "bench: capture-appliance does not build; its rows will say so"
-cmake --build "$BUILD" -j2 --target fg_bench >/dev/null 2>&1 || true
+cmake --build "$BUILD" -j2 --target fg_bench bn-spinpoll >/dev/null 2>&1 || true
+BC_PRELOAD=""
+[ -n "$BC_SPINPOLL" ] && BC_PRELOAD=$BUILD/bench/capture/libbn-spinpoll.so
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 IFS=, read -r -a TOOL_LIST <<<"$TOOLS"
@@ -185,7 +194,7 @@ if [ "$MODE" = profile ]; then
 	exit 0
 elif [ "$MODE" = quick ]; then
 	main_group 64 udp 64 "${COUNT:-2000000}" "${REPS:-3}"
-	sweep 250000 500000 1000000 2000000
+	[ -n "$MAIN_ONLY" ] || sweep 250000 500000 1000000 2000000
 else
 	R=${REPS:-3}
 	C=${COUNT:-3000000}
@@ -212,7 +221,7 @@ else
 			echo "bench: fg_bench failed: $(tail -n1 "$BC_WORK/filter.err")"
 	fi
 fi
-if [ "$MODE" = quick ] && [ -x "$BUILD/bench/filter/fg_bench" ]; then
+if [ "$MODE" = quick ] && [ -z "$MAIN_ONLY" ] && [ -x "$BUILD/bench/filter/fg_bench" ]; then
 	"$BUILD/bench/filter/fg_bench" -n 15 -o "$BC_WORK/filter.json" >"$BC_WORK/filter.md" 2>"$BC_WORK/filter.err" ||
 		echo "bench: fg_bench failed: $(tail -n1 "$BC_WORK/filter.err")"
 fi

@@ -19,19 +19,20 @@ U=$API_URL/api/v1/captures
 # call WANT METHOD URL [BODY]: logs a mismatch to the errors file
 call()
 {
-	local want=$1 m=$2 url=$3 code
+	local want=$1 m=$2 url=$3 code t0=$EPOCHREALTIME
 	if [ $# -ge 4 ]; then
-		code=$(in_cap curl -s -m 60 -o /dev/null -w '%{http_code}' -X "$m" --data-binary "$4" "$url" || true)
+		code=$(in_cap curl -sS -m 120 -o /dev/null -w '%{http_code}' -X "$m" --data-binary "$4" "$url" 2>&1 || true)
 	else
-		code=$(in_cap curl -s -m 60 -o /dev/null -w '%{http_code}' -X "$m" "$url" || true)
+		code=$(in_cap curl -sS -m 120 -o /dev/null -w '%{http_code}' -X "$m" "$url" 2>&1 || true)
 	fi
-	[ "$code" = "$want" ] || echo "$m $url ${4:-}: want $want got $code" >>"$API_TMP/errors"
+	[ "$code" = "$want" ] ||
+		echo "$m $url ${4:-}: want $want got $code after $(bc <<<"$EPOCHREALTIME - $t0") s" >>"$API_TMP/errors"
 }
 
 writer()
 {
 	local k=$1 j
-	for ((j = 0; j < 15; j++)); do
+	for ((j = 0; j < 6; j++)); do
 		call 200 PATCH "$U/first" "{\"snaplen\":$((100 + k)),\"filter\":\"udp port $((5000 + k))\"}"
 		call 200 GET "$U/first"
 		call 200 PUT "$U/first/capture" '"ingress"'

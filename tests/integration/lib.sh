@@ -149,29 +149,31 @@ it_send_out_udp()
 		--src-ip "$NH_CAP_IP" --dst-ip "$NH_PEER_IP" "$@" || it_fail "send.py (egress udp) failed"
 }
 
-# it_sink_start: a UDP socket on the capture host (port 7777) counting the
-# send.py datagrams its stack delivers; it_sink_stop stops it and sets
-# IT_SINK_GOT to the count (not in $(...): the sink is this shell's child).
+# it_sink_start [PORT]: a UDP socket on the capture host (default port 7777)
+# counting the send.py datagrams its stack delivers; it_sink_stop [PORT]
+# stops it and sets IT_SINK_GOT to the count (not in $(...): the sink must
+# be this shell's child).
 it_sink_start()
 {
-	local i
+	local port=${1:-7777} i
 	# Not through it_cap: $! must be the process itself, not a subshell.
-	ip netns exec "$NH_CAP_NS" python3 "$IT_DIR/recv.py" --bind "$NH_CAP_IP" \
-		--out "$IT_TMP/sink.count" >"$IT_TMP/sink.log" 2>&1 &
-	IT_SINK=$!   # nh_down kills it if the test ends early
-	for ((i = 0; i < 100; i++)); do
-		grep -q ready "$IT_TMP/sink.log" && return 0
+	ip netns exec "$NH_CAP_NS" python3 "$IT_DIR/recv.py" --bind "$NH_CAP_IP" --port "$port" \
+		--out "$IT_TMP/sink.$port.count" >"$IT_TMP/sink.$port.log" 2>&1 &
+	IT_SINKS[$port]=$! # nh_down kills it if the test ends early
+	for ((i = 0; i < 200; i++)); do
+		grep -q ready "$IT_TMP/sink.$port.log" && return 0
 		sleep 0.05
 	done
-	it_fail "UDP sink not ready: $(cat "$IT_TMP/sink.log")"
+	it_fail "UDP sink on port $port not ready: $(cat "$IT_TMP/sink.$port.log")"
 }
 
 it_sink_stop()
 {
+	local port=${1:-7777}
 	sleep 0.3
-	kill -TERM "$IT_SINK"
-	wait "$IT_SINK" || it_fail "UDP sink failed: $(cat "$IT_TMP/sink.log")"
-	IT_SINK_GOT=$(cat "$IT_TMP/sink.count")
+	kill -TERM "${IT_SINKS[$port]}"
+	wait "${IT_SINKS[$port]}" || it_fail "UDP sink failed: $(cat "$IT_TMP/sink.$port.log")"
+	IT_SINK_GOT=$(cat "$IT_TMP/sink.$port.count")
 }
 
 # it_wait_file FILE...: waits (up to 20 s) until every FILE exists (send.py
@@ -191,7 +193,7 @@ it_wait_file()
 # it_check PCAP [pcapcheck options]: the file must read cleanly with tcpdump
 # and capinfos (and agree with them on the record count), then pass
 # pcapcheck.py's checks.
-declare -A IT_VETTED=()
+declare -A IT_VETTED=() IT_SINKS=()
 
 it_check()
 {
@@ -255,7 +257,7 @@ it_final_counter()
 it_rest()
 {
 	local m=$1 p=$2 body=${3:-}
-	local args=(-sS -m 10 -o "$IT_TMP/rest.body" -w '%{http_code}' -X "$m")
+	local args=(-sS -m 60 -o "$IT_TMP/rest.body" -w '%{http_code}' -X "$m")
 	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data "$body")
 	rm -f "$IT_TMP/rest.body"
 	IT_HTTP=$(it_cap curl "${args[@]}" "http://127.0.0.1:9000$p") || IT_HTTP=000

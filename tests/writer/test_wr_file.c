@@ -394,6 +394,38 @@ static void idle_flush_within_a_second(void **state)
 	assert_int_equal(t_read_check(f->path, T_SNAPLEN, NULL, 0), 5);
 }
 
+/* A producer that stops calling anything: the writer thread writes the
+ * complete records of its aged buffer by itself, and the producer goes on
+ * filling the same buffer without losing or repeating a record. */
+static void aged_buffer_written_without_producer(void **state)
+{
+	struct fx *f = *state;
+	struct wr_writer *w = open_w(f->path, WR_BACKEND_URING, WR_DIRECT_AUTO, 0, 0);
+	struct t_seen seen[20];
+	struct wr_stream *s;
+	long n = 0;
+
+	assert_int_equal(wr_stream_new(w, &s), 0);
+	t_put_all(s, 12, 0, 3, T_SNAPLEN);
+	for (int i = 0; i < 100 && n < 3; i++) {
+		sleep_ms(20);
+		n = t_read_check(f->path, T_SNAPLEN, NULL, 0);
+	}
+	assert_int_equal(n, 3); /* within 2 s, no flush called */
+	t_put_all(s, 12, 3, 4, T_SNAPLEN);
+	for (int i = 0; i < 100 && n < 7; i++) {
+		sleep_ms(20);
+		n = t_read_check(f->path, T_SNAPLEN, NULL, 0);
+	}
+	assert_int_equal(n, 7);
+	t_put_all(s, 12, 7, 5, T_SNAPLEN);
+	wr_stream_free(s);
+	assert_int_equal(wr_close(w), 0);
+	assert_int_equal(t_read_check(f->path, T_SNAPLEN, seen, 20), 12);
+	for (uint64_t i = 0; i < 12; i++)
+		assert_int_equal(seen[i].id, i);
+}
+
 static void enobufs_counted_when_writer_stalled(void **state)
 {
 	struct fx *f = *state;
@@ -575,6 +607,7 @@ int main(int argc, char **argv)
 		T(multiple_producer_threads_lose_nothing_pwrite),
 		T(file_valid_while_writing),
 		T(idle_flush_within_a_second),
+		T(aged_buffer_written_without_producer),
 		T(enobufs_counted_when_writer_stalled),
 		T(reopen_loses_nothing),
 		T(close_refused_while_stream_exists),
