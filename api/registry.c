@@ -25,9 +25,41 @@ int api_reg_init(struct api_registry *g)
 	return 0;
 }
 
+void api_fifo_init(struct api_fifo_lock *l)
+{
+	pthread_mutex_init(&l->m, NULL);
+	pthread_cond_init(&l->c, NULL);
+	l->next = l->serving = 0;
+}
+
+void api_fifo_destroy(struct api_fifo_lock *l)
+{
+	pthread_cond_destroy(&l->c);
+	pthread_mutex_destroy(&l->m);
+}
+
+void api_fifo_lock(struct api_fifo_lock *l)
+{
+	unsigned long me;
+
+	pthread_mutex_lock(&l->m);
+	me = l->next++;
+	while (l->serving != me)
+		pthread_cond_wait(&l->c, &l->m);
+	pthread_mutex_unlock(&l->m);
+}
+
+void api_fifo_unlock(struct api_fifo_lock *l)
+{
+	pthread_mutex_lock(&l->m);
+	l->serving++;
+	pthread_cond_broadcast(&l->c);
+	pthread_mutex_unlock(&l->m);
+}
+
 static void entry_free(struct api_reg_entry *e)
 {
-	pthread_mutex_destroy(&e->chg);
+	api_fifo_destroy(&e->chg);
 	pthread_rwlock_destroy(&e->use);
 	free(e);
 }
@@ -79,7 +111,7 @@ int api_reg_reserve(struct api_registry *g, const char *name, const char *iface,
 		return -ENOMEM;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	snprintf(e->iface, sizeof(e->iface), "%s", iface);
-	pthread_mutex_init(&e->chg, NULL);
+	api_fifo_init(&e->chg);
 	pthread_rwlock_init(&e->use, NULL);
 	e->refs = 2; /* the list's and the caller's */
 

@@ -356,7 +356,7 @@ static int patch(struct api_req *q, struct api_reg_entry *e, const cJSON *obj,
 
 	if (!cur)
 		return api_http_error(q->conn, 500, "out of memory");
-	pthread_mutex_lock(&e->chg);
+	api_fifo_lock(&e->chg);
 	if (use_begin(q, e)) {
 		st = 404;
 		goto out_unlock;
@@ -402,7 +402,7 @@ static int patch(struct api_req *q, struct api_reg_entry *e, const cJSON *obj,
 		api_capture_get(e->c, now);
 	pthread_rwlock_unlock(&e->use);
 out_unlock:
-	pthread_mutex_unlock(&e->chg);
+	api_fifo_unlock(&e->chg);
 	free(cur);
 	return st;
 }
@@ -476,7 +476,7 @@ int api_h_delete(struct api_req *q)
 
 	if (!e)
 		return 404;
-	pthread_mutex_lock(&e->chg);
+	api_fifo_lock(&e->chg);
 	api_reg_unlink(&q->r->reg, e);
 	pthread_rwlock_wrlock(&e->use);
 	api_reg_quiesce(&q->r->reg, e);
@@ -485,7 +485,7 @@ int api_h_delete(struct api_req *q)
 		ret = api_capture_destroy(e->c);
 	e->c = NULL;
 	pthread_rwlock_unlock(&e->use);
-	pthread_mutex_unlock(&e->chg);
+	api_fifo_unlock(&e->chg);
 	api_reg_put(&q->r->reg, e);
 	if (gone) /* a concurrent DELETE was first */
 		return api_http_error(q->conn, 404, "no capture named '%s'", q->name);

@@ -19,11 +19,24 @@ struct mg_context;
 
 /* ---- registry (registry.c): the named captures of one daemon ---- */
 
+/* A first-come-first-served lock: a filter change holds it for a compile
+ * (a second or so), and a plain mutex lets a busy client starve others. */
+struct api_fifo_lock {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	unsigned long next, serving;
+};
+
+void api_fifo_init(struct api_fifo_lock *l);
+void api_fifo_destroy(struct api_fifo_lock *l);
+void api_fifo_lock(struct api_fifo_lock *l);
+void api_fifo_unlock(struct api_fifo_lock *l);
+
 struct api_reg_entry {
 	char name[API_NAME_MAX];
 	char iface[IF_NAMESIZE];   /* reserved even while (re)creating */
 	struct api_capture *c;	   /* NULL while creating or once deleted */
-	pthread_mutex_t chg;	   /* serialises changes (PATCH, PUT, DELETE) */
+	struct api_fifo_lock chg;  /* serialises changes (PATCH, PUT, DELETE) */
 	pthread_rwlock_t use;	   /* read: using c; write: replacing c */
 	/* below: under the registry lock */
 	unsigned int refs;

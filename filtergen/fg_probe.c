@@ -37,22 +37,24 @@ struct fg_probe {
 	size_t io_len;
 };
 
-/* The verifier's complaint: the last non-empty line before the
- * "processed N insns" summary, or the last line. */
+/* The verifier's complaint (log level BPF_LOG_STATS: the error lines, then
+ * "verification time", "stack depth", "processed" lines): the last line
+ * that is not one of those. */
 static int fg_verifier_summary(const char *log, char *err, size_t errlen)
 {
+	static const char *stats[] = { "verification time", "stack depth", "processed " };
 	const char *line = NULL, *p = log, *nl;
-	size_t len = 0;
-	int complex;
+	size_t len = 0, i;
+	int complex, stat;
 
 	while (*p) {
 		nl = strchrnul(p, '\n');
-		if (nl > p && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17)) {
+		for (stat = 0, i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
+			stat |= !strncmp(p, stats[i], strlen(stats[i]));
+		if (nl > p && !stat) {
 			line = p;
 			len = (size_t)(nl - p);
 		}
-		if (!strncmp(p, "processed ", 10) && line)
-			break;
 		p = *nl ? nl + 1 : nl;
 	}
 	complex = strstr(log, "too large") || strstr(log, "too complex") ||
@@ -100,10 +102,16 @@ int fg_probe_load(const struct fg_filter *f, struct fg_probe **out, char *err,
 			goto out;
 		}
 	}
-	/* log_level 0: libbpf asks for the log only when the load fails */
-	bpf_program__set_log_buf(prog[0], log, 1 << 20);
-	bpf_program__set_log_buf(prog[1], log, 1 << 20);
+	/* BPF_LOG_STATS (4): the verifier writes its complaint and a summary,
+	 * no trace; libbpf's default (retry with a full trace on failure)
+	 * would verify a too complex filter twice */
+	for (i = 0; i < 2; i++) {
+		bpf_program__set_log_buf(prog[i], log, 1 << 20);
+		bpf_program__set_log_level(prog[i], 4);
+	}
 	ret = bpf_object__load(p->obj);
+	if (ret && getenv("FG_DEBUG_LOG"))
+		fprintf(stderr, "---- verifier log ----\n%s\n----\n", log);
 	if (ret) {
 		if (log[0])
 			ret = fg_verifier_summary(log, err, errlen);

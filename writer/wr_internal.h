@@ -36,6 +36,7 @@ struct wr_buf {
 	size_t flushed;
 	uint32_t flushed_nrec;
 	uint64_t peek_ns;	    /* when it was last taken from */
+	bool fetched;		    /* handed over and taken by the writer */
 };
 
 enum wr_dest_kind { WR_DEST_FILE, WR_DEST_NET };

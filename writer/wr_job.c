@@ -42,6 +42,7 @@ void wr_buf_release(struct wr_writer *w, struct wr_buf *b)
 	b->flushed = 0;
 	b->flushed_nrec = 0;
 	b->peek_ns = 0;
+	b->fetched = false;
 	/* cannot fail: the queue holds every buffer of the pool */
 	wr_queue_push(&w->freeq, (uint32_t)(b - w->bufs));
 }

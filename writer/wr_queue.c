@@ -82,3 +82,10 @@ bool wr_queue_pop(struct wr_queue *q, uint32_t *v)
 		}
 	}
 }
+
+bool wr_queue_empty(struct wr_queue *q)
+{
+	/* tail counts claimed slots, so a push still in progress counts */
+	return atomic_load_explicit(&q->tail, memory_order_acquire) ==
+	       atomic_load_explicit(&q->head, memory_order_acquire);
+}

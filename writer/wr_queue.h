@@ -27,5 +27,7 @@ int wr_queue_init(struct wr_queue *q, uint32_t cap);
 void wr_queue_fini(struct wr_queue *q);
 bool wr_queue_push(struct wr_queue *q, uint32_t v);
 bool wr_queue_pop(struct wr_queue *q, uint32_t *v);
+/* No element pushed or being pushed is left (for the single consumer). */
+bool wr_queue_empty(struct wr_queue *q);
 
 #endif

@@ -79,6 +79,7 @@ static void fetch(struct wr_writer *w, struct wr_pending *p)
 	while (p->n < p->cap && wr_queue_pop(&w->fullq, &idx)) {
 		struct wr_buf *b = &w->bufs[idx];
 
+		b->fetched = true;
 		take(w, p, b, b->gen, b->flushed, b->len - b->flushed,
 		     b->nrec - b->flushed_nrec, false);
 	}
@@ -111,6 +112,15 @@ static void peek_aged(struct wr_writer *w, struct wr_pending *p)
 		size_t c;
 
 		if (!b || g1 != g2)
+			continue;
+		/* the stream's earlier buffers were handed over before it
+		 * published b: take them first, they precede it in the file;
+		 * b itself may have been handed over meanwhile: then it is
+		 * a whole-buffer job now and must not be peeked */
+		fetch(w, p);
+		if (!wr_queue_empty(&w->fullq))
+			break; /* a hand-over in progress: next round */
+		if (b->fetched)
 			continue;
 		c = atomic_load_explicit(&b->committed, memory_order_acquire);
 		since = atomic_load_explicit(&b->first_ns, memory_order_relaxed);

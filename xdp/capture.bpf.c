@@ -49,12 +49,18 @@ int ca_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	const struct ca_config *cfg = ca_cfg();
+	/* The linear length as a number before any helper call: with a filter
+	 * that never reads the packet ("all"), clang would otherwise keep
+	 * ctx->data as a u32 across the calls, a spill the verifier refuses. */
+	__u32 linear = (__u32)(data_end - data);
+	const struct ca_config *cfg;
 	struct ca_meta *meta;
 	__u32 wire, ret, cap, flags;
 	__u64 ts;
 	int act;
 
+	asm volatile("" : "+r"(linear));
+	cfg = ca_cfg();
 	ca_count(CA_CNT_RX_SEEN);
 	if (!cfg)
 		return XDP_PASS;
@@ -75,7 +81,7 @@ int ca_xdp(struct xdp_md *ctx)
 	}
 
 	/* An AF_XDP socket receives the linear part only. */
-	cap = ca_cap(ret, cfg, (__u32)(data_end - data), CA_SNAPLEN_MAX);
+	cap = ca_cap(ret, cfg, linear, CA_SNAPLEN_MAX);
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
 		ca_count(CA_CNT_RX_META_FAIL);
 		return XDP_PASS;

@@ -9,12 +9,13 @@
 Pulls the pcap stream of a capture in network mode
 (GET /api/v1/captures/NAME/packets) into the file. Without --name it takes
 the capture that has networkmode on (or the only capture). The file only ever
-holds whole records, also when interrupted with Ctrl-C.
+holds whole records, also when interrupted (Ctrl-C, SIGTERM).
 """
 import argparse
 import http.client
 import ipaddress
 import json
+import signal
 import ssl
 import struct
 import sys
@@ -156,6 +157,9 @@ def main(argv=None):
         print("client.py: %s" % e, file=sys.stderr)
         return 1
 
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)  # like Ctrl-C: keep whole records
     out = sys.stdout.buffer if args.file == "-" else open(args.file, "wb")
     cutter = PcapCutter(out)
     status = 0

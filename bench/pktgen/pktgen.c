@@ -62,6 +62,7 @@ struct worker {
 	int cpu;
 	const struct frame *frames;
 	size_t nframes;
+	bool replay;	/* --pcap: frames one by one, in file order */
 	uint64_t count; /* 0: until duration/signal */
 	double rate;	/* this thread's share; 0 = max */
 	uint64_t sent;	/* frames in successful calls */
@@ -136,7 +137,7 @@ static void *worker_main(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
 	start = now_ns();
-	if (w->nframes > 1 || (w->rate > 0 && w->rate <= FRAME_BY_FRAME_MAX_PPS)) {
+	if (w->replay || (w->rate > 0 && w->rate <= FRAME_BY_FRAME_MAX_PPS)) {
 		/* replay, or a low rate: one frame per call, paced per frame */
 		while (!done(w)) {
 			if (w->rate > 0)
@@ -145,7 +146,7 @@ static void *worker_main(void *arg)
 			if (w->err)
 				break;
 			k++;
-			if (!w->count && w->nframes > 1 && !deadline_ns && k == w->nframes)
+			if (!w->count && w->replay && !deadline_ns && k == w->nframes)
 				break; /* replay once */
 		}
 		return NULL;
@@ -424,6 +425,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < o.threads; i++) {
 		w[i] = (struct worker){ .o = &o, .g = &g, .ifindex = ifindex,
 					.frames = frames, .nframes = nframes,
+					.replay = o.pcap != NULL,
 					.rate = o.rate / o.threads };
 		w[i].cpu = o.ncpus ? o.cpus[i % o.ncpus] : (int)(i % (unsigned long)ncpu);
 		w[i].count = o.count / o.threads + (i < o.count % o.threads);

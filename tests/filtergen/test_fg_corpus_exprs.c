@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FGT_BPF_MAXINSNS 4096 /* the kernel's classic BPF limit */
+
 int fgt_split_tabs(char *line, char **f, int maxf)
 {
 	int n = 0;
@@ -161,7 +163,19 @@ static int leave_out_if_refused(struct fgt_list *l, const char *expr,
 	int rc;
 
 	if (!fgt_pcap_compile(expr, snaplen, l->unopt, &prog, err, sizeof(err))) {
+		u_int n = prog.bf_len;
+
 		pcap_freecode(&prog);
+		/* Unoptimised programs can be huge (11561 insns for pflua's
+		 * test-215): beyond the kernel's classic limit nothing could
+		 * run them, and clang alone takes minutes. */
+		if (l->unopt && n > FGT_BPF_MAXINSNS) {
+			snprintf(why, sizeof(why),
+				 "unoptimised program has more than BPF_MAXINSNS (4096) insns: %u",
+				 n);
+			fgt_list_leave_out(l, expr, origin, why);
+			return 1;
+		}
 		return 0;
 	}
 	snprintf(why, sizeof(why), "refused by %s: %s", pcap_lib_version(),

@@ -2,7 +2,8 @@
 /*
  * Errors the user sees: libpcap's own message for a refused expression
  * (-EINVAL, nothing built), snaplen range, netmask handling, the
- * unoptimised path, and that the C/cBPF views describe the same program.
+ * unoptimised path, that the C/cBPF views describe the same program, and a
+ * clear message when the verifier gives up.
  */
 #include <string.h>
 
@@ -121,6 +122,40 @@ static void t_c_has_one_block_per_insn(void)
 	fg_free(f);
 }
 
+/* A filter the verifier gives up on: -EINVAL and a message saying so. Each
+ * of n bytes adds a distinct power of two to M[0] on one branch, and M[0]
+ * ends as an indirect offset, so the verifier must keep all 2^n paths. */
+static void t_verifier_refusal_is_clear(void)
+{
+	struct bpf_insn p[8 + 5 * 24];
+	struct fg_filter *f = NULL;
+	struct fg_probe *pr = NULL;
+	char err[FG_ERR_LEN] = "";
+	size_t n = 0;
+	int i, ret;
+
+	p[n++] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_IMM, 0);
+	p[n++] = (struct bpf_insn)BPF_STMT(BPF_ST, 0);
+	for (i = 0; i < 21; i++) {
+		p[n++] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)i);
+		p[n++] = (struct bpf_insn)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 3);
+		p[n++] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_MEM, 0);
+		p[n++] = (struct bpf_insn)BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1u << i);
+		p[n++] = (struct bpf_insn)BPF_STMT(BPF_ST, 0);
+	}
+	p[n++] = (struct bpf_insn)BPF_STMT(BPF_LDX | BPF_MEM, 0);
+	p[n++] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0);
+	p[n++] = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_A, 0);
+	FGU_CHECK(fg_from_cbpf(p, n, 65535, &f, err, sizeof(err)) == 0, "%s", err);
+	ret = f ? fg_probe_load(f, &pr, err, sizeof(err)) : -1;
+	FGU_CHECK(ret == -EINVAL, "load gave %d (%s), want -EINVAL", ret, err);
+	FGU_CHECK(!strncmp(err, "filter too complex for the verifier: ", 37) &&
+		  strstr(err, "too large"), "message: '%s'", err);
+	printf("verifier refusal: %s\n", err);
+	fg_probe_free(pr);
+	fg_free(f);
+}
+
 int main(void)
 {
 	t_libpcap_message_passes_through();
@@ -128,5 +163,6 @@ int main(void)
 	t_netmask();
 	t_unoptimized_same_verdicts();
 	t_c_has_one_block_per_insn();
+	t_verifier_refusal_is_clear();
 	return fgu_done("errors");
 }

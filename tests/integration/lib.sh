@@ -52,7 +52,8 @@ it_cap() { ip netns exec "$NH_CAP_NS" "$@"; }
 it_peer() { ip netns exec "$NH_PEER_NS" "$@"; }
 
 # it_start [appliance start options]: starts `start --iface CAPVETH --dump
-# $IT_DUMP ...` in the background (log: $IT_LOG, pid: $IT_PID) and waits
+# $IT_DUMP ...` (no --dump of ours if the options have one, or with
+# IT_NO_DUMP=1) in the background (log: $IT_LOG, pid: $IT_PID) and waits
 # until it reports its capture running (and its REST server, unless
 # --listen off). Fails the test if it exits instead.
 it_start()
@@ -60,8 +61,10 @@ it_start()
 	local n=${IT_NSTART:-0} want i
 	IT_NSTART=$((n + 1))
 	IT_LOG=$IT_TMP/appliance.$n.log
-	it_log "start: capture-appliance start --iface $NH_CAP_IF --dump $IT_DUMP --stats-interval 0 $*"
-	ip netns exec "$NH_CAP_NS" "$IT_BIN" start --iface "$NH_CAP_IF" --dump "$IT_DUMP" \
+	local dump=(--dump "$IT_DUMP")
+	[[ " $* " != *" --dump "* ]] && [ -z "${IT_NO_DUMP:-}" ] || dump=()
+	it_log "start: capture-appliance start --iface $NH_CAP_IF ${dump[*]} --stats-interval 0 $*"
+	ip netns exec "$NH_CAP_NS" "$IT_BIN" start --iface "$NH_CAP_IF" "${dump[@]}" \
 		--stats-interval 0 "$@" >"$IT_LOG" 2>&1 &
 	IT_PID=$!
 	nh_cleanup_add "it_kill_appliance $IT_PID"
