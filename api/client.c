@@ -203,6 +203,18 @@ static int get_print(struct api_cli_server *s, const char *path)
 	return 0;
 }
 
+static bool field_ok(const char *f)
+{
+	static const char *const fields[] = { "capture", "filter", "snaplen", "dump",
+					      "networkmode", "iface", "stats" };
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!strcmp(f, fields[i]))
+			return true;
+	return false;
+}
+
 static int cmd_show(struct api_cli_server *s, int argc, char **argv)
 {
 	char path[API_NAME_MAX + 64];
@@ -214,6 +226,11 @@ static int cmd_show(struct api_cli_server *s, int argc, char **argv)
 	}
 	if (argc == 1)
 		return get_print(s, "/api/v1/captures");
+	if (argc == 3 && !field_ok(argv[2])) {
+		fprintf(stderr, "capture-appliance: unknown field '%s' (capture, filter, "
+				"snaplen, dump, networkmode, iface, stats)\n", argv[2]);
+		return 2;
+	}
 	snprintf(path, sizeof(path), "/api/v1/captures/%s%s%s", argv[1],
 		 argc == 3 ? "/" : "", argc == 3 ? argv[2] : "");
 	return get_print(s, path);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filtergen/filtergen.h"
+#include "filtergen/fg_internal.h"
 
 #define FG_DEFAULT_SNAPLEN 262144u
 #define FG_LINKTYPE_ETHERNET 1u
@@ -36,7 +36,8 @@ static void fg_usage(FILE *o)
 		"  OUT is a nanosecond pcap unless IN is a microsecond pcap; `-` is stdout.\n"
 		"\n"
 		"Exit status: 0 ok, 1 error (I/O, loading, verifier), 2 usage or an\n"
-		"expression libpcap refuses (its message is printed).\n",
+		"expression libpcap refuses (its message is printed).\n"
+		"FG_VERBOSE=1 shows libbpf's messages too.\n",
 		FG_DEFAULT_SNAPLEN);
 }
 
@@ -278,6 +279,7 @@ int fg_cli_main(int argc, char **argv)
 	struct fg_args a = { 0 };
 	int ret;
 
+	fg_libbpf_quiet();
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fg_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

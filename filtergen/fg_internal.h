@@ -33,6 +33,10 @@ void fg_image(const struct bpf_insn *insn, int pc, char *buf, size_t len);
  * <linux/bpf.h>, passed as void: that name clashes with libpcap's). */
 int fg_ebpf_print(const void *insns, uint32_t n, FILE *out);
 
+/* fg_probe.c: for the CLI (process-wide): libbpf's messages repeat the
+ * verifier log the CLI summarises; FG_VERBOSE=1 keeps them. */
+void fg_libbpf_quiet(void);
+
 /* Formats into err (may be NULL); returns ret so callers can `return fg_err(...)`. */
 int fg_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

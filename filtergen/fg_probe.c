@@ -64,6 +64,18 @@ static int fg_verifier_summary(const char *log, char *err, size_t errlen)
 		      (int)(line ? len : 0), line ? line : "(no verifier log)");
 }
 
+static int fg_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!getenv("FG_VERBOSE"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void fg_libbpf_quiet(void)
+{
+	libbpf_set_print(fg_libbpf_print);
+}
+
 int fg_probe_load(const struct fg_filter *f, struct fg_probe **out, char *err,
 		  size_t errlen)
 {

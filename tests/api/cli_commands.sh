@@ -75,6 +75,7 @@ no 2 "FIELD=VALUE" set web snaplen
 no 2 "Usage" pull web
 no 2 "positive integer" pull web -w - --count 0
 no 2 "unknown command" frobnicate
+no 2 "unknown field 'packets'" show web packets
 ok show web
 BODY=$(cat "$O")
 jeq .snaplen 120

@@ -229,6 +229,7 @@ struct prod {
 	struct wr_writer *w;
 	uint32_t p;
 	uint64_t n;
+	bool slow; /* pauses now and then: the writer peeks its buffers */
 };
 
 static void *producer(void *arg)
@@ -237,7 +238,11 @@ static void *producer(void *arg)
 	struct wr_stream *s;
 
 	assert_int_equal(wr_stream_new(pr->w, &s), 0);
-	t_put_all(s, pr->p, 0, pr->n, T_SNAPLEN);
+	for (uint64_t id = 0; id < pr->n; id += 20) {
+		t_put_all(s, pr->p, id, pr->n - id < 20 ? pr->n - id : 20, T_SNAPLEN);
+		if (pr->slow)
+			sleep_ms(1 + (int)(id / 20 + pr->p) % 4);
+	}
 	wr_stream_free(s);
 	return NULL;
 }
@@ -258,18 +263,21 @@ static void check_per_producer_order(const struct t_seen *seen, long n, unsigned
 		assert_int_equal(next[p], per);
 }
 
-static void producers(const char *path, enum wr_backend be)
+static void producers(const char *path, enum wr_backend be, bool slow)
 {
 	const unsigned int np = 4;
-	const uint64_t per = 30000;
-	struct wr_writer *w = open_w(path, be, WR_DIRECT_AUTO, 64 * 1024, 16);
+	const uint64_t per = slow ? 3000 : 30000;
+	struct wr_opts o = { .path = path, .snaplen = T_SNAPLEN, .backend = be,
+			     .buf_size = 64 * 1024, .nbufs = 16, .flush_ms = slow ? 3 : 0 };
+	struct wr_writer *w;
 	struct t_seen *seen = calloc(np * per + 1, sizeof(*seen));
 	struct prod pr[4];
 	pthread_t th[4];
 	struct wr_stats st;
 
+	assert_int_equal(wr_open(&o, &w), 0);
 	for (unsigned int i = 0; i < np; i++) {
-		pr[i] = (struct prod){ w, i, per };
+		pr[i] = (struct prod){ w, i, per, slow };
 		pthread_create(&th[i], NULL, producer, &pr[i]);
 	}
 	for (unsigned int i = 0; i < np; i++)
@@ -282,17 +290,27 @@ static void producers(const char *path, enum wr_backend be)
 	check_per_producer_order(seen, (long)(np * per), np, per);
 	assert_int_equal(st.records, np * per);
 	assert_int_equal(st.write_errors, 0);
+	/* the slow ones were written in pieces, not only buffer by buffer */
+	if (slow)
+		assert_true(st.writes > st.bytes / o.buf_size + 50);
 	free(seen);
 }
 
 static void multiple_producer_threads_lose_nothing(void **state)
 {
-	producers(((struct fx *)*state)->path, WR_BACKEND_URING);
+	producers(((struct fx *)*state)->path, WR_BACKEND_URING, false);
 }
 
 static void multiple_producer_threads_lose_nothing_pwrite(void **state)
 {
-	producers(((struct fx *)*state)->path, WR_BACKEND_PWRITE);
+	producers(((struct fx *)*state)->path, WR_BACKEND_PWRITE, false);
+}
+
+/* Producers that pause (flush_ms 3): the writer thread keeps taking the
+ * aged prefixes of their buffers; order and count must still be exact. */
+static void writer_peeks_keep_order_of_slow_producers(void **state)
+{
+	producers(((struct fx *)*state)->path, WR_BACKEND_URING, true);
 }
 
 struct live_reader {
@@ -605,6 +623,7 @@ int main(int argc, char **argv)
 		T(device_path_is_not_replaced),
 		T(multiple_producer_threads_lose_nothing),
 		T(multiple_producer_threads_lose_nothing_pwrite),
+		T(writer_peeks_keep_order_of_slow_producers),
 		T(file_valid_while_writing),
 		T(idle_flush_within_a_second),
 		T(aged_buffer_written_without_producer),
