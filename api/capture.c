@@ -66,6 +66,24 @@ static void free_capture(struct api_capture *c)
 	free(c);
 }
 
+/* AUTO resolves to the faster path (measured, afxdp/README.md). */
+static enum api_ingress ingress_path(const struct api_capture_opts *o)
+{
+	return o->ingress_path == API_INGRESS_AUTO ? API_INGRESS_AFXDP : o->ingress_path;
+}
+
+const char *api_ingress_name(enum api_ingress p)
+{
+	return ingress_path(&(struct api_capture_opts){ .ingress_path = p }) == API_INGRESS_RINGBUF
+		       ? "ringbuf"
+		       : "afxdp";
+}
+
+enum api_ingress api_capture_ingress(struct api_capture *c)
+{
+	return c->cfg.transparent || c->rb_ingress ? API_INGRESS_RINGBUF : API_INGRESS_AFXDP;
+}
+
 int api_capture_create_opts(const struct api_capture_cfg *cfg,
 			    const struct api_capture_opts *opts, struct api_capture **out,
 			    char *err, size_t errlen)
@@ -90,7 +108,7 @@ int api_capture_create_opts(const struct api_capture_cfg *cfg,
 	ret = api_cap_check(cfg, API_F_MODE | API_F_SNAPLEN | API_F_DUMP, err, errlen);
 	if (ret)
 		return ret;
-	if (!cfg->transparent) {
+	if (!cfg->transparent && ingress_path(opts) == API_INGRESS_AFXDP) {
 		ret = xsk_check_mtu(cfg->iface, err, errlen);
 		if (ret)
 			return ret;
@@ -103,6 +121,7 @@ int api_capture_create_opts(const struct api_capture_cfg *cfg,
 	c->cfg = *cfg;
 	c->opts = *opts;
 	c->opts.run_dir = NULL; /* only used during xp_open below */
+	c->rb_ingress = !cfg->transparent && ingress_path(opts) == API_INGRESS_RINGBUF;
 
 	ret = api_cap_build_filter(cfg->filter, &c->elf, err, errlen);
 	if (ret)
@@ -147,7 +166,7 @@ int api_capture_create_opts(const struct api_capture_cfg *cfg,
 		goto out;
 	}
 
-	if (!cfg->transparent) {
+	if (!cfg->transparent && !c->rb_ingress) {
 		struct xsk_opts so = {
 			.ifname = cfg->iface,
 			.queues = info.rx_queues,
@@ -177,7 +196,7 @@ int api_capture_create_opts(const struct api_capture_cfg *cfg,
 		snprintf(err, errlen, "ring buffer consumer: %s", strerror(-ret));
 		goto out;
 	}
-	struct xp_config xc = api_cap_xp_cfg(cfg);
+	struct xp_config xc = api_cap_xp_cfg(cfg, c->rb_ingress);
 	ret = xp_set_config(c->xp, &xc);
 	if (ret) {
 		snprintf(err, errlen, "config map: %s", strerror(-ret));

@@ -92,10 +92,19 @@ int api_capture_create(const struct api_capture_cfg *cfg, struct api_capture **o
 /* Knobs beyond the user-visible config (tests, `start` options). */
 enum api_xdp_mode { API_XDP_AUTO = 0, API_XDP_NATIVE, API_XDP_GENERIC };
 enum api_bind { API_BIND_AUTO = 0, API_BIND_COPY, API_BIND_ZEROCOPY };
+/* How non-transparent ingress reaches user space (--transparent overrides
+ * both: ring buffer, frames go on). AUTO: the faster one here, see
+ * afxdp/README.md. */
+enum api_ingress {
+	API_INGRESS_AUTO = 0,
+	API_INGRESS_AFXDP,   /* redirect to AF_XDP sockets (zero-copy on real NICs) */
+	API_INGRESS_RINGBUF, /* XDP copies into the BPF ring buffer, drops the frame */
+};
 
 struct api_capture_opts {
 	enum api_xdp_mode xdp_mode; /* native, falling back to generic */
 	enum api_bind bind;	    /* zero-copy, falling back to copy */
+	enum api_ingress ingress_path;
 	uint32_t ring_size;	    /* AF_XDP RX/fill ring entries; 0 = 4096 */
 	bool no_pin;		    /* don't pin AF_XDP workers to CPUs */
 	const char *run_dir;	    /* lock/pid files; NULL = xdp/'s default */
@@ -109,6 +118,10 @@ struct api_capture_opts {
 int api_capture_create_opts(const struct api_capture_cfg *cfg,
 			    const struct api_capture_opts *opts,
 			    struct api_capture **out, char *err, size_t errlen);
+/* "afxdp" / "ringbuf"; AUTO: the name of the path AUTO resolves to. */
+const char *api_ingress_name(enum api_ingress p);
+/* The ingress path the capture uses: AFXDP or RINGBUF (transparent: RINGBUF). */
+enum api_ingress api_capture_ingress(struct api_capture *c);
 
 /* Called once by api_capture_destroy, after the drain and before anything is
  * freed, with the final counters (they add up). */

@@ -17,13 +17,14 @@
 static int build_filter_niced(const char *expr, struct xp_elf *elf, char *err,
 			      size_t errlen);
 
-struct xp_config api_cap_xp_cfg(const struct api_capture_cfg *c)
+struct xp_config api_cap_xp_cfg(const struct api_capture_cfg *c, bool ringbuf)
 {
 	return (struct xp_config){
 		.snaplen = c->snaplen,
 		.ingress = c->mode == API_MODE_INGRESS || c->mode == API_MODE_BIDIRECTIONAL,
 		.egress = c->mode == API_MODE_EGRESS || c->mode == API_MODE_BIDIRECTIONAL,
 		.transparent = c->transparent,
+		.ringbuf = ringbuf && !c->transparent,
 	};
 }
 

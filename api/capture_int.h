@@ -19,7 +19,8 @@ struct api_capture {
 	struct xp *xp;
 	struct xp_elf elf;    /* the programs attached now: the rollback of a set */
 	struct wr_writer *wr;
-	struct xsk_set *xsk;  /* NULL in transparent mode */
+	struct xsk_set *xsk;  /* NULL in transparent mode and on the ringbuf path */
+	bool rb_ingress;      /* ingress through the ring buffer, frames consumed */
 	struct xsk_rb *rb;
 	bool xdp_native;
 	api_capture_final_fn final_fn;
@@ -27,7 +28,8 @@ struct api_capture {
 };
 
 /* capture_check.c: what can be checked or built before anything changes. */
-struct xp_config api_cap_xp_cfg(const struct api_capture_cfg *c);
+/* ringbuf: the capture's ingress goes through the ring buffer, consumed. */
+struct xp_config api_cap_xp_cfg(const struct api_capture_cfg *c, bool ringbuf);
 int api_cap_check(const struct api_capture_cfg *c, unsigned int fields, char *err,
 		  size_t errlen);
 int api_cap_build_filter(const char *expr, struct xp_elf *elf, char *err, size_t errlen);

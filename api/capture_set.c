@@ -68,7 +68,7 @@ int api_capture_set(struct api_capture *c, const struct api_capture_cfg *cfg,
 		}
 	}
 	if (fields & (API_F_MODE | API_F_SNAPLEN)) {
-		struct xp_config xc = api_cap_xp_cfg(&next);
+		struct xp_config xc = api_cap_xp_cfg(&next, c->rb_ingress);
 
 		/* A map update: can't fail once the map exists. */
 		ret = xp_set_config(c->xp, &xc);

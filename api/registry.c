@@ -95,7 +95,7 @@ static bool iface_taken_locked(struct api_registry *g, const char *iface,
 	struct api_reg_entry *e;
 
 	for (e = g->head; e; e = e->next)
-		if (e != self && !strcmp(e->iface, iface))
+		if (e != self && (!strcmp(e->iface, iface) || !strcmp(e->held, iface)))
 			return true;
 	return false;
 }
@@ -217,12 +217,23 @@ int api_reg_move_iface(struct api_registry *g, struct api_reg_entry *e,
 	int err = 0;
 
 	pthread_mutex_lock(&g->lock);
-	if (iface_taken_locked(g, iface, e))
+	if (iface_taken_locked(g, iface, e)) {
 		err = -EBUSY;
-	else
+	} else {
+		memcpy(e->held, e->iface, sizeof(e->held));
 		snprintf(e->iface, sizeof(e->iface), "%s", iface);
+	}
 	pthread_mutex_unlock(&g->lock);
 	return err;
+}
+
+void api_reg_move_done(struct api_registry *g, struct api_reg_entry *e, bool moved)
+{
+	pthread_mutex_lock(&g->lock);
+	if (!moved)
+		memcpy(e->iface, e->held, sizeof(e->iface));
+	e->held[0] = '\0';
+	pthread_mutex_unlock(&g->lock);
 }
 
 void api_reg_set_network(struct api_registry *g, struct api_reg_entry *e, bool on)

@@ -324,19 +324,18 @@ static int replace_capture(struct api_req *q, struct api_reg_entry *e,
 	api_capture_destroy(e->c);
 	e->c = NULL;
 	ret = api_rest_create_capture(q->r, cfg, &c, err, errlen);
-	if (ret) {
-		if (api_rest_create_capture(q->r, old, &c, err2, sizeof(err2))) {
-			/* neither works: the capture is gone, say so */
-			pthread_rwlock_unlock(&e->use);
-			api_reg_unlink(&q->r->reg, e);
-			snprintf(err + strlen(err), errlen - strlen(err),
-				 "; restoring the old settings failed too (%.400s): capture removed",
-				 err2);
-			return -EIO;
-		}
-		api_reg_move_iface(&q->r->reg, e, old->iface);
+	if (ret && api_rest_create_capture(q->r, old, &c, err2, sizeof(err2))) {
+		/* neither works: the capture is gone, say so */
+		pthread_rwlock_unlock(&e->use);
+		api_reg_move_done(&q->r->reg, e, false);
+		api_reg_unlink(&q->r->reg, e);
+		snprintf(err + strlen(err), errlen - strlen(err),
+			 "; restoring the old settings failed too (%.400s): capture removed",
+			 err2);
+		return -EIO;
 	}
 	e->c = c;
+	api_reg_move_done(&q->r->reg, e, !ret);
 	api_reg_set_network(&q->r->reg, e, ret ? old->network : cfg->network);
 	pthread_rwlock_unlock(&e->use);
 	return ret;

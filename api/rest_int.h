@@ -35,6 +35,7 @@ void api_fifo_unlock(struct api_fifo_lock *l);
 struct api_reg_entry {
 	char name[API_NAME_MAX];
 	char iface[IF_NAMESIZE];   /* reserved even while (re)creating */
+	char held[IF_NAMESIZE];	   /* the old iface, held during a move */
 	struct api_capture *c;	   /* NULL while creating or once deleted */
 	struct api_fifo_lock chg;  /* serialises changes (PATCH, PUT, DELETE) */
 	pthread_rwlock_t use;	   /* read: using c; write: replacing c */
@@ -70,9 +71,11 @@ void api_reg_put(struct api_registry *g, struct api_reg_entry *e);
  * of creation; stops at the first non-zero return. */
 int api_reg_each(struct api_registry *g,
 		 int (*fn)(struct api_reg_entry *e, void *arg), void *arg);
-/* Moves e's reservation to another interface: -EBUSY if taken. */
+/* Reserves another interface for e (-EBUSY if taken), keeping the old
+ * one until api_reg_move_done() says which one stays. */
 int api_reg_move_iface(struct api_registry *g, struct api_reg_entry *e,
 		       const char *iface);
+void api_reg_move_done(struct api_registry *g, struct api_reg_entry *e, bool moved);
 void api_reg_set_network(struct api_registry *g, struct api_reg_entry *e, bool on);
 /* Ends the streams of e (bumps gen) and waits until they are gone. Called
  * with e->use write-locked (so no stream can begin); the caller then

@@ -53,6 +53,11 @@ static void usage(FILE *out)
 		"                       still reach the host stack (for interfaces that carry\n"
 		"                       the host's own traffic). Default: AF_XDP, which takes\n"
 		"                       matching frames away from the stack (capture ports).\n"
+		"  --ingress-path P     afxdp|ringbuf: how captured ingress frames reach user\n"
+		"                       space when not --transparent (both take them from\n"
+		"                       the stack). afxdp: AF_XDP sockets (zero-copy on\n"
+		"                       NICs that have it); ringbuf: the XDP program copies\n"
+		"                       snaplen bytes into a BPF ring buffer (default: %s)\n"
 		"  --token-file FILE    REST: require 'Authorization: Bearer <token>'\n"
 		"  --tls-cert FILE      REST: HTTPS with this PEM (certificate and key)\n"
 		"  --dump-root DIR      REST: dump paths must lie under DIR\n"
@@ -65,7 +70,7 @@ static void usage(FILE *out)
 		"  --no-pin             don't pin AF_XDP workers to CPUs (default: worker of\n"
 		"                       queue q on CPU q when there are enough CPUs)\n"
 		"  --help               this text\n",
-		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX);
+		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX, api_ingress_name(API_INGRESS_AUTO));
 }
 
 static void log_line(void *arg, const char *msg)
@@ -144,14 +149,17 @@ static void warn_addresses(const struct api_capture_cfg *cfg)
 
 static void log_started(const struct api_capture_cfg *cfg, struct api_capture *c)
 {
+	bool afxdp = api_capture_ingress(c) == API_INGRESS_AFXDP;
 	struct api_capture_stats st;
 
 	api_capture_stats(c, &st);
 	fprintf(stderr,
 		"capture-appliance: capture %s on %s: XDP %s mode, ingress via %s", cfg->name,
 		cfg->iface, st.xdp_native ? "native" : "generic (SKB)",
-		cfg->transparent ? "ring buffer (transparent)" : "AF_XDP");
-	if (!cfg->transparent)
+		cfg->transparent ? "ring buffer (transparent)"
+		: afxdp		 ? "AF_XDP"
+				 : "ring buffer (ringbuf path, frames consumed)");
+	if (afxdp)
 		fprintf(stderr, " %s, %u queue%s", st.zerocopy ? "zero-copy" : "copy mode",
 			st.queues, st.queues == 1 ? "" : "s");
 	fprintf(stderr, "; mode %s, filter '%s', snaplen %u, %s %s.pcap\n",
@@ -205,7 +213,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 static int parse_args(struct start *S, int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN };
+	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
@@ -223,6 +231,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "stats-interval", required_argument, NULL, O_INTERVAL },
 		{ "ring", required_argument, NULL, O_RING },
 		{ "no-pin", no_argument, NULL, O_NOPIN },
+		{ "ingress-path", required_argument, NULL, O_INGRESS },
 		{ "net-buffer", required_argument, NULL, O_NETBUF },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -328,6 +337,16 @@ static int parse_args(struct start *S, int argc, char **argv)
 			break;
 		case O_NOPIN:
 			S->opts.no_pin = true;
+			break;
+		case O_INGRESS:
+			if (!strcmp(optarg, "afxdp"))
+				S->opts.ingress_path = API_INGRESS_AFXDP;
+			else if (!strcmp(optarg, "ringbuf"))
+				S->opts.ingress_path = API_INGRESS_RINGBUF;
+			else {
+				fprintf(stderr, "start: --ingress-path afxdp|ringbuf\n");
+				return 2;
+			}
 			break;
 		case O_RING:
 			if (parse_u32(optarg, &S->opts.ring_size) || S->opts.ring_size < 64 ||

@@ -8,8 +8,8 @@
  *    the packet's linear part holds the farthest constant offset read (the
  *    guard); then the L copy reads [k] directly with no further test (the
  *    verifier knows the range) and [x + k] with a test each, falling back to
- *    FG_LOAD_BYTES. Shorter or non-linear packets run the S copy, which reads
- *    everything through FG_LOAD_BYTES. One guard instead of a test per load
+ *    FG_LOAD_BYTES. Shorter or non-linear packets run the S copy (a
+ *    subprogram), which reads everything through FG_LOAD_BYTES. One guard instead of a test per load
  *    keeps the verifier's work linear (with a test per load it is quadratic:
  *    each merge of a fast and a slow path differs in the packet range it
  *    proved) and makes the common case fast (cbpfc's guard hoisting);
@@ -46,12 +46,13 @@ static const char fg_common[] =
 	" * nothing there (MAX_PACKET_OFF). */\n"
 	"#define FG_LD_SLOW(dst, off, size, fail)                                       \\\n"
 	"\tdo {                                                                   \\\n"
-	"\t\t__u64 fg_so = (off);                                           \\\n"
-	"\t\t__u8 fg_b[4] = {};                                             \\\n"
-	"\t\tif (fg_so > 0xFFFF ||                                          \\\n"
-	"\t\t    FG_LOAD_BYTES(ctx, (__u32)fg_so, fg_b, size))              \\\n"
+	"\t\t__u64 fg_so = (off), fg_v;                                   \\\n"
+	"\t\tif (fg_so > 0xFFFF)                                            \\\n"
 	"\t\t\tfail;                                                   \\\n"
-	"\t\tdst = FG_BE##size(fg_b);                                       \\\n"
+	"\t\tfg_v = FG_XCAT(FG_FN, _ld)(ctx, (__u32)fg_so, size);          \\\n"
+	"\t\tif (fg_v >> 32)                                                \\\n"
+	"\t\t\tfail;                                                   \\\n"
+	"\t\tdst = (__u32)fg_v;                                             \\\n"
 	"\t} while (0)\n"
 	"/* dst = size bytes at packet offset off (u64, no wrap), or return 0.\n"
 	" * Direct access needs a bounded offset (the verifier's packet range is\n"
@@ -90,7 +91,23 @@ static const char fg_common[] =
 	"#define FG_FN fg_filter\n"
 	"#endif\n"
 	"#pragma clang diagnostic push\n"
-	"#pragma clang diagnostic ignored \"-Wunused-label\"\n";
+	"#pragma clang diagnostic ignored \"-Wunused-label\"\n"
+	"#pragma clang diagnostic ignored \"-Wunused-function\"\n"
+	"\n"
+	"/* The slow path of every load, one subprogram (small code, fast clang):\n"
+	" * size bytes at off through FG_LOAD_BYTES, big-endian in the low 32 bits;\n"
+	" * bit 32 set when they are not all in the packet. */\n"
+	"static __attribute__((noinline)) __u64\n"
+	"FG_XCAT(FG_FN, _ld)(FG_CTX_T *ctx, __u32 off, __u32 size)\n"
+	"{\n"
+	"\t__u8 b[4] = {};\n"
+	"\n"
+	"\tif (size == 4)\n"
+	"\t\treturn FG_LOAD_BYTES(ctx, off, b, 4) ? 1ULL << 32 : FG_BE4(b);\n"
+	"\tif (size == 2)\n"
+	"\t\treturn FG_LOAD_BYTES(ctx, off, b, 2) ? 1ULL << 32 : FG_BE2(b);\n"
+	"\treturn FG_LOAD_BYTES(ctx, off, b, 1) ? 1ULL << 32 : b[0];\n"
+	"}\n\n";
 
 struct fg_gen {
 	FILE *out;
@@ -311,31 +328,47 @@ static void fg_body(struct fg_gen *g)
 		fg_insn(g, pc);
 }
 
+static void fg_locals(struct fg_gen *g)
+{
+	unsigned int k;
+
+	fprintf(g->out, "\t__u32 A = 0, X = 0;\n");
+	for (k = 0; k < BPF_MEMWORDS; k++)
+		if (g->mem & (1u << k))
+			fprintf(g->out, "\t__u32 M%u = 0;\n", k);
+}
+
 static void fg_gen_straight(struct fg_gen *g)
 {
 	FILE *o = g->out;
-	unsigned int k;
 
-	fprintf(o, "static __always_inline __u32\n"
-		   "FG_FN(FG_CTX_T *ctx, const void *data, const void *data_end, __u32 wire_len)\n"
-		   "{\n"
-		   "\t__u32 A = 0, X = 0;\n");
-	for (k = 0; k < BPF_MEMWORDS; k++)
-		if (g->mem & (1u << k))
-			fprintf(o, "\t__u32 M%u = 0;\n", k);
-	fprintf(o, "\n\t(void)ctx, (void)data, (void)data_end, (void)wire_len, (void)A, (void)X;\n");
 	g->guard = fg_guard(g->f);
-	if (g->guard)
-		fprintf(o, "\t/* guard: the [k] loads end by byte %u; shorter or non-linear\n"
-			   "\t * packets run the S copy below */\n"
-			   "\tif ((const void *)((const __u8 *)data + %uU) > data_end)\n"
-			   "\t\tgoto S0;\n", g->guard, g->guard);
-	fg_body(g);
 	if (g->guard) {
-		fprintf(o, "\n\t/* S copy: every load through FG_LOAD_BYTES */\n");
+		/* its own function: clang 14 emits 16-bit jump offsets, and both
+		 * copies of a large filter in one function would overflow them */
+		fprintf(o, "/* S copy: every load through FG_LOAD_BYTES, for packets whose\n"
+			   " * linear part is shorter than the guard (see FG_FN). */\n"
+			   "static __attribute__((noinline)) __u32\n"
+			   "FG_XCAT(FG_FN, _slow)(FG_CTX_T *ctx, __u32 wire_len)\n"
+			   "{\n");
+		fg_locals(g);
+		fprintf(o, "\n\t(void)ctx, (void)wire_len, (void)A, (void)X;\n");
 		g->slow = 1;
 		fg_body(g);
+		g->slow = 0;
+		fprintf(o, "}\n\n");
 	}
+	fprintf(o, "static __always_inline __u32\n"
+		   "FG_FN(FG_CTX_T *ctx, const void *data, const void *data_end, __u32 wire_len)\n"
+		   "{\n");
+	fg_locals(g);
+	fprintf(o, "\n\t(void)ctx, (void)data, (void)data_end, (void)wire_len, (void)A, (void)X;\n");
+	if (g->guard)
+		fprintf(o, "\t/* guard: the [k] loads end by byte %u; shorter or non-linear\n"
+			   "\t * packets run the S copy */\n"
+			   "\tif ((const void *)((const __u8 *)data + %uU) > data_end)\n"
+			   "\t\treturn FG_XCAT(FG_FN, _slow)(ctx, wire_len);\n", g->guard, g->guard);
+	fg_body(g);
 	fprintf(o, "}\n");
 }
 

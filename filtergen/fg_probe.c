@@ -58,7 +58,8 @@ static int fg_verifier_summary(const char *log, char *err, size_t errlen)
 		p = *nl ? nl + 1 : nl;
 	}
 	complex = strstr(log, "too large") || strstr(log, "too complex") ||
-		  strstr(log, "BPF_COMPLEXITY") || strstr(log, "combined stack");
+		  strstr(log, "BPF_COMPLEXITY") || strstr(log, "combined stack") ||
+		  strstr(log, "jump out of range"); /* clang's 16-bit jumps overflowed */
 	return fg_err(err, errlen, -EINVAL, "%s: %.*s",
 		      complex ? "filter too complex for the verifier" : "the verifier refused the filter",
 		      (int)(line ? len : 0), line ? line : "(no verifier log)");

@@ -53,11 +53,15 @@ struct fg_filter;
 
 /* Compiles expr for snaplen (1..FG_SNAPLEN_MAX). -EINVAL: libpcap refused it
  * (err holds libpcap's message); -ENOTSUP: valid libpcap but not translatable
- * (err says why, e.g. backward jump). */
+ * (err says why). Backward jumps (protochain) are translated (bounded loop).
+ * A libpcap program may read a scratch cell no path wrote (its optimiser
+ * does that; the kernel would refuse it): accepted, the cell reads 0. */
 int fg_compile(const char *expr, uint32_t snaplen, struct fg_filter **out,
 	       char *err, size_t errlen);
 /* Takes a raw classic BPF program (validated like the kernel's
- * bpf_check_classic: -EINVAL with the reason). For tests of every opcode. */
+ * bpf_check_classic: -EINVAL with the reason, including reads of unwritten
+ * scratch cells; negative offsets and `ja` to itself are refused; other
+ * backward jumps run as a bounded loop). For tests of every opcode. */
 struct bpf_insn;
 /* For differential tests (libpcap's own unoptimised path, netmask). */
 struct fg_compile_opts {

@@ -91,7 +91,9 @@ void wr_stream_free(struct wr_stream *s); /* flushes first */
 /* Never blocks: -ENOBUFS (counted in dropped_behind) when no buffer is free. */
 int wr_put(struct wr_stream *s, const struct wr_rec *r);
 /* Hands a partly filled buffer to the writer if it is older than flush_ms
- * (or always, when force). Producers call it when idle. */
+ * (or always, when force). Producers call it when idle. (The writer thread
+ * also writes the complete records of buffers older than flush_ms by
+ * itself, so an idle producer's data is in the file within ~1.5 flush_ms.) */
 int wr_stream_flush(struct wr_stream *s, bool force);
 
 /* Switches to a new file (dump path change) without losing records: what was

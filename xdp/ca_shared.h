@@ -61,6 +61,11 @@ enum ca_cfg_flags {
 	CA_CFG_INGRESS = 1u << 0,     /* XDP runs the filter (else: count and pass) */
 	CA_CFG_EGRESS = 1u << 1,      /* TC egress runs the filter */
 	CA_CFG_TRANSPARENT = 1u << 2, /* ingress matches go through the ring buffer, frame passes on */
+	/* Ingress matches go through the ring buffer and the copied frame is
+	 * consumed (XDP_DROP), as the AF_XDP redirect takes it from the stack;
+	 * a frame the ring buffer had no room for passes on (RX_RB_FULL).
+	 * TRANSPARENT wins if both are set. */
+	CA_CFG_RINGBUF = 1u << 3,
 };
 
 struct ca_config {
@@ -82,8 +87,8 @@ enum ca_counter {
 	CA_CNT_RX_REDIRECTED,	/* handed to the XSKMAP */
 	CA_CNT_RX_NO_XSK,	/* redirect failed: no socket for that RX queue; frame passed */
 	CA_CNT_RX_META_FAIL,	/* bpf_xdp_adjust_meta refused; frame passed, not captured */
-	CA_CNT_RX_RB_OUT,	/* transparent: records written to the ring buffer */
-	CA_CNT_RX_RB_FULL,	/* transparent: ring buffer full, record lost */
+	CA_CNT_RX_RB_OUT,	/* transparent/ringbuf: records written to the ring buffer */
+	CA_CNT_RX_RB_FULL,	/* transparent/ringbuf: ring buffer full, record lost, frame passed */
 	CA_CNT_TX_SEEN,		/* packets the TC egress program saw */
 	CA_CNT_TX_MATCHED,	/* ... the filter accepted (egress on) */
 	CA_CNT_TX_RB_OUT,	/* records written to the ring buffer */

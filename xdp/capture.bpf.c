@@ -2,8 +2,11 @@
 /*
  * XDP ingress: count, run the generated filter, and on a match either
  * redirect the frame to the AF_XDP socket of its RX queue (with a struct
- * ca_meta in front of it) or, in transparent mode, copy it into the ring
- * buffer and let it go on. Never XDP_DROP, never change the packet bytes.
+ * ca_meta in front of it) or copy it into the ring buffer: in transparent
+ * mode the frame goes on, on the ring-buffer ingress path (CA_CFG_RINGBUF,
+ * capture ports) the copied frame is consumed with XDP_DROP, as a redirect
+ * would take it. Never drop a frame that was not captured, never change the
+ * packet bytes.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -21,8 +24,9 @@ struct {
 #define FG_LOAD_BYTES(ctx, off, dst, len) bpf_xdp_load_bytes(ctx, off, dst, len)
 #include "fg_filter.h"
 
-/* Transparent path: header + cap bytes into the ring buffer. */
-static __always_inline void rb_copy(struct xdp_md *ctx, __u64 ts, __u32 wire, __u32 cap32)
+/* Ring-buffer paths: header + cap bytes into the ring buffer. Returns 1 if
+ * the record went out, else 0. */
+static __always_inline int rb_copy(struct xdp_md *ctx, __u64 ts, __u32 wire, __u32 cap32)
 {
 	struct ca_scratch *s = ca_scratch_get(0);
 	__u64 cap = ca_rb_len(cap32);
@@ -36,12 +40,15 @@ static __always_inline void rb_copy(struct xdp_md *ctx, __u64 ts, __u32 wire, __
 	s->hdr.cap_len = cap;
 	s->hdr.ifindex = ctx->ingress_ifindex;
 	s->hdr.dir = CA_DIR_INGRESS;
-	if (bpf_ringbuf_output(&ca_rb, s, sizeof(s->hdr) + cap, 0))
+	/* No wake-up per record: at high rates it cost more than the capture;
+	 * the consumer (afxdp/ringbuf.c) looks every millisecond anyway. */
+	if (bpf_ringbuf_output(&ca_rb, s, sizeof(s->hdr) + cap, BPF_RB_NO_WAKEUP))
 		goto full;
 	ca_count(CA_CNT_RX_RB_OUT);
-	return;
+	return 1;
 full:
 	ca_count(CA_CNT_RX_RB_FULL);
+	return 0;
 }
 
 SEC("xdp")
@@ -75,8 +82,10 @@ int ca_xdp(struct xdp_md *ctx)
 	ts = bpf_ktime_get_tai_ns();
 	ca_count(CA_CNT_RX_MATCHED);
 
-	if (flags & CA_CFG_TRANSPARENT) {
-		rb_copy(ctx, ts, wire, ca_cap(ret, cfg, wire, CA_RB_MAX_CAP));
+	if (flags & (CA_CFG_TRANSPARENT | CA_CFG_RINGBUF)) {
+		if (rb_copy(ctx, ts, wire, ca_cap(ret, cfg, wire, CA_RB_MAX_CAP)) &&
+		    !(flags & CA_CFG_TRANSPARENT))
+			return XDP_DROP;
 		return XDP_PASS;
 	}
 

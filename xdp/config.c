@@ -47,7 +47,7 @@ int xp_set_config(struct xp *x, const struct xp_config *c)
 		return -EINVAL;
 	v.snaplen = c->snaplen;
 	v.flags = (c->ingress ? CA_CFG_INGRESS : 0) | (c->egress ? CA_CFG_EGRESS : 0) |
-		  (c->transparent ? CA_CFG_TRANSPARENT : 0);
+		  (c->transparent ? CA_CFG_TRANSPARENT : 0) | (c->ringbuf ? CA_CFG_RINGBUF : 0);
 	pthread_mutex_lock(&x->lock);
 	/* One 8-byte value: the programs see the old or the new config. */
 	if (bpf_map_update_elem(x->map_fd[XP_MAP_CONFIG], &zero, &v, BPF_ANY))

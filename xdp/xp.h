@@ -45,6 +45,8 @@ struct xp_config {
 	bool ingress;
 	bool egress;
 	bool transparent;
+	bool ringbuf; /* ingress through the ring buffer, copied frames consumed
+		       * (CA_CFG_RINGBUF); transparent wins */
 };
 
 struct xp_opts {

@@ -130,19 +130,19 @@ bc_cap_cmd()
 		BC_NOTE="XDP_DROP, counted in its own map; writes no file"
 		;;
 	tcpdump)
-		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO[@]}" "${pin[@]}"
+		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO_TOOL[@]}" "${pin[@]}"
 			tcpdump -i "$BC_CAP_IF" -w "$file" -s "$snap" -n -B "$BC_TCPDUMP_BUF_KB" $filter)
 		BC_READY='listening on'
 		;;
 	netsniff-ng)
-		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO[@]}" "${pin[@]}"
+		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO_TOOL[@]}" "${pin[@]}"
 			netsniff-ng --in "$BC_CAP_IF" --out "$file" --silent --notouch-irq
 			--ring-size "$BC_NETSNIFF_RING" $filter)
 		BC_READY='Running!'
 		BC_NOTE="no snaplen option: writes whole frames"
 		;;
 	xdpdump)
-		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO[@]}" "${pin[@]}"
+		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO_TOOL[@]}" "${pin[@]}"
 			xdpdump -i "$BC_CAP_IF" -w "$file" -s "$snap")
 		BC_READY='listening on'
 		BC_NOTE="no filter option: captures every frame"
@@ -152,7 +152,7 @@ bc_cap_cmd()
 		[ "$tool" = appliance-bidir ] && mode=bidirectional
 		local env=()
 		[ -n "$BC_PRELOAD" ] && env=(env "LD_PRELOAD=$BC_PRELOAD")
-		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO[@]}" "${pin[@]}" "${env[@]}"
+		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO_TOOL[@]}" "${pin[@]}" "${env[@]}"
 			"$BC_APPLIANCE" start --iface "$BC_CAP_IF" --mode "$mode"
 			--filter "$filter" --snaplen "$snap" --dump "${file%.pcap}" $BC_APPLIANCE_ARGS)
 		BC_READY="$BC_APPLIANCE_READY"

@@ -8,6 +8,7 @@ import os
 import platform
 import statistics
 import subprocess
+import tempfile
 import time
 
 TOOLS = ["ceiling", "appliance", "appliance-bidir", "tcpdump", "netsniff-ng", "xdpdump"]
@@ -148,7 +149,7 @@ def markdown(meta, summary, onsets, g, filter_md, long_filter):
                  fmt(meta["load_max"], "%.1f")))
     L.append("Generator: bn-pktgen (BPF_PROG_RUN live frames), 1 thread on CPU %s unless "
              "noted (the veth's receive path runs there too); capture tools pinned to CPU %s; "
-             "generator and tools run under `%s`. "
+             "scheduling: %s. "
              "Captured = packets in the tool's file "
              "(capinfos) / generator seconds. Long filter: `%s`." % (
                  meta["gen_cpu"], meta["tool_cpus"] or "none", meta["sched"], long_filter))
@@ -216,8 +217,8 @@ def markdown(meta, summary, onsets, g, filter_md, long_filter):
     mq = [s for s in summary if s["group"] == "multiqueue"]
     if mq:
         L.append("")
-        L.append("### RX queues (64 B, udp, snaplen 64, 2 generator threads on CPUs 0 and 1, "
-                 "tools not pinned)")
+        L.append("### RX queues (64 B, udp, snaplen 64, one generator thread per queue on "
+                 "CPUs 0.., at most one per CPU; tools not pinned)")
         L.append("")
         L.append("| queues " + hdr[1:])
         L.append("|---" + sep)
@@ -317,9 +318,9 @@ def main():
     md = markdown(meta, summary, onsets, g, filter_md, a.long_filter)
     with open(os.path.join(a.out, "latest.md"), "w") as f:
         f.write(md)
-    if not plot(summary, os.path.abspath(os.path.join(a.out, "latest.png")),
-                os.path.dirname(os.path.abspath(a.points))):
-        print("report: no plot")
+    with tempfile.TemporaryDirectory() as work:
+        if not plot(summary, os.path.abspath(os.path.join(a.out, "latest.png")), work):
+            print("report: no plot")
     print(md)
 
 

@@ -55,7 +55,11 @@ source "$BC_DIR/lib.sh"
 source "$BC_DIR/point.sh"
 
 BC_WORK=$(mktemp -d "${TMPDIR:-/tmp}/bn-bench.XXXXXX")
-BC_POINTS=$BC_WORK/points.jsonl
+# points go straight to OUT, so an interrupted run still leaves them there
+mkdir -p "$OUT" || exit 1
+BC_POINTS=$OUT/points.jsonl
+[ "$MODE" = profile ] && BC_POINTS=$BC_WORK/points.jsonl
+: >"$BC_POINTS"
 BC_PKTGEN=$BUILD/bench/pktgen/bn-pktgen
 BC_SINK=$BUILD/bench/pktgen/bn-xdpsink
 BC_APPLIANCE=$BUILD/api/capture-appliance
@@ -64,10 +68,15 @@ BC_APPLIANCE_READY='capture [^ ]+ on [^ ]+: XDP'
 # BC_SCHED=rt (SCHED_FIFO 10) keeps other people's jobs from skewing a run
 # (the kernel still leaves them 5 % of each CPU); default nice -10.
 BC_SCHED=${BC_SCHED:-nice}
+# Under rt the tools get a higher priority than the generator: the generator
+# plays the network, it must not take CPU from the capture host (it would
+# starve every tool as soon as they share a CPU, as with several queues).
 if [ "$BC_SCHED" = rt ]; then
 	BC_PRIO=(chrt -f 10)
+	BC_PRIO_TOOL=(chrt -f 20)
 else
 	BC_PRIO=(nice -n "${BC_NICE:--10}")
+	BC_PRIO_TOOL=("${BC_PRIO[@]}")
 fi
 # The generator, and with it the veth's receive softirq (which runs on the
 # sending CPU), on one CPU; the capture tools on the other. The appliance pins
@@ -146,16 +155,19 @@ sweep()
 	done
 }
 
-# multiqueue QUEUES REPS: two generator threads (one per CPU; veth puts a
-# live XDP frame on RX queue sending-CPU % queues), tools not pinned.
+# multiqueue QUEUES REPS: one generator thread per queue, at most one per
+# CPU (veth puts a live XDP frame on RX queue sending-CPU % queues, so only
+# that many queues can get traffic; two threads into one queue overflow its
+# 256-frame ring before any tool sees the frames), tools not pinned.
 multiqueue()
 {
-	local q=$1 reps=$2 rep tool saved=$BC_TOOL_CPUS
-	echo "bench: $q RX queues, 2 generator threads"
+	local q=$1 reps=$2 rep tool saved=$BC_TOOL_CPUS threads
+	threads=$((q < $(nproc) ? q : $(nproc)))
+	echo "bench: $q RX queues, $threads generator threads"
 	BC_TOOL_CPUS=""
 	for ((rep = 1; rep <= reps; rep++)); do
 		for tool in ceiling appliance tcpdump; do
-			have_tool "$tool" && bc_point multiqueue "$tool" 64 udp 64 0 "$BC_MQ_COUNT" 2 "$rep"
+			have_tool "$tool" && bc_point multiqueue "$tool" 64 udp 64 0 "$BC_MQ_COUNT" "$threads" "$rep"
 		done
 	done
 	BC_TOOL_CPUS=$saved
@@ -198,6 +210,16 @@ elif [ "$MODE" = quick ]; then
 else
 	R=${REPS:-3}
 	C=${COUNT:-3000000}
+	# queues first: with a shorter time budget, kill the run and
+	# report.py the points it left in OUT
+	net_down 1
+	BC_MQ_COUNT=$C
+	for q in 1 2 4; do
+		net_up "$q"
+		multiqueue "$q" "$R"
+		net_down "$q"
+	done
+	net_up 1
 	for size in 64 1514; do
 		c=$C
 		[ "$size" -gt 64 ] && c=$((C / 2))
@@ -208,13 +230,6 @@ else
 		done
 	done
 	sweep 100000 250000 500000 1000000 1500000 2000000 3000000
-	net_down 1
-	BC_MQ_COUNT=$C
-	for q in 1 2 4; do
-		net_up "$q"
-		multiqueue "$q" "$R"
-		net_down "$q"
-	done
 	if [ -x "$BUILD/bench/filter/fg_bench" ]; then
 		echo "bench: filter compiler (bench/filter/fg_bench)"
 		"$BUILD/bench/filter/fg_bench" -n 60 -o "$BC_WORK/filter.json" >"$BC_WORK/filter.md" 2>"$BC_WORK/filter.err" ||
@@ -226,10 +241,8 @@ if [ "$MODE" = quick ] && [ -z "$MAIN_ONLY" ] && [ -x "$BUILD/bench/filter/fg_be
 		echo "bench: fg_bench failed: $(tail -n1 "$BC_WORK/filter.err")"
 fi
 
-mkdir -p "$OUT"
-cp "$BC_POINTS" "$OUT/points.jsonl"
 python3 "$BC_DIR/report.py" --points "$BC_POINTS" --mode "$MODE" --start "$START" \
 	--filter-md "$BC_WORK/filter.md" --filter-json "$BC_WORK/filter.json" \
-	--long-filter "$LONG_FILTER" --gen-cpu "$BC_GEN_CPU" --tool-cpus "$BC_TOOL_CPUS" --sched "${BC_PRIO[*]}" --out "$OUT" ||
+	--long-filter "$LONG_FILTER" --gen-cpu "$BC_GEN_CPU" --tool-cpus "$BC_TOOL_CPUS" --sched "generator ${BC_PRIO[*]}, tools ${BC_PRIO_TOOL[*]}" --out "$OUT" ||
 	{ echo "bench: report failed" >&2; exit 1; }
 echo "bench: results in $OUT/latest.md, latest.json, latest.png"

@@ -345,7 +345,7 @@ int main(int argc, char **argv)
 		max ? " (sampled)" : "");
 	bench_compile(&e, max, &cr);
 	for (size_t i = 0; i < ncost; i++)
-		bench_cost(&costs[i], repeat, 3);
+		bench_cost(&costs[i], repeat, 5);
 
 	printf("## filtergen benchmark (%s, clang at run time)\n\n", pcap_lib_version());
 	printf("### Compile to loaded (fg_compile + fg_probe_load, both hooks)\n\n");
@@ -354,7 +354,7 @@ int main(int argc, char **argv)
 	printf("| %zu | %zu | %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f |\n\n",
 	       cr.tried, cr.loaded, cr.refused, cr.median, cr.p95, cr.min, cr.max,
 	       cr.mean, cr.c_median, cr.l_median);
-	printf("### Per-packet cost (BPF_PROG_TEST_RUN, repeat %u, best of 3, 64-byte packet)\n\n",
+	printf("### Per-packet cost (BPF_PROG_TEST_RUN, repeat %u, best of 5, 64-byte packet)\n\n",
 	       repeat);
 	printf("| filter | packet | caplen | XDP ns | TC ns | XDP - all ns | TC - all ns | XDP insns | TC insns |\n");
 	printf("|---|---|---|---|---|---|---|---|---|\n");

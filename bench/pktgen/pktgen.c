@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
-#include <pcap/pcap.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,16 +25,12 @@
 
 #include "frame.h"
 #include "gen.h"
+#include "replay.h"
 
 #define MAX_THREADS 64
 #define FRAME_BY_FRAME_MAX_PPS 10000 /* per thread */
 #define SLOT_NS 100000000ull	     /* burst period when pacing high rates */
 #define MAX_BURST (1u << 21)	     /* frames per call at rate 0 */
-
-struct frame {
-	uint8_t *data;
-	uint32_t len;
-};
 
 struct opts {
 	const char *iface;
@@ -168,11 +163,10 @@ static void *worker_main(void *arg)
 		if (done(w))
 			break;
 		due = (uint64_t)((double)(now_ns() - start + SLOT_NS) * w->rate / 1e9);
-		burst = w->o->burst ? w->o->burst
-				    : (uint32_t)(due > w->sent ? due - w->sent : 1);
-		if (burst > MAX_BURST)
-			burst = MAX_BURST;
-		w->err = send_n(w, &w->frames[0], clamp(w, burst));
+		due = due > w->sent ? due - w->sent : 1;
+		if (w->o->burst)
+			due = w->o->burst;
+		w->err = send_n(w, &w->frames[0], clamp(w, due < MAX_BURST ? due : MAX_BURST));
 		if (w->err)
 			break;
 	}
@@ -196,63 +190,6 @@ static int iface_mac(const char *iface, uint8_t mac[6])
 	else
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
-	return err;
-}
-
-/* Reads every packet of a pcap file that fits a live frame. */
-static int load_pcap(const char *path, struct frame **out, size_t *n)
-{
-	char errbuf[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const u_char *d;
-	struct frame *v = NULL, *nv;
-	size_t cap = 0, skipped = 0;
-	pcap_t *p = pcap_open_offline(path, errbuf);
-	int rc, err = 0;
-
-	*n = 0;
-	if (!p) {
-		fprintf(stderr, "bn-pktgen: %s\n", errbuf);
-		return -EINVAL;
-	}
-	if (pcap_datalink(p) != DLT_EN10MB) {
-		fprintf(stderr, "bn-pktgen: %s: not an Ethernet capture\n", path);
-		err = -EINVAL;
-		goto out;
-	}
-	while ((rc = pcap_next_ex(p, &h, &d)) == 1) {
-		if (h->caplen < 14 || h->caplen > BN_FRAME_MAX) {
-			skipped++;
-			continue;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				err = -ENOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		v[*n].data = malloc(h->caplen);
-		if (!v[*n].data) {
-			err = -ENOMEM;
-			goto out;
-		}
-		memcpy(v[*n].data, d, h->caplen);
-		v[*n].len = h->caplen;
-		(*n)++;
-	}
-	if (skipped)
-		fprintf(stderr, "bn-pktgen: skipped %zu packets shorter than 14 or longer than %d bytes\n",
-			skipped, BN_FRAME_MAX);
-	if (!*n) {
-		fprintf(stderr, "bn-pktgen: %s: no usable packets\n", path);
-		err = -EINVAL;
-	}
-out:
-	pcap_close(p);
-	*out = v;
 	return err;
 }
 
@@ -397,7 +334,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.pcap) {
-		err = load_pcap(o.pcap, &frames, &nframes);
+		err = bn_replay_load(o.pcap, &frames, &nframes);
 		if (err)
 			goto out;
 	} else {

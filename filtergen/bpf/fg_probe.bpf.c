@@ -29,7 +29,7 @@ struct __sk_buff {
 
 /* Helper ids from enum bpf_func_id. */
 static long (*bpf_skb_load_bytes)(const void *skb, __u32 off, void *to, __u32 len) = (void *)26;
-static long (*bpf_loop)(__u32 nr, void *fn, void *ctx, __u64 flags) = (void *)181;
+static long (*bpf_loop)(__u32 nr, void *fn, void *ctx, __u64 flags) __attribute__((unused)) = (void *)181;
 static __u64 (*bpf_xdp_get_buff_len)(struct xdp_md *ctx) = (void *)188;
 static long (*bpf_xdp_load_bytes)(struct xdp_md *ctx, __u32 off, void *buf, __u32 len) = (void *)189;
 

@@ -54,7 +54,9 @@ in_peer() { ip netns exec "$NH_PEER_NS" "$@"; }
 api_start()
 {
 	local i
-	API_LOG=$API_TMP/appliance.log
+	# a new file each time: the old one may still say "REST API on"
+	API_NSTART=$((${API_NSTART:-0} + 1))
+	API_LOG=$API_TMP/appliance.$API_NSTART.log
 	# not through in_cap: $! must be the appliance, not a subshell
 	ip netns exec "$NH_CAP_NS" "$API_BIN" start --iface "$NH_CAP_IF" --name first \
 		--dump "$API_TMP/first" --stats-interval 0 "$@" >"$API_LOG" 2>&1 &
