@@ -58,6 +58,7 @@ static void usage(FILE *out)
 		"                       the stack). afxdp: AF_XDP sockets (zero-copy on\n"
 		"                       NICs that have it); ringbuf: the XDP program copies\n"
 		"                       snaplen bytes into a BPF ring buffer (default: %s)\n"
+		"  --ringbuf-size BYTES BPF ring buffer size, a power of 2 (default: 8 MiB)\n"
 		"  --token-file FILE    REST: require 'Authorization: Bearer <token>'\n"
 		"  --tls-cert FILE      REST: HTTPS with this PEM (certificate and key)\n"
 		"  --dump-root DIR      REST: dump paths must lie under DIR\n"
@@ -213,7 +214,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 static int parse_args(struct start *S, int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS };
+	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
@@ -232,6 +233,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "ring", required_argument, NULL, O_RING },
 		{ "no-pin", no_argument, NULL, O_NOPIN },
 		{ "ingress-path", required_argument, NULL, O_INGRESS },
+		{ "ringbuf-size", required_argument, NULL, O_RBSIZE },
 		{ "net-buffer", required_argument, NULL, O_NETBUF },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -337,6 +339,15 @@ static int parse_args(struct start *S, int argc, char **argv)
 			break;
 		case O_NOPIN:
 			S->opts.no_pin = true;
+			break;
+		case O_RBSIZE:
+			if (parse_u32(optarg, &S->opts.rb_size) || S->opts.rb_size < 65536 ||
+			    S->opts.rb_size > (1u << 30) ||
+			    (S->opts.rb_size & (S->opts.rb_size - 1))) {
+				fprintf(stderr, "start: --ringbuf-size takes a power of 2, "
+						"65536..1073741824\n");
+				return 2;
+			}
 			break;
 		case O_INGRESS:
 			if (!strcmp(optarg, "afxdp"))

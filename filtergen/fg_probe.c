@@ -35,6 +35,7 @@ struct fg_probe {
 	int fd[2]; /* by enum fg_hook */
 	volatile struct fg_probe_io *io;
 	size_t io_len;
+	uint8_t tc_frame[FG_TC_RUN_MAX]; /* pad header + record, for TC runs */
 };
 
 /* The verifier's complaint (log level BPF_LOG_STATS: the error lines, then
@@ -172,7 +173,19 @@ static int fg_probe_exec(struct fg_probe *p, enum fg_hook hook, const void *pkt,
 
 	if (!p || (hook != FG_HOOK_XDP && hook != FG_HOOK_TC) || (!pkt && len))
 		return -EINVAL;
-	if (len < FG_ETH_HLEN) {
+	if (hook == FG_HOOK_TC) {
+		/* The skb test run parses what follows the Ethernet header (it
+		 * refuses an IPv4 ethertype without a whole IP header): the
+		 * record goes behind a neutral pad header, hidden by skip. */
+		if (len > FG_TC_RUN_MAX - FG_ETH_HLEN)
+			return -E2BIG;
+		memset(p->tc_frame, 0, FG_ETH_HLEN);
+		if (len)
+			memcpy(p->tc_frame + FG_ETH_HLEN, pkt, len);
+		skip = FG_ETH_HLEN;
+		frame = p->tc_frame;
+		frame_len = FG_ETH_HLEN + len;
+	} else if (len < FG_ETH_HLEN) {
 		/* the kernel wants an Ethernet header's worth: pad in front */
 		skip = FG_ETH_HLEN - len;
 		if (len)

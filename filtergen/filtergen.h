@@ -35,6 +35,10 @@
  *     with -g (BTF func info) and FG_LOAD_BYTES may use only its arguments
  *     and globals. At most FG_LOOP_MAX (65536) backward jumps, then no match.
  *   - FG_LOAD_BYTES(ctx, off, dst, len): off is a __u32, len 1, 2 or 4.
+ *   - The header defines static noinline subprograms next to fg_filter
+ *     (<FG_FN>_ld, the slow path of a load; <FG_FN>_slow, the copy of the
+ *     program for packets whose linear part is shorter than the farthest
+ *     constant offset read): bpf-to-bpf calls (mind the tail-call rules).
  *
  * Functions return 0 or a negative errno. Errors for the user are written to
  * the caller's err buffer (libpcap's own message for a refused expression).
@@ -115,8 +119,11 @@ int fg_probe_load(const struct fg_filter *f, struct fg_probe **out, char *err,
  * wire_len is the packet's length on the wire (libpcap's `len`); it may be
  * larger than len for a record that was cut short. The len bytes are all the
  * filter can read (like libpcap's caplen); records shorter than 14 bytes work
- * too (padded in front, invisible to the filter). -E2BIG: the kernel's
- * test-run limit (TC: one page, about 3712 bytes; XDP: about 73 KB). */
+ * too (padded in front, invisible to the filter; at TC every record runs
+ * behind a 14-byte pad header, so the kernel's skb parsing never refuses a
+ * short IP packet). -E2BIG: the kernel's test-run limit (TC: one page less
+ * the pad, 3698 bytes; XDP: about 73 KB). fg_probe_run and fg_probe_bench
+ * on one probe must not run concurrently (one .bss). */
 int fg_probe_run(struct fg_probe *p, enum fg_hook hook, const void *pkt,
 		 uint32_t len, uint32_t wire_len, uint32_t *caplen);
 /* Runs one packet repeat times; *ns_per_run is the kernel's average. */

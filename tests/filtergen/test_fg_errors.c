@@ -123,11 +123,13 @@ static void t_c_has_one_block_per_insn(void)
 }
 
 /* A filter the verifier gives up on: -EINVAL and a message saying so. Each
- * of n bytes adds a distinct power of two to M[0] on one branch, and M[0]
- * ends as an indirect offset, so the verifier must keep all 2^n paths. */
+ * of n bytes adds a distinct power of two to M[0] on one branch (which may
+ * also end the program, so clang cannot make it branch-free), and M[0] ends
+ * as an indirect offset, so the verifier must keep all 2^n paths apart. */
 static void t_verifier_refusal_is_clear(void)
 {
-	struct bpf_insn p[8 + 5 * 24];
+	enum { STEPS = 18 };
+	struct bpf_insn p[8 + 7 * STEPS];
 	struct fg_filter *f = NULL;
 	struct fg_probe *pr = NULL;
 	char err[FG_ERR_LEN] = "";
@@ -136,16 +138,22 @@ static void t_verifier_refusal_is_clear(void)
 
 	p[n++] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_IMM, 0);
 	p[n++] = (struct bpf_insn)BPF_STMT(BPF_ST, 0);
-	for (i = 0; i < 21; i++) {
+	for (i = 0; i < STEPS; i++) {
+		/* from this step's last insn to the final ret #0 */
+		uint8_t to_ret = (uint8_t)((STEPS - i) * 7 - 4);
+
 		p[n++] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)i);
-		p[n++] = (struct bpf_insn)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 3);
+		p[n++] = (struct bpf_insn)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 5);
 		p[n++] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_MEM, 0);
 		p[n++] = (struct bpf_insn)BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1u << i);
 		p[n++] = (struct bpf_insn)BPF_STMT(BPF_ST, 0);
+		p[n++] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)i + 32);
+		p[n++] = (struct bpf_insn)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x77, to_ret, 0);
 	}
 	p[n++] = (struct bpf_insn)BPF_STMT(BPF_LDX | BPF_MEM, 0);
 	p[n++] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0);
 	p[n++] = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_A, 0);
+	p[n++] = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_K, 0);
 	FGU_CHECK(fg_from_cbpf(p, n, 65535, &f, err, sizeof(err)) == 0, "%s", err);
 	ret = f ? fg_probe_load(f, &pr, err, sizeof(err)) : -1;
 	FGU_CHECK(ret == -EINVAL, "load gave %d (%s), want -EINVAL", ret, err);
