@@ -55,7 +55,8 @@ struct xsk_opts {
 	uint32_t ring_size;	  /* RX + fill ring entries (power of 2); 0 = default */
 	uint32_t batch;		  /* frames taken per peek; 0 = default */
 	int poll_ms;		  /* idle poll timeout; 0 = 100 */
-	bool no_pin;		  /* never pin; by default worker q goes to CPU q when
+	bool no_pin;		  /* never pin; by default worker q goes to the q-th CPU
+				   * of the process's affinity mask (so taskset works) when
 				   * there are enough CPUs and the NIC has real queues
 				   * (not veth, whose RX runs on the sender's CPU) */
 	uint32_t snaplen;	  /* user-space cap on caplen; 0 = none */

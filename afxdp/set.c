@@ -2,6 +2,7 @@
 /* The set of per-queue sockets and workers of one interface. */
 #include <errno.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,21 @@ static void set_free(struct xsk_set *s)
 	free(s);
 }
 
+/* The n-th CPU (0-based) of the process's affinity mask, so worker q goes to
+ * the q-th CPU taskset allowed; -1 if the mask has fewer CPUs. */
+static int nth_allowed_cpu(unsigned int n)
+{
+	cpu_set_t cs;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(cs), &cs))
+		return -1;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &cs) && n-- == 0)
+			return cpu;
+	return -1;
+}
+
 static void stop_workers(struct xsk_set *s)
 {
 	uint64_t one = 1;
@@ -47,7 +63,8 @@ static void stop_workers(struct xsk_set *s)
 int xsk_set_open(const struct xsk_opts *o, struct xsk_set **out, char *err, size_t errlen)
 {
 	struct xsk_set *s;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t allowed;
+	long ncpu = sched_getaffinity(0, sizeof(allowed), &allowed) ? 0 : CPU_COUNT(&allowed);
 	unsigned int i, nq = o->queues;
 	char drv[32];
 	bool pin;
@@ -108,7 +125,7 @@ int xsk_set_open(const struct xsk_opts *o, struct xsk_set **out, char *err, size
 
 		q->set = s;
 		q->id = i;
-		q->cpu = pin ? (int)i : -1;
+		q->cpu = pin ? nth_allowed_cpu(i) : -1;
 		ret = xsk_q_open(s, q, err, errlen);
 		if (ret)
 			goto out;

@@ -66,10 +66,12 @@ static void free_capture(struct api_capture *c)
 	free(c);
 }
 
-/* AUTO resolves to the faster path (measured, afxdp/README.md). */
+/* AUTO: the ring-buffer path, measured faster than AF_XDP in copy mode
+ * (1.5 vs 1.0 Mpps, half the CPU: /work/notes/perf-results.md, afxdp/README.md).
+ * AF_XDP stays for NICs with zero-copy (--ingress-path afxdp). */
 static enum api_ingress ingress_path(const struct api_capture_opts *o)
 {
-	return o->ingress_path == API_INGRESS_AUTO ? API_INGRESS_AFXDP : o->ingress_path;
+	return o->ingress_path == API_INGRESS_AUTO ? API_INGRESS_RINGBUF : o->ingress_path;
 }
 
 const char *api_ingress_name(enum api_ingress p)
@@ -176,6 +178,7 @@ int api_capture_create_opts(const struct api_capture_cfg *cfg,
 			.bind = (enum xsk_bind)opts->bind,
 			.ts_clock = XSK_TS_TAI,
 			.ring_size = opts->ring_size,
+			.batch = opts->batch,
 			.no_pin = opts->no_pin,
 		};
 		ret = xsk_set_open(&so, &c->xsk, err, errlen);

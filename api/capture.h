@@ -106,6 +106,7 @@ struct api_capture_opts {
 	enum api_bind bind;	    /* zero-copy, falling back to copy */
 	enum api_ingress ingress_path;
 	uint32_t rb_size;	    /* BPF ring buffer bytes, power of 2; 0 = xdp/'s default */
+	uint32_t batch;		    /* AF_XDP frames per RX ring peek; 0 = afxdp's default */
 	uint32_t ring_size;	    /* AF_XDP RX/fill ring entries; 0 = 4096 */
 	bool no_pin;		    /* don't pin AF_XDP workers to CPUs */
 	const char *run_dir;	    /* lock/pid files; NULL = xdp/'s default */

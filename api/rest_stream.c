@@ -13,9 +13,10 @@
 #include <civetweb.h>
 
 #include "api/rest_int.h"
+#include "filtergen/filtergen.h"
 #include "writer/writer.h"
 
-#define STREAM_BUF (256u * 1024)
+#define STREAM_BUF (16u + FG_SNAPLEN_MAX + 64u * 1024) /* > one record */
 #define POLL_MS 200 /* how soon a stream notices DELETE, mode off, stop */
 #define PCAP_FILE_HDR 24
 #define PCAP_REC_HDR 16
@@ -125,6 +126,8 @@ static void stream(struct api_req *q, struct api_reg_entry *e, struct wr_sub *su
 			if (left * 1000 < wait)
 				wait = (int)(left * 1000) + 1;
 		}
+		if (count) /* take no record from the backlog we won't send */
+			wr_sub_limit(sub, rc.left);
 		n = wr_sub_read(sub, buf, STREAM_BUF, wait);
 		if (n < 0)
 			break;

@@ -68,8 +68,10 @@ static void usage(FILE *out)
 		"  --stats-interval S   counter line every S seconds, 0 = off (default: 10)\n"
 		"  --ring N             AF_XDP RX/fill ring entries per queue, a power of 2\n"
 		"                       (default: 4096; UMEM = N x 4 KiB per queue)\n"
+		"  --batch N            AF_XDP frames taken per RX ring peek (default: 64)\n"
 		"  --no-pin             don't pin AF_XDP workers to CPUs (default: worker of\n"
-		"                       queue q on CPU q when there are enough CPUs)\n"
+		"                       queue q on the q-th CPU the process may use, when\n"
+		"                       there are enough; not on veth)\n"
 		"  --help               this text\n",
 		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX, api_ingress_name(API_INGRESS_AUTO));
 }
@@ -118,7 +120,7 @@ static void on_final(const struct api_capture_cfg *cfg, const struct api_capture
 		fprintf(stderr, "capture-appliance: %s: closed %s.pcap\n", cfg->name, cfg->dump);
 }
 
-/* Warns when AF_XDP would take frames away from a host that uses the
+/* Warns when AF_XDP or the ringbuf path would take frames away from a host that uses the
  * interface itself (link-local IPv6 alone doesn't count: every up
  * interface has one). */
 static void warn_addresses(const struct api_capture_cfg *cfg)
@@ -140,8 +142,8 @@ static void warn_addresses(const struct api_capture_cfg *cfg)
 	freeifaddrs(ifa);
 	if (used)
 		fprintf(stderr,
-			"capture-appliance: warning: %s has IP addresses, and the AF_XDP path "
-			"takes matching frames away from the host's network stack (right for a "
+			"capture-appliance: warning: %s has IP addresses, and the capture-port "
+			"ingress path (AF_XDP or --ingress-path ringbuf) takes matching frames away from the host's network stack (right for a "
 			"capture/SPAN port, wrong for an interface the host talks on: a filter "
 			"matching your own traffic would cut it off). Use --transparent to "
 			"capture a copy and let every frame through.\n",
@@ -214,7 +216,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 static int parse_args(struct start *S, int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE };
+	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
@@ -234,6 +236,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "no-pin", no_argument, NULL, O_NOPIN },
 		{ "ingress-path", required_argument, NULL, O_INGRESS },
 		{ "ringbuf-size", required_argument, NULL, O_RBSIZE },
+		{ "batch", required_argument, NULL, O_BATCH },
 		{ "net-buffer", required_argument, NULL, O_NETBUF },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -339,6 +342,13 @@ static int parse_args(struct start *S, int argc, char **argv)
 			break;
 		case O_NOPIN:
 			S->opts.no_pin = true;
+			break;
+		case O_BATCH:
+			if (parse_u32(optarg, &S->opts.batch) || !S->opts.batch ||
+			    S->opts.batch > 4096) {
+				fprintf(stderr, "start: --batch takes 1..4096 frames\n");
+				return 2;
+			}
 			break;
 		case O_RBSIZE:
 			if (parse_u32(optarg, &S->opts.rb_size) || S->opts.rb_size < 65536 ||

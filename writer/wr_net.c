@@ -18,6 +18,8 @@ struct wr_sub {
 	struct wr_net *n;
 	uint64_t pos;	   /* stream position of the next record to read */
 	size_t hdr_off;	   /* bytes of the file header already read */
+	uint64_t limit;	   /* records still allowed; 0 = no limit */
+	bool limited;
 	struct wr_sub *next;
 };
 
@@ -173,7 +175,10 @@ int wr_subscribe(struct wr_writer *w, struct wr_sub **out)
 	s->n = n;
 	pthread_mutex_lock(&n->lock);
 	n->refs++;
-	s->pos = n->head; /* a late subscriber gets the backlog */
+	/* A new subscriber gets what no subscriber has pulled yet (records
+	 * captured while nobody was connected), then live records: pulling
+	 * again must not replay what an earlier client already took. */
+	s->pos = n->delivered > n->head ? n->delivered : n->head;
 	s->next = n->subs;
 	n->subs = s;
 	pthread_mutex_unlock(&n->lock);
@@ -199,7 +204,7 @@ static ssize_t copy_avail(struct wr_sub *s, uint8_t *buf, size_t len)
 	}
 	if (s->pos < n->head) /* overrun: its oldest records were dropped */
 		s->pos = n->head;
-	while (s->pos < n->tail) {
+	while (s->pos < n->tail && !(s->limited && !s->limit)) {
 		size_t rl = rec_len_at(n, s->pos);
 
 		if (rl > len - got)
@@ -207,10 +212,12 @@ static ssize_t copy_avail(struct wr_sub *s, uint8_t *buf, size_t len)
 		ring_copy_out(n, s->pos, buf + got, rl);
 		got += rl;
 		s->pos += rl;
+		if (s->limited)
+			s->limit--;
 	}
 	if (s->pos > n->delivered)
 		n->delivered = s->pos;
-	if (!got && s->pos < n->tail)
+	if (!got && s->pos < n->tail && !(s->limited && !s->limit))
 		return -EMSGSIZE;
 	return (ssize_t)got;
 }
@@ -248,6 +255,14 @@ ssize_t wr_sub_read(struct wr_sub *s, void *buf, size_t len, int timeout_ms)
 	}
 	pthread_mutex_unlock(&n->lock);
 	return ret;
+}
+
+void wr_sub_limit(struct wr_sub *s, uint64_t records)
+{
+	pthread_mutex_lock(&s->n->lock);
+	s->limited = records != 0;
+	s->limit = records;
+	pthread_mutex_unlock(&s->n->lock);
 }
 
 void wr_unsubscribe(struct wr_sub *s)

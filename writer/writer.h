@@ -116,9 +116,13 @@ const char *wr_path(struct wr_writer *w);
  * (tests of the drop path; maintenance). wr_close resumes and writes all. */
 int wr_pause(struct wr_writer *w, bool pause);
 
-/* Network-mode subscribers: each gets the pcap header, then every record from
- * the backlog and as it arrives. */
+/* Network-mode subscribers: each gets the pcap header, then the records no
+ * subscriber has pulled yet (captured while nobody was connected), then every
+ * record as it arrives. */
 int wr_subscribe(struct wr_writer *w, struct wr_sub **out);
+/* At most records more records from wr_sub_read (0 = no limit), so a client
+ * that wants N records never takes more from the backlog than it sends. */
+void wr_sub_limit(struct wr_sub *s, uint64_t records);
 /* Copies up to len bytes of the stream (whole records); waits up to
  * timeout_ms for data. Returns bytes, 0 on timeout, -errno on error
  * (-EMSGSIZE: the next record is larger than len; -EPIPE: the writer was

@@ -223,7 +223,7 @@ def markdown(meta, summary, onsets, g, filter_md, long_filter):
         L.append("| queues " + hdr[1:])
         L.append("|---" + sep)
         for s in mq:
-            L.append("| %d %s" % (s["queues"], row(s)[1:]))
+            L.append("| %d |%s" % (s["queues"], row(s)[1:]))
     if filter_md:
         L.append("")
         L.append("### Filter compiler (bench/filter/fg_bench)")

@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 api_init "$1" cl
-api_start
+api_start --ingress-path afxdp # stats.queues counts AF_XDP workers
 in_cap ip link add "${API_ID}x" type veth peer name "${API_ID}y"
 in_cap ip link set "${API_ID}x" up
 in_cap ip link set "${API_ID}y" up

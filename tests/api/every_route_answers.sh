@@ -7,7 +7,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 api_init "$1" rt
-api_start
+api_start --ingress-path afxdp # stats.queues counts AF_XDP workers
 
 expect 200 GET /healthz
 jeq '.status' ok

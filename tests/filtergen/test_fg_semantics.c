@@ -471,6 +471,21 @@ static void t_short_and_large_records(void)
 	for (len = 0; len <= 14; len++)
 		fgu_run(&u, pkt, len, len, len == 14 ? SNAP : 0, "short record, ethertype");
 	fgu_free(&u);
+	/* an IPv4 ethertype with less than an IP header: the TC test run
+	 * would refuse the bare frame; the probe still gives both verdicts */
+	{
+		uint8_t v4[40] = { 0 };
+
+		v4[12] = 0x08, v4[14] = 0x45, v4[23] = 6;
+		fgu_load(&u, "ip or ether[0] = 0", NULL, 0, SNAP);
+		for (len = 14; len <= 34; len++)
+			fgu_same(&u, v4, len, len, "short ipv4 frame");
+		fgu_free(&u);
+		fgu_load(&u, "ip[9] = 6", NULL, 0, SNAP);
+		fgu_run(&u, v4, 24, 24, SNAP, "ip proto in a 24-byte record");
+		fgu_run(&u, v4, 23, 23, 0, "ip proto past a 23-byte record");
+		fgu_free(&u);
+	}
 	big[8999] = 0x5a;
 	big[70000] = 0x01;
 	fgu_load(&u, "ether[8999] = 0x5a", NULL, 0, 262144);

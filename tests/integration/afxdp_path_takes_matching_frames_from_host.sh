@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 it_init "$1" ax
 
-it_start --mode ingress --filter "udp dst port 7777"
+it_start --mode ingress --filter "udp dst port 7777" --ingress-path afxdp
 grep -qi "warning.*$NH_CAP_IF" "$IT_LOG" || it_fail "no start-up warning about AF_XDP on an interface with addresses"
 it_sink_start
 it_send_in --count 300 --tag 1 --expect "$IT_TMP/in.pcap"

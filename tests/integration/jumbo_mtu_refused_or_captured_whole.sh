@@ -3,13 +3,16 @@
 # appliance either refuses to start with a message about the MTU/frame size
 # (non-zero exit, nothing attached), or captures jumbo frames whole (caplen
 # and wire length 9014, bytes as sent). Never silently cut. Argument 2:
-# "afxdp" (the default path) or "transparent" (the ring-buffer path).
+# "afxdp" (--ingress-path afxdp), "ringbuf" (--ingress-path ringbuf) or
+# "transparent" (the ring-buffer path, frames passed on).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 path=${2:-afxdp}
 it_init "$1" "j${path:0:2}" --mtu 9000
-extra=()
-[ "$path" = afxdp ] || extra=(--transparent)
+case $path in
+afxdp | ringbuf) extra=(--ingress-path "$path") ;;
+*) extra=(--transparent) ;;
+esac
 
 log=$IT_TMP/try.log
 ip netns exec "$NH_CAP_NS" "$IT_BIN" start --iface "$NH_CAP_IF" --dump "$IT_DUMP" \

@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 it_init "$1" mq --queues 4
 
-it_start --name cap --mode ingress --filter udp
+it_start --name cap --mode ingress --filter udp --ingress-path afxdp
 grep -q "4 queues" "$IT_LOG" || it_fail "start-up line does not report 4 queues"
 it_rest GET /api/v1/captures/cap/stats
 [[ $IT_BODY =~ \"queues\":[[:space:]]*4[,}] ]] || it_fail "REST stats: want queues 4: $IT_BODY"
