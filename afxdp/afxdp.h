@@ -39,7 +39,7 @@ enum xsk_ts_clock {
 };
 
 #define XSK_RING_DEFAULT 4096u
-#define XSK_BATCH_DEFAULT 64u
+#define XSK_BATCH_DEFAULT 256u
 #define XSK_FRAME_SIZE 4096u
 /* Largest frame (L2 header included) a UMEM frame holds: the kernel keeps
  * XDP_PACKET_HEADROOM (256) in front of the data in every chunk. */

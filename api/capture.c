@@ -66,8 +66,8 @@ static void free_capture(struct api_capture *c)
 	free(c);
 }
 
-/* AUTO: the ring-buffer path, measured faster than AF_XDP in copy mode
- * (1.5 vs 1.0 Mpps, half the CPU: /work/notes/perf-results.md, afxdp/README.md).
+/* AUTO: the ring-buffer path, measured faster than AF_XDP in copy mode on
+ * veth at half the CPU (afxdp/README.md, "Which ingress path").
  * AF_XDP stays for NICs with zero-copy (--ingress-path afxdp). */
 static enum api_ingress ingress_path(const struct api_capture_opts *o)
 {

@@ -118,6 +118,13 @@ int api_rest_check_dump(const char *root, const char *dump, char *out,
 		snprintf(err, errlen, "dump '%s' is too long", dump);
 		goto out;
 	}
+	/* a prefix naming a folder writes "DIR.pcap" next to it: surely not meant */
+	if (!stat(out, &st) && S_ISDIR(st.st_mode)) {
+		ret = -EISDIR;
+		snprintf(err, errlen, "dump '%s' is a folder: give a file prefix in it, e.g. %s/cap",
+			 dump, out);
+		goto out;
+	}
 	ret = 0;
 out:
 	free(path);

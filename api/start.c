@@ -68,7 +68,7 @@ static void usage(FILE *out)
 		"  --stats-interval S   counter line every S seconds, 0 = off (default: 10)\n"
 		"  --ring N             AF_XDP RX/fill ring entries per queue, a power of 2\n"
 		"                       (default: 4096; UMEM = N x 4 KiB per queue)\n"
-		"  --batch N            AF_XDP frames taken per RX ring peek (default: 64)\n"
+		"  --batch N            AF_XDP frames taken per RX ring peek (default: 256)\n"
 		"  --no-pin             don't pin AF_XDP workers to CPUs (default: worker of\n"
 		"                       queue q on the q-th CPU the process may use, when\n"
 		"                       there are enough; not on veth)\n"

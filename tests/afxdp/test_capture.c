@@ -187,7 +187,9 @@ int main(int argc, char **argv)
 	snprintf(run_dir, sizeof(run_dir), "%s/run", argv[2]);
 	/* 8192 frames per queue: seconds of slack if a loaded machine
 	 * keeps a worker from running. */
-	struct api_capture_opts opts = { .run_dir = run_dir, .ring_size = 8192 };
+	struct api_capture_opts opts = { .run_dir = run_dir,
+					 .ring_size = 8192,
+					 .ingress_path = API_INGRESS_AFXDP };
 
 	ret = api_capture_create_opts(&cfg, &opts, &c, err, sizeof(err));
 	if (ret) {

@@ -238,6 +238,9 @@ static void dump_paths_checked(void **state)
 	assert_non_null(strstr(err, "No such file"));
 	assert_int_equal(dump("root", "afile/cap", out, err), -ENOTDIR);
 	assert_int_equal(dump("root", "sub/", out, err), -EINVAL);
+	/* an existing folder without the slash: it would write "sub.pcap" */
+	assert_int_equal(dump("root", "sub", out, err), -EISDIR);
+	assert_non_null(strstr(err, "is a folder"));
 	/* without a root: anywhere that exists, `..` allowed */
 	assert_int_equal(dump(NULL, d, out, err), 0);
 	snprintf(d, sizeof(d), "%s/root/../outside/cap", tmpdir);

@@ -17,6 +17,7 @@ static const struct {
 	{ "counters_add_up_and_never_drop", t_counters },
 	{ "config_map_mode_and_snaplen", t_config },
 	{ "transparent_passes_and_copies", t_transparent },
+	{ "ringbuf_path_consumes_copied_passes_rest", t_ringbuf },
 	{ "filter_swap_is_atomic", t_swap },
 	{ "egress_records_wire_length", t_egress },
 	{ "sigkill_leftovers_removed", t_leftovers },

@@ -267,3 +267,52 @@ void t_swap(void)
 	xp_close(x);
 	t_assert_clean(&t);
 }
+
+/* Ring-buffer ingress path (CA_CFG_RINGBUF): a copied frame is consumed
+ * (XDP_DROP: the stack never sees it), a frame the full ring buffer had no
+ * room for is counted and passed on, frames the filter rejects pass. */
+void t_ringbuf(void)
+{
+	struct tnet t;
+	struct xp_opts o;
+	struct tn_recs rs = { 0 };
+	uint64_t c[CA_CNT_MAX];
+	struct xp *x;
+	int s9, s10, got;
+
+	tn_up(&t, "rb", 0);
+	s9 = tn_sink(9);
+	s10 = tn_sink(10);
+	o = tn_opts(&t, true, false, false, 64);
+	o.cfg.ringbuf = true;
+	o.rb_size = 16384; /* fills up after a few dozen records */
+	x = t_open(&t, "udp9", &o);
+	tn_send(&t, 9, 20, 200, 2000);
+	CHECK(tn_sink_count(s9, 300) == 0, "the stack got frames the ring buffer took");
+	tn_rb_drain(xp_rb_fd(x), &rs, 500);
+	CHECK(tn_udp_recs(&rs, 9, CA_DIR_INGRESS) == 20, "%zu UDP records, want 20",
+	      tn_udp_recs(&rs, 9, CA_DIR_INGRESS));
+	CHECK(rs.n == 20 && rs.r[0].h.cap_len == 64 && rs.r[0].h.wire_len == 242,
+	      "records: %zu, cap %u wire %u", rs.n, rs.n ? rs.r[0].h.cap_len : 0,
+	      rs.n ? rs.r[0].h.wire_len : 0);
+	/* Nobody drains now: 300 frames overflow the 16 KiB ring. */
+	tn_send(&t, 9, 300, 200, 200);
+	got = tn_sink_count(s9, 500);
+	counters(x, c);
+	CHECK(c[CA_CNT_RX_RB_FULL] > 0 && c[CA_CNT_RX_RB_OUT] > 20, "rb_out %lu rb_full %lu",
+	      c[CA_CNT_RX_RB_OUT], c[CA_CNT_RX_RB_FULL]);
+	CHECK((uint64_t)got == c[CA_CNT_RX_RB_FULL],
+	      "the stack got %d frames, the ring buffer was full for %lu", got,
+	      c[CA_CNT_RX_RB_FULL]);
+	CHECK(c[CA_CNT_RX_MATCHED] == 320 &&
+		      c[CA_CNT_RX_MATCHED] == c[CA_CNT_RX_RB_OUT] + c[CA_CNT_RX_RB_FULL],
+	      "matched %lu != rb_out %lu + rb_full %lu", c[CA_CNT_RX_MATCHED],
+	      c[CA_CNT_RX_RB_OUT], c[CA_CNT_RX_RB_FULL]);
+	/* Not matched: passes. */
+	tn_send(&t, 10, 50, 200, 200);
+	CHECK(tn_sink_count(s10, 500) == 50, "unmatched frames did not reach the stack");
+	CHECK(c[CA_CNT_RX_NO_XSK] == 0 && c[CA_CNT_RX_REDIRECTED] == 0, "AF_XDP path used");
+	free(rs.r);
+	xp_close(x);
+	t_assert_clean(&t);
+}

@@ -16,6 +16,7 @@ void t_multiqueue(void);
 void t_counters(void);
 void t_config(void);
 void t_transparent(void);
+void t_ringbuf(void);
 void t_swap(void);
 /* t_egress.c */
 void t_egress(void);
