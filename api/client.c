@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,10 +118,18 @@ static void print_json(const char *text)
 	cJSON_Delete(j);
 }
 
+/* A NAME argument (an option-looking one is not). Says why a name is bad:
+ * a bare usage text left users guessing. */
 static bool name_arg_ok(const char *name)
 {
-	return name[0] && name[0] != '-' && strlen(name) < API_NAME_MAX &&
-	       !strpbrk(name, "/?#% ");
+	if (name[0] == '-')
+		return false;
+	if (!name[0] || strlen(name) >= API_NAME_MAX || strpbrk(name, "/?#% ")) {
+		fprintf(stderr, "capture-appliance: bad name '%s': 1..%d characters, "
+				"none of '/', '?', '#', '%%' or space\n", name, API_NAME_MAX - 1);
+		return false;
+	}
+	return true;
 }
 
 /* add/set: NAME FIELD=VALUE... -> POST or PATCH. */
@@ -250,15 +260,57 @@ static int cmd_stats(struct api_cli_server *s, int argc, char **argv)
 
 struct pull_out {
 	int fd;
-	unsigned long long bytes;
+	unsigned long long bytes, records;
 	int err;
+	/* record counting: the 24-byte file header, then 16-byte record headers */
+	unsigned char hdr[24];
+	size_t hlen, skip;
+	bool fhdr_done, swap;
 };
+
+/* Counts the records in the pcap stream, so the summary can say packets
+ * like client.py does (the server only ever sends whole records). */
+static void count_records(struct pull_out *p, const unsigned char *c, size_t len)
+{
+	uint32_t v;
+	size_t want, n;
+
+	while (len) {
+		if (p->skip) {
+			n = p->skip < len ? p->skip : len;
+			p->skip -= n;
+			c += n;
+			len -= n;
+			continue;
+		}
+		want = p->fhdr_done ? 16 : 24;
+		n = want - p->hlen < len ? want - p->hlen : len;
+		memcpy(p->hdr + p->hlen, c, n);
+		p->hlen += n;
+		c += n;
+		len -= n;
+		if (p->hlen < want)
+			break;
+		p->hlen = 0;
+		if (!p->fhdr_done) {
+			memcpy(&v, p->hdr, 4); /* magic: the other byte order? */
+			p->swap = v == 0x4d3cb2a1 || v == 0xd4c3b2a1;
+			p->fhdr_done = true;
+			continue;
+		}
+		memcpy(&v, p->hdr + 8, 4); /* incl_len */
+		p->skip = p->swap ? __builtin_bswap32(v) : v;
+		p->records++;
+	}
+}
 
 static int pull_sink(const void *buf, size_t len, void *arg)
 {
 	struct pull_out *p = arg;
 	const char *c = buf;
 	ssize_t w;
+
+	count_records(p, buf, len);
 
 	while (len) {
 		w = write(p->fd, c, len);
@@ -359,7 +411,8 @@ static int cmd_pull(struct api_cli_server *s, int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(file, "-"))
-		fprintf(stderr, "capture-appliance: %llu bytes written to %s\n", out.bytes, file);
+		fprintf(stderr, "capture-appliance: %llu packets (%llu bytes) written to %s\n",
+			out.records, out.bytes, file);
 	return 0;
 }
 

@@ -144,8 +144,15 @@ static int apply_one(const cJSON *v, unsigned int allow, struct api_capture_cfg 
 		*fields |= API_F_NETWORK;
 		return 0;
 	}
-	if (!strcmp(k, "name") || !strcmp(k, "iface") || !strcmp(k, "transparent"))
-		snprintf(err, errlen, "field '%s' can't be changed here", k);
+	/* say what to do instead: a bare "can't" left users guessing */
+	if (!strcmp(k, "transparent"))
+		snprintf(err, errlen, "field 'transparent' is fixed when the capture is "
+				      "added: delete it and add it again to change it");
+	else if (!strcmp(k, "name"))
+		snprintf(err, errlen, "field 'name' can't be changed: it is the capture's "
+				      "address (delete it and add it again)");
+	else if (!strcmp(k, "iface"))
+		snprintf(err, errlen, "field 'iface' can't be changed here");
 	else
 		snprintf(err, errlen, "unknown field '%s'", k);
 	return -EINVAL;

@@ -33,7 +33,12 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (namespaces, BPF)" >&2; exit 1; }
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# bold headings on a terminal only (no escape codes in a saved log)
+if [ -t 1 ]; then
+	step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	step() { printf '\n== %s\n' "$*"; }
+fi
 
 if [ $deps = 1 ]; then
 	step "Installing dependencies"
@@ -74,14 +79,17 @@ cat "$out/appliance.log"
 echo "attached: $(ip -n "$NH_CAP_NS" link show dev "$NH_CAP_IF" | grep -o 'prog/xdp.*' || echo 'no XDP')"
 
 step "Sending traffic"
-# With the default AF_XDP path the captured echo requests never reach the
-# capture host's stack, so pings go unanswered there (--transparent answers).
+# With the default capture-port path (ring buffer or AF_XDP) the captured echo
+# requests never reach the capture host's stack, so pings go unanswered there
+# (--transparent answers).
 if [ ${#extra[@]} -eq 0 ]; then
-	echo "(AF_XDP path: captured frames are taken from the host, so these pings get" \
+	echo "(capture-port path: captured frames are taken from the host, so these pings get" \
 		"no answer; run with --transparent to capture a copy and keep them answered)"
 fi
+echo "ping: peer -> capture host, 3 echo requests"
 ip netns exec "$NH_PEER_NS" ping -c 3 -i 0.2 -W 1 "$NH_CAP_IP" || true
 send=$SRC/tests/integration/send.py
+echo "UDP: 10 raw frames peer -> capture host (ingress), then 10 datagrams back (egress)"
 ip netns exec "$NH_PEER_NS" python3 "$send" --iface "$NH_PEER_IF" --count 10 --rate 100 \
 	--src-mac "$NH_PEER_MAC" --dst-mac "$NH_CAP_MAC" --src-ip "$NH_PEER_IP" --dst-ip "$NH_CAP_IP"
 ip netns exec "$NH_CAP_NS" python3 "$send" --mode udp --count 10 --rate 100 \

@@ -113,7 +113,7 @@ def main(argv=None):
                                 "network mode into a pcap file.")
     p.add_argument("address", help="IPv4 address of the appliance")
     p.add_argument("file", help="destination pcap file ('-': stdout)")
-    p.add_argument("--port", type=int, default=9000)
+    p.add_argument("--port", type=int, default=9000, help="REST port of the appliance (default: 9000)")
     p.add_argument("--name", help="capture name (default: the one in network mode)")
     p.add_argument("--count", type=int, help="stop after N packets")
     p.add_argument("--seconds", type=int, help="stop after S seconds")
@@ -135,8 +135,12 @@ def main(argv=None):
         p.error("--port out of range")
     token = None
     if args.token_file:
-        with open(args.token_file) as f:
-            token = f.read().strip()
+        try:
+            with open(args.token_file) as f:
+                token = f.read().strip()
+        except OSError as e:
+            print("client.py: token file: %s" % e, file=sys.stderr)
+            return 1
 
     try:
         name = args.name or pick_capture(args, token)
@@ -153,14 +157,24 @@ def main(argv=None):
         resp = conn.getresponse()
         if resp.status != 200:
             raise RuntimeError(error_of(resp))
-    except (OSError, RuntimeError, http.client.HTTPException) as e:
+    except OSError as e:
+        # say where: a bare "[Errno 111] Connection refused" names no server
+        print("client.py: %s:%d: %s" % (args.address, args.port, e.strerror or e),
+              file=sys.stderr)
+        return 1
+    except (RuntimeError, http.client.HTTPException) as e:
         print("client.py: %s" % e, file=sys.stderr)
         return 1
 
     def stop(signum, frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, stop)  # like Ctrl-C: keep whole records
-    out = sys.stdout.buffer if args.file == "-" else open(args.file, "wb")
+    try:
+        out = sys.stdout.buffer if args.file == "-" else open(args.file, "wb")
+    except OSError as e:
+        print("client.py: %s" % e, file=sys.stderr)
+        conn.close()
+        return 1
     cutter = PcapCutter(out)
     status = 0
     try:

@@ -56,6 +56,8 @@ refuse PATCH $P "{\"dump\":\"$API_TMP/outside/../../x\"}" "'..'"
 refuse PATCH $P '{"dump":"/tmp/x"}' "outside the dump root"
 refuse PATCH $P '{"dump":"escape/x"}' "outside the dump root"
 refuse PATCH $P "{\"dump\":\"$API_TMP/sub/\"}" "file prefix"
+refuse PATCH $P "{\"dump\":\"$API_TMP/sub\"}" "is a folder"
+refuse PATCH $P '{"dump":"/proc/x"}' "outside the dump root"
 refuse PATCH $P '{"dump":""}' "empty"
 # the body itself
 refuse PATCH $P '{"snaplen":' "malformed JSON"

@@ -76,6 +76,7 @@ no 2 "Usage" pull web
 no 2 "positive integer" pull web -w - --count 0
 no 2 "unknown command" frobnicate
 no 2 "unknown field 'packets'" show web packets
+no 2 "bad name 'a/b'" add a/b iface=lo
 ok show web
 BODY=$(cat "$O")
 jeq .snaplen 120
@@ -100,6 +101,8 @@ api_send 5555 25
 wait "$p1" || api_fail "pull -w FILE: $(cat "$E")"
 wait "$p2" || api_fail "pull -w -"
 seqs_ok "$API_TMP/p.pcap" 5555 25
+grep -q "25 packets ($(stat -c %s "$API_TMP/p.pcap") bytes) written" "$E" ||
+	api_fail "pull summary: $(cat "$E")"
 seqs_ok "$API_TMP/stdout.pcap" 5555 25
 # --seconds ends a quiet pull
 t0=$(date +%s)

@@ -91,7 +91,7 @@ static void refuses_bad_keys_types_and_ranges(void **state)
 	refuse("\"tcp\"", 0, "JSON object");
 	/* name and transparent only when creating, iface only when allowed */
 	refuse("{\"name\": \"x\"}", 0, "can't be changed");
-	refuse("{\"transparent\": true}", API_J_IFACE, "can't be changed");
+	refuse("{\"transparent\": true}", API_J_IFACE, "fixed when the capture is added");
 	refuse("{\"iface\": \"lo\"}", 0, "can't be changed");
 	refuse("{\"iface\": \"no-such-if0\"}", API_J_IFACE, "unknown interface");
 	refuse("{\"iface\": 3}", API_J_CREATE, "string");
