@@ -10,6 +10,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: capture-appliance COMMAND [ARGS]\n"
+		"       capture-appliance --help | --version\n"
 		"\n"
 		"Capture:\n"
 		"  start --iface IFACE [options]   run the appliance in the foreground\n"
@@ -19,9 +20,13 @@ static void usage(FILE *out)
 		"  filter apply [-s SNAPLEN] -r IN.pcap -w OUT.pcap EXPRESSION\n"
 		"\n"
 		"Client (talks to a running appliance over REST):\n"
-		"  add NAME iface=IFACE [capture=MODE] [filter=EXPR] ...\n"
-		"  del NAME | set NAME FIELD=VALUE... | show NAME [FIELD]\n"
-		"  stats NAME | pull NAME -w FILE [--count N] [--seconds S]\n"
+		"  capture-appliance [--server URL] [--token-file FILE] COMMAND ...\n"
+		"  add NAME iface=IFACE [capture=MODE] [filter=EXPR] [snaplen=N] [dump=PATH]\n"
+		"      [networkmode=true|false] [transparent=true|false]\n"
+		"  del NAME | set NAME FIELD=VALUE... | show [NAME [FIELD]]\n"
+		"  stats NAME | pull NAME -w FILE|- [--count N] [--seconds S]\n"
+		"  --server URL       default http://127.0.0.1:9000 (or $CAPTURE_APPLIANCE_SERVER)\n"
+		"  --token-file FILE  send 'Authorization: Bearer <token>'\n"
 		"\n"
 		"Run 'capture-appliance COMMAND --help' for the options of a command.\n");
 }
