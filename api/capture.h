@@ -80,6 +80,7 @@ struct api_capture_stats {
 	 * (xsk_fill_ring_empty is a part of xsk_rx_dropped). */
 	uint64_t bad_meta;	 /* frames/records with unusable metadata */
 	uint64_t dropped;
+	int write_error;	 /* -errno of the first failed write (e.g. -ENOSPC); 0: none */
 };
 
 struct api_capture;

@@ -35,6 +35,7 @@ void api_cap_stats_locked(struct api_capture *c, struct api_capture_stats *st)
 	 * dropped_behind counts the same refusals). */
 	st->writer_behind = xs.writer_behind + rs.writer_behind;
 	st->write_errors = ws.write_errors;
+	st->write_error = ws.first_error;
 	st->net_dropped = ws.net_dropped;
 	/* In the file (or the network backlog). Records still in a producer's
 	 * buffer (at most flush_ms old) are in neither written nor dropped. */

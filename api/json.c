@@ -263,6 +263,10 @@ cJSON *api_json_stats(const struct api_capture_stats *st)
 #undef U
 	ok = ok && cJSON_AddBoolToObject(o, "xdp_native", st->xdp_native);
 	ok = ok && cJSON_AddBoolToObject(o, "zerocopy", st->zerocopy);
+	/* why records were lost to write_errors, e.g. "No space left on device" */
+	ok = ok && (st->write_error ?
+		    cJSON_AddStringToObject(o, "write_error", strerror(-st->write_error)) :
+		    cJSON_AddNullToObject(o, "write_error"));
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

@@ -195,6 +195,56 @@ static bool listen_is_loopback(const char *listen)
 	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
+static bool is_hostname(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-'))
+			return false;
+	return n > 0 && s[0] != '-' && s[0] != '.';
+}
+
+int api_rest_check_listen(const char *listen, char *err, size_t errlen)
+{
+	const char *colon = strrchr(listen, ':'), *p;
+	char host[128];
+	unsigned long port = 0;
+	struct in6_addr a6;
+	size_t n;
+
+	if (!colon || colon == listen)
+		goto bad;
+	/* digits only: civetweb would take a trailing 's'/'r' as TLS/redirect */
+	for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
+		port = port * 10 + (unsigned long)(*p - '0');
+	if (p == colon + 1 || *p || port < 1 || port > 65535) {
+		snprintf(err, errlen, "listen address '%s': port must be 1..65535", listen);
+		return -EINVAL;
+	}
+	n = (size_t)(colon - listen);
+	if (n >= sizeof(host))
+		goto bad;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	if (host[0] == '[') {
+		if (n < 3 || host[n - 1] != ']')
+			goto bad;
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6) != 1)
+			goto bad;
+		return 0;
+	}
+	/* an IPv4 address is a host name as far as the characters go */
+	if (is_hostname(host, n))
+		return 0;
+bad:
+	snprintf(err, errlen, "bad listen address '%s' (ADDR:PORT, e.g. 127.0.0.1:9000 "
+		 "or [::1]:9000)", listen);
+	return -EINVAL;
+}
+
 int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 		   char *err, size_t errlen)
 {
@@ -205,7 +255,10 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 	struct api_rest *r;
 	int ret, n = 0;
 
-	if (!listen[0] || strlen(listen) + 2 > sizeof(ports) || strchr(listen, ',')) {
+	ret = api_rest_check_listen(listen, err, errlen);
+	if (ret)
+		return ret;
+	if (strlen(listen) + 2 > sizeof(ports)) {
 		snprintf(err, errlen, "bad listen address '%s' (ADDR:PORT)", listen);
 		return -EINVAL;
 	}

@@ -63,6 +63,10 @@ void api_rest_stop(struct api_rest *r);
 int api_rest_check_dump(const char *root, const char *dump, char *out,
 			size_t outlen, char *err, size_t errlen);
 
+/* Checks a listen address before anything is started: ADDR:PORT with ADDR
+ * an IPv4 address, [IPv6] or a host name, PORT 1..65535. -EINVAL with err. */
+int api_rest_check_listen(const char *listen, char *err, size_t errlen);
+
 /* The server's route table, for the OpenAPI completeness test. Paths use
  * OpenAPI templating: /api/v1/captures/{name}. */
 struct api_rest_route_info {

@@ -29,6 +29,7 @@ struct start {
 	const char *listen; /* NULL: no REST server */
 	struct api_rest_opts rest;
 	unsigned int interval; /* seconds between counter lines; 0 = only on SIGUSR1 */
+	bool dump_given;       /* --dump given (else the default, not under --dump-root) */
 	/* The first capture, while it lives (REST may delete it). */
 	pthread_mutex_t lock;
 	struct api_capture *first;
@@ -47,7 +48,8 @@ static void usage(FILE *out)
 		"  --mode MODE          ingress|egress|bidirectional|off (default: bidirectional)\n"
 		"  --filter EXPR        tcpdump filter; 'all', 'none' (default: none)\n"
 		"  --snaplen N          bytes kept per packet, 1..%u (default: %u)\n"
-		"  --dump PATH          file prefix, writes PATH.pcap (default: ${TMPDIR:-/tmp}/NAME)\n"
+		"  --dump PATH          file prefix, writes PATH.pcap; its folder must exist\n"
+		"                       (default: ${TMPDIR:-/tmp}/NAME)\n"
 		"  --listen ADDR:PORT   REST API address (default: 127.0.0.1:9000; 'off': none)\n"
 		"  --transparent        ingress through the BPF ring buffer: matching frames\n"
 		"                       still reach the host stack (for interfaces that carry\n"
@@ -62,7 +64,8 @@ static void usage(FILE *out)
 		"  --ringbuf-size BYTES BPF ring buffer size, a power of 2 (default: 8 MiB)\n"
 		"  --token-file FILE    REST: require 'Authorization: Bearer <token>'\n"
 		"  --tls-cert FILE      REST: HTTPS with this PEM (certificate and key)\n"
-		"  --dump-root DIR      REST: dump paths must lie under DIR\n"
+		"  --dump-root DIR      --dump and REST dump paths must lie under DIR\n"
+		"                       (relative ones are taken relative to DIR)\n"
 		"  --net-buffer BYTES   network-mode backlog per capture (default: 64 MiB)\n"
 		"  --xdp-mode M         auto|native|generic (default: auto = native, else generic)\n"
 		"  --bind M             auto|copy|zerocopy AF_XDP bind (default: auto)\n"
@@ -88,7 +91,7 @@ static void print_stats(const char *what, const char *name, const struct api_cap
 		"capture-appliance: %s %s: seen %llu matched %llu written %llu dropped %llu "
 		"(redirect failed %llu, rb full %llu, xsk dropped %llu, xsk ring full %llu, "
 		"xsk fill empty %llu, bad meta %llu, writer behind %llu, write errors %llu) "
-		"received %llu bytes %llu net dropped %llu\n",
+		"received %llu bytes %llu net dropped %llu%s%s\n",
 		what, name, (unsigned long long)s->seen, (unsigned long long)s->matched,
 		(unsigned long long)s->written, (unsigned long long)s->dropped,
 		(unsigned long long)s->redirect_failed, (unsigned long long)s->rb_full,
@@ -96,7 +99,9 @@ static void print_stats(const char *what, const char *name, const struct api_cap
 		(unsigned long long)s->xsk_fill_ring_empty, (unsigned long long)s->bad_meta,
 		(unsigned long long)s->writer_behind, (unsigned long long)s->write_errors,
 		(unsigned long long)s->received, (unsigned long long)s->bytes_written,
-		(unsigned long long)s->net_dropped);
+		(unsigned long long)s->net_dropped,
+		s->write_error ? ", first write error: " : "",
+		s->write_error ? strerror(-s->write_error) : "");
 }
 
 static void on_final(const struct api_capture_cfg *cfg, const struct api_capture_stats *st,
@@ -178,10 +183,11 @@ static int create_fn(const struct api_capture_cfg *cfg, struct api_capture **out
 	struct start *S = arg;
 	int ret;
 
-	warn_addresses(cfg);
 	ret = api_capture_create_opts(cfg, &S->opts, out, err, errlen);
 	if (!ret) {
 		api_capture_on_final(*out, on_final, S);
+		/* only about a filter that compiled: an error comes alone */
+		warn_addresses(cfg);
 		log_started(cfg, *out);
 	}
 	return ret;
@@ -244,6 +250,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 	};
 	struct api_capture_cfg *c = &S->cfg;
 	const char *iface = NULL, *name = NULL, *dump = NULL;
+	char err[512];
 	int o;
 
 	c->mode = API_MODE_BIDIRECTIONAL;
@@ -262,14 +269,14 @@ static int parse_args(struct start *S, int argc, char **argv)
 			break;
 		case 'm':
 			if (api_mode_parse(optarg, &c->mode)) {
-				fprintf(stderr, "start: unknown mode '%s' "
+				fprintf(stderr, "capture-appliance: unknown mode '%s' "
 						"(ingress|egress|bidirectional|off)\n", optarg);
 				return 2;
 			}
 			break;
 		case 'f':
 			if (strlen(optarg) >= sizeof(c->filter)) {
-				fprintf(stderr, "start: filter longer than %d bytes\n",
+				fprintf(stderr, "capture-appliance: filter longer than %d bytes\n",
 					API_FILTER_MAX - 1);
 				return 2;
 			}
@@ -278,7 +285,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		case 's':
 			if (parse_u32(optarg, &c->snaplen) || !c->snaplen ||
 			    c->snaplen > FG_SNAPLEN_MAX) {
-				fprintf(stderr, "start: snaplen '%s' is not in 1..%u\n", optarg,
+				fprintf(stderr, "capture-appliance: snaplen '%s' is not in 1..%u\n", optarg,
 					FG_SNAPLEN_MAX);
 				return 2;
 			}
@@ -305,7 +312,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 			uint32_t v;
 
 			if (parse_u32(optarg, &v) || v == 0) {
-				fprintf(stderr, "start: --net-buffer needs a byte count\n");
+				fprintf(stderr, "capture-appliance: --net-buffer needs a byte count\n");
 				return 2;
 			}
 			S->opts.net_buffer_bytes = v;
@@ -319,7 +326,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 			else if (!strcmp(optarg, "generic"))
 				S->opts.xdp_mode = API_XDP_GENERIC;
 			else {
-				fprintf(stderr, "start: --xdp-mode auto|native|generic\n");
+				fprintf(stderr, "capture-appliance: --xdp-mode auto|native|generic\n");
 				return 2;
 			}
 			break;
@@ -331,13 +338,13 @@ static int parse_args(struct start *S, int argc, char **argv)
 			else if (!strcmp(optarg, "zerocopy"))
 				S->opts.bind = API_BIND_ZEROCOPY;
 			else {
-				fprintf(stderr, "start: --bind auto|copy|zerocopy\n");
+				fprintf(stderr, "capture-appliance: --bind auto|copy|zerocopy\n");
 				return 2;
 			}
 			break;
 		case O_INTERVAL:
 			if (parse_u32(optarg, &S->interval)) {
-				fprintf(stderr, "start: --stats-interval takes seconds\n");
+				fprintf(stderr, "capture-appliance: --stats-interval takes seconds\n");
 				return 2;
 			}
 			break;
@@ -347,7 +354,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		case O_BATCH:
 			if (parse_u32(optarg, &S->opts.batch) || !S->opts.batch ||
 			    S->opts.batch > 4096) {
-				fprintf(stderr, "start: --batch takes 1..4096 frames\n");
+				fprintf(stderr, "capture-appliance: --batch takes 1..4096 frames\n");
 				return 2;
 			}
 			break;
@@ -355,7 +362,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 			if (parse_u32(optarg, &S->opts.rb_size) || S->opts.rb_size < 65536 ||
 			    S->opts.rb_size > (1u << 30) ||
 			    (S->opts.rb_size & (S->opts.rb_size - 1))) {
-				fprintf(stderr, "start: --ringbuf-size takes a power of 2, "
+				fprintf(stderr, "capture-appliance: --ringbuf-size takes a power of 2, "
 						"65536..1073741824\n");
 				return 2;
 			}
@@ -366,7 +373,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 			else if (!strcmp(optarg, "ringbuf"))
 				S->opts.ingress_path = API_INGRESS_RINGBUF;
 			else {
-				fprintf(stderr, "start: --ingress-path afxdp|ringbuf\n");
+				fprintf(stderr, "capture-appliance: --ingress-path afxdp|ringbuf\n");
 				return 2;
 			}
 			break;
@@ -374,7 +381,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 			if (parse_u32(optarg, &S->opts.ring_size) || S->opts.ring_size < 64 ||
 			    S->opts.ring_size > 65536 ||
 			    (S->opts.ring_size & (S->opts.ring_size - 1))) {
-				fprintf(stderr, "start: --ring takes a power of 2, 64..65536\n");
+				fprintf(stderr, "capture-appliance: --ring takes a power of 2, 64..65536\n");
 				return 2;
 			}
 			break;
@@ -386,32 +393,37 @@ static int parse_args(struct start *S, int argc, char **argv)
 			return 2;
 		}
 	}
+	if (S->listen && api_rest_check_listen(S->listen, err, sizeof(err))) {
+		fprintf(stderr, "capture-appliance: %s\n", err);
+		return 2;
+	}
 	if (optind < argc) {
-		fprintf(stderr, "start: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "capture-appliance: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
 	if (!iface) {
-		fprintf(stderr, "start: --iface IFACE is required\n");
+		fprintf(stderr, "capture-appliance: --iface IFACE is required\n");
 		usage(stderr);
 		return 2;
 	}
 	if (strlen(iface) >= sizeof(c->iface)) {
-		fprintf(stderr, "start: %s: no such interface\n", iface);
+		fprintf(stderr, "capture-appliance: %s: no such interface\n", iface);
 		return 1;
 	}
 	snprintf(c->iface, sizeof(c->iface), "%s", iface);
 	name = name ? name : iface;
 	if (!name[0] || strlen(name) >= sizeof(c->name) || strchr(name, '/')) {
-		fprintf(stderr, "start: bad capture name '%s'\n", name);
+		fprintf(stderr, "capture-appliance: bad capture name '%s'\n", name);
 		return 2;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	if (dump) {
 		if (strlen(dump) >= sizeof(c->dump) - 5) {
-			fprintf(stderr, "start: dump path too long\n");
+			fprintf(stderr, "capture-appliance: dump path too long\n");
 			return 2;
 		}
 		snprintf(c->dump, sizeof(c->dump), "%s", dump);
+		S->dump_given = true;
 	} else {
 		const char *tmp = getenv("TMPDIR");
 
@@ -438,7 +450,7 @@ int api_cmd_start(int argc, char **argv)
 	struct api_rest *rest = NULL;
 	struct api_capture *c = NULL;
 	struct timespec tmo;
-	char err[2048];
+	char err[2048], path[sizeof(S.cfg.dump) - 5]; /* room for ".pcap" */
 	sigset_t sigs;
 	int ret, sig;
 
@@ -446,14 +458,25 @@ int api_cmd_start(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	if (!if_nametoindex(S.cfg.iface)) {
-		fprintf(stderr, "start: %s: no such interface\n", S.cfg.iface);
+		fprintf(stderr, "capture-appliance: %s: no such interface\n", S.cfg.iface);
 		return 1;
 	}
 	if (!has_caps()) {
-		fprintf(stderr, "start: not permitted: run as root (needs CAP_BPF or "
+		fprintf(stderr, "capture-appliance: not permitted: run as root (needs CAP_BPF or "
 				"CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_NET_RAW)\n");
 		return 1;
 	}
+	/* The same check as REST's, before anything is attached: no "/tmp" that
+	 * writes /tmp.pcap, no "DIR/" that writes DIR/.pcap, the folder must
+	 * exist. The dump root binds an explicit --dump; the default is ours. */
+	err[0] = 0;
+	ret = api_rest_check_dump(S.dump_given ? S.rest.dump_root : NULL, S.cfg.dump, path,
+				  sizeof(path), err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "capture-appliance: %s\n", err[0] ? err : strerror(-ret));
+		return 1;
+	}
+	snprintf(S.cfg.dump, sizeof(S.cfg.dump), "%s", path);
 	/* Signals go to this thread only (sigtimedwait below): block them
 	 * before any worker thread exists, so every thread inherits the mask. */
 	sigemptyset(&sigs);
@@ -464,15 +487,16 @@ int api_cmd_start(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	S.opts.log = log_line;
-	warn_addresses(&S.cfg);
 	err[0] = 0;
 	ret = api_capture_create_opts(&S.cfg, &S.opts, &c, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "start: %s\n", err[0] ? err : strerror(-ret));
+		fprintf(stderr, "capture-appliance: %s\n", err[0] ? err : strerror(-ret));
 		return 1;
 	}
 	api_capture_on_final(c, on_final, &S);
 	S.first = c;
+	/* only about a filter that compiled: an error comes alone */
+	warn_addresses(&S.cfg);
 	log_started(&S.cfg, c);
 
 	if (S.listen) {
@@ -482,14 +506,14 @@ int api_cmd_start(int argc, char **argv)
 		err[0] = 0;
 		ret = api_rest_start(&S.rest, &rest, err, sizeof(err));
 		if (ret) {
-			fprintf(stderr, "start: REST API on %s: %s\n", S.listen,
+			fprintf(stderr, "capture-appliance: REST API on %s: %s\n", S.listen,
 				err[0] ? err : strerror(-ret));
 			goto fail;
 		}
 		err[0] = 0;
 		ret = api_rest_add_capture(rest, c, err, sizeof(err));
 		if (ret) {
-			fprintf(stderr, "start: %s\n", err[0] ? err : strerror(-ret));
+			fprintf(stderr, "capture-appliance: %s\n", err[0] ? err : strerror(-ret));
 			goto fail;
 		}
 		c = NULL; /* the server owns it now */

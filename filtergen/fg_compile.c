@@ -140,6 +140,12 @@ int fg_from_cbpf(const struct bpf_insn *insns, size_t n, uint32_t snaplen,
 	if (snaplen < 1 || snaplen > FG_SNAPLEN_MAX)
 		return fg_err(err, errlen, -EINVAL,
 			      "snaplen %u out of range 1..%u", snaplen, FG_SNAPLEN_MAX);
+	/* clang needs minutes on such programs and the verifier refuses them
+	 * anyway: say so now */
+	if (n > FG_CBPF_MAX_INSNS)
+		return fg_err(err, errlen, -EINVAL,
+			      "program of %zu instructions is longer than the %d a classic "
+			      "BPF program may have", n, FG_CBPF_MAX_INSNS);
 	return fg_new("(raw cBPF)", snaplen, insns, n, 0, out, err, errlen);
 }
 

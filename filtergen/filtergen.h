@@ -65,8 +65,12 @@ int fg_compile(const char *expr, uint32_t snaplen, struct fg_filter **out,
 /* Takes a raw classic BPF program (validated like the kernel's
  * bpf_check_classic: -EINVAL with the reason, including reads of unwritten
  * scratch cells; negative offsets and `ja` to itself are refused; other
- * backward jumps run as a bounded loop). For tests of every opcode. */
+ * backward jumps run as a bounded loop). For tests of every opcode.
+ * Programs longer than FG_CBPF_MAX_INSNS are refused up front (-EINVAL). */
 struct bpf_insn;
+/* The kernel's classic BPF limit (BPF_MAXINSNS of <linux/bpf_common.h>;
+ * libpcap's <pcap/bpf.h> defines its own, smaller, BPF_MAXINSNS). */
+#define FG_CBPF_MAX_INSNS 4096
 /* For differential tests (libpcap's own unoptimised path, netmask). */
 struct fg_compile_opts {
 	int unoptimized;  /* pcap_compile optimize=0 */

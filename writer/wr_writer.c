@@ -357,6 +357,7 @@ int wr_get_stats(struct wr_writer *w, struct wr_stats *st)
 		.write_errors = atomic_load(&w->st_errors),
 		.net_dropped = wr_net_dropped(w->net),
 		.writes = atomic_load(&w->st_writes),
+		.first_error = atomic_load(&w->first_err),
 		.direct = atomic_load(&w->st_direct),
 		.backend = w->o.backend,
 	};

@@ -66,6 +66,7 @@ struct wr_stats {
 	uint64_t write_errors;	 /* records lost to failed writes (e.g. ENOSPC) */
 	uint64_t net_dropped;	 /* records dropped from a full network backlog */
 	uint64_t writes;	 /* write operations submitted */
+	int first_error;	 /* -errno of the first failed write (e.g. -ENOSPC); 0: none */
 	bool direct;		 /* O_DIRECT in use */
 	enum wr_backend backend;
 };

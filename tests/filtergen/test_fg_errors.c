@@ -2,9 +2,12 @@
 /*
  * Errors the user sees: libpcap's own message for a refused expression
  * (-EINVAL, nothing built), snaplen range, netmask handling, the
- * unoptimised path, that the C/cBPF views describe the same program, and a
- * clear message when the verifier gives up.
+ * unoptimised path, that the C/cBPF views describe the same program, a
+ * clear message when the verifier gives up, and raw cBPF longer than the
+ * kernel's limit refused up front.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test_fg_util.h"
@@ -164,6 +167,39 @@ static void t_verifier_refusal_is_clear(void)
 	fg_free(f);
 }
 
+/* FG_CBPF_MAX_INSNS (the kernel's BPF_MAXINSNS, 4096) instructions are
+ * taken; one more is -EINVAL with a message naming the limit, nothing built. */
+static void t_cbpf_longer_than_kernel_limit_refused(void)
+{
+	size_t n = FG_CBPF_MAX_INSNS + 1, i;
+	struct bpf_insn *p = calloc(n, sizeof(*p));
+	struct fg_filter *f = NULL;
+	char err[FG_ERR_LEN] = "";
+	int ret;
+
+	FGU_CHECK(p, "out of memory");
+	if (!p)
+		return;
+	for (i = 0; i < n; i++)
+		p[i] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_IMM, (uint32_t)i);
+	/* the limit itself is fine */
+	p[FG_CBPF_MAX_INSNS - 1] = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_A, 0);
+	ret = fg_from_cbpf(p, FG_CBPF_MAX_INSNS, 65535, &f, err, sizeof(err));
+	FGU_CHECK(ret == 0, "%d instructions refused: %d %s", FG_CBPF_MAX_INSNS, ret, err);
+	fg_free(f);
+	f = NULL;
+	/* one more is not */
+	p[FG_CBPF_MAX_INSNS - 1] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_IMM, 0);
+	p[n - 1] = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_A, 0);
+	err[0] = '\0';
+	ret = fg_from_cbpf(p, n, 65535, &f, err, sizeof(err));
+	FGU_CHECK(ret == -EINVAL && !f, "%zu instructions: ret %d, want -EINVAL", n, ret);
+	FGU_CHECK(strstr(err, "4097 instructions") && strstr(err, "4096"),
+		  "message does not name the length and the limit: '%s'", err);
+	fg_free(f);
+	free(p);
+}
+
 int main(void)
 {
 	t_libpcap_message_passes_through();
@@ -172,5 +208,6 @@ int main(void)
 	t_unoptimized_same_verdicts();
 	t_c_has_one_block_per_insn();
 	t_verifier_refusal_is_clear();
+	t_cbpf_longer_than_kernel_limit_refused();
 	return fgu_done("errors");
 }

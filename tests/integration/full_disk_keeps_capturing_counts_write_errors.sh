@@ -1,7 +1,7 @@
 #!/bin/bash
 # The dump folder fills up during a capture (a 64 KiB tmpfs in a private
 # mount namespace): the appliance keeps running, counts write errors in its
-# stats and at exit, exits 0 on SIGINT, and the file stays a valid pcap
+# stats and at exit (with the reason: no space), exits 0 on SIGINT, and the file stays a valid pcap
 # holding only whole records (those that fit).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -42,6 +42,10 @@ it_rest GET /api/v1/captures/"$NH_CAP_IF"/stats
 werr=$(echo "$IT_BODY" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["write_errors"])') ||
 	it_fail "no write_errors in the stats: $IT_BODY"
 [ "$werr" -gt 0 ] || it_fail "write_errors is $werr after filling the disk"
+# ... and say why
+why=$(echo "$IT_BODY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["write_error"])') ||
+	it_fail "no write_error reason in the stats: $IT_BODY"
+[ "$why" = "No space left on device" ] || it_fail "stats write_error is '$why', want ENOSPC's reason"
 
 # Still capturing: a second burst is matched (and fails to write, counted).
 it_send_in --count 50 --sizes 1000 --seq-base 1000
@@ -53,6 +57,8 @@ werr2=$(echo "$IT_BODY" | python3 -c 'import json,sys; print(json.load(sys.stdin
 it_stop INT
 fin=$(it_final_counter "write errors")
 [ "$fin" -ge "$werr2" ] || it_fail "final line: write errors $fin, stats said $werr2"
+grep "final" "$IT_LOG" | grep -q "first write error: No space left on device" ||
+	it_fail "the final counter line does not give the write error's reason"
 
 in_mnt cat "$IT_TMP/full/cap.pcap" >"$IT_TMP/kept.pcap" || it_fail "no capture file on the full disk"
 size=$(stat -c %s "$IT_TMP/kept.pcap")

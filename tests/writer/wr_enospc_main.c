@@ -55,6 +55,9 @@ int main(int argc, char **argv)
 		     (unsigned long)st.write_errors, (unsigned long)n);
 	if (!st.write_errors || st.records < 100)
 		FAIL("expected some records written and some lost\n");
+	/* the stats name the reason of the loss */
+	if (st.first_error != -ENOSPC)
+		FAIL("stats first_error %d, want -ENOSPC\n", st.first_error);
 	inf = t_read_check(o.path, T_SNAPLEN, NULL, 0);
 	if (inf != (long)st.records)
 		FAIL("file holds %ld records, stats say %lu\n", inf, (unsigned long)st.records);
