@@ -18,7 +18,9 @@
  * AF_XDP path: the XDP program grows the frame's metadata area
  * (bpf_xdp_adjust_meta) by sizeof(struct ca_meta) and writes this struct
  * directly in front of the packet data. A reader of an AF_XDP descriptor
- * finds it at (umem + desc.addr - sizeof(struct ca_meta)).
+ * finds it at (umem + desc.addr - sizeof(struct ca_meta)). The frame itself
+ * is cut to cap_len (at least 14 bytes) before the redirect, so desc.len is
+ * max(cap_len, 14); wire_len keeps the true length.
  */
 struct ca_meta {
 	__u64 ts_ns;	/* bpf_ktime_get_tai_ns() when the program saw the frame */
@@ -85,7 +87,8 @@ enum ca_counter {
 	CA_CNT_RX_SEEN = 0,	/* frames the XDP program saw */
 	CA_CNT_RX_MATCHED,	/* ... the filter accepted (ingress on) */
 	CA_CNT_RX_REDIRECTED,	/* handed to the XSKMAP */
-	CA_CNT_RX_NO_XSK,	/* redirect failed: no socket for that RX queue; frame passed */
+	CA_CNT_RX_NO_XSK,	/* redirect failed: no socket for that RX queue; frame passed
+				 * (dropped if already cut: socket went away after the lookup) */
 	CA_CNT_RX_META_FAIL,	/* bpf_xdp_adjust_meta refused; frame passed, not captured */
 	CA_CNT_RX_RB_OUT,	/* transparent/ringbuf: records written to the ring buffer */
 	CA_CNT_RX_RB_FULL,	/* transparent/ringbuf: ring buffer full, record lost, frame passed */

@@ -295,6 +295,9 @@ void tn_rb_drain(int rb_fd, struct tn_recs *out, int wait_ms)
 	ring_buffer__poll(rb, wait_ms);
 	while (ring_buffer__poll(rb, 100) > 0)
 		;
+	/* Ingress records are written with BPF_RB_NO_WAKEUP: the last ones
+	 * may never wake poll, so take what is in the ring without waiting. */
+	CHECK(ring_buffer__consume(rb) >= 0, "ring_buffer__consume");
 	ring_buffer__free(rb);
 }
 
