@@ -147,14 +147,15 @@ bc_cap_cmd()
 		BC_READY='listening on'
 		BC_NOTE="no filter option: captures every frame"
 		;;
-	appliance | appliance-bidir)
-		local mode=ingress
+	appliance | appliance-bidir | appliance-ringbuf)
+		local mode=ingress path=()
 		[ "$tool" = appliance-bidir ] && mode=bidirectional
+		[ "$tool" = appliance-ringbuf ] && path=(--ingress-path ringbuf)
 		local env=()
 		[ -n "$BC_PRELOAD" ] && env=(env "LD_PRELOAD=$BC_PRELOAD")
 		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO_TOOL[@]}" "${pin[@]}" "${env[@]}"
 			"$BC_APPLIANCE" start --iface "$BC_CAP_IF" --mode "$mode"
-			--filter "$filter" --snaplen "$snap" --dump "${file%.pcap}" $BC_APPLIANCE_ARGS)
+			--filter "$filter" --snaplen "$snap" --dump "${file%.pcap}" "${path[@]}" $BC_APPLIANCE_ARGS)
 		BC_READY="$BC_APPLIANCE_READY"
 		;;
 	*)

@@ -11,7 +11,11 @@ import subprocess
 import tempfile
 import time
 
-TOOLS = ["ceiling", "appliance", "appliance-bidir", "tcpdump", "netsniff-ng", "xdpdump"]
+TOOLS = ["ceiling", "appliance", "appliance-ringbuf", "appliance-bidir", "tcpdump",
+         "netsniff-ng", "xdpdump"]
+# The appliance rows the goal is checked on: its default (AF_XDP) ingress path
+# and its ring-buffer path (--ingress-path ringbuf, for copy-mode drivers).
+GOAL_TOOLS = ["appliance", "appliance-ringbuf"]
 GOAL_RATIO = 2.5
 GOAL_LOSS_PCT = 0.1
 
@@ -103,19 +107,31 @@ def machine():
                 xdpdump=ver(["xdpdump", "--version"]))
 
 
-def goal(summary):
-    app = [s for s in summary if s["group"] == "main" and s["tool"] == "appliance"
+def goal_one(summary, tool):
+    app = [s for s in summary if s["group"] == "main" and s["tool"] == tool
            and s["size"] == 64 and s["snaplen"] == 64 and s["filter"] == "udp"
            and s["target_pps"] == 0]
     if not app:
-        return dict(met=False, why="no appliance run at 64 B / udp / snaplen 64")
+        return None
     s = app[0]
     ratio, loss = s["vs_tcpdump"], s["max_loss_pct"]
     met = (ratio is not None and ratio >= GOAL_RATIO and loss is not None
            and loss <= GOAL_LOSS_PCT and s["ok_runs"] == s["runs"])
-    return dict(met=met, appliance_pps=s["captured_pps"], ratio_vs_tcpdump=ratio,
+    return dict(met=met, tool=tool, appliance_pps=s["captured_pps"], ratio_vs_tcpdump=ratio,
                 ratio_vs_ceiling=s["vs_ceiling"], worst_loss_pct=loss,
                 want_ratio=GOAL_RATIO, want_loss_pct=GOAL_LOSS_PCT, errors=s["errors"])
+
+
+def goal(summary):
+    """The goal check on each appliance path that ran; the verdict is the best
+    of them (met first, then the higher ratio), and says which path it is."""
+    res = [g for g in (goal_one(summary, t) for t in GOAL_TOOLS) if g]
+    if not res:
+        return dict(met=False, why="no appliance run at 64 B / udp / snaplen 64")
+    best = max(res, key=lambda g: (g["met"], g["ratio_vs_tcpdump"] or 0))
+    best = dict(best)
+    best["paths"] = res
+    return best
 
 
 def loss_onsets(summary):
@@ -156,9 +172,10 @@ def markdown(meta, summary, onsets, g, filter_md, long_filter):
     L.append("")
     if g:
         L.append("**Goal** (64 B, udp, snaplen 64, max rate: appliance >= %.1fx tcpdump, "
-                 "<= %.1f%% loss): %s — appliance %s pps, %sx tcpdump, %s of the ceiling, "
+                 "<= %.1f%% loss): %s — %s %s pps, %sx tcpdump, %s of the ceiling, "
                  "worst loss %s%%." % (
                      GOAL_RATIO, GOAL_LOSS_PCT, "**met**" if g["met"] else "**not met**",
+                     g.get("tool", "appliance"),
                      fmt_pps(g.get("appliance_pps")), fmt(g.get("ratio_vs_tcpdump")),
                      fmt(g.get("ratio_vs_ceiling"), "%.2f"),
                      fmt(g.get("worst_loss_pct"), "%.3f")))

@@ -13,7 +13,7 @@
 #   --profile the key point once per tool under "perf record -a -g";
 #             writes results/profile-TOOL.txt (where the CPU time went)
 #   --main-only  quick mode without the sweep and the filter benchmark
-#   --tools   comma list from: ceiling,appliance,appliance-bidir,tcpdump,
+#   --tools   comma list from: ceiling,appliance,appliance-ringbuf,appliance-bidir,tcpdump,
 #             netsniff-ng,xdpdump (default: all)
 #
 # Run as root. Everything happens in namespaces named bn<pid>q<N>{c,p},
@@ -25,7 +25,7 @@ ROOT=$(readlink -f "$BC_DIR/../..")
 MODE=quick
 BUILD=${BUILD:-$ROOT/build-bench}
 OUT=$BC_DIR/results
-TOOLS=ceiling,appliance,appliance-bidir,tcpdump,netsniff-ng,xdpdump
+TOOLS=ceiling,appliance,appliance-ringbuf,appliance-bidir,tcpdump,netsniff-ng,xdpdump
 REPS=""
 COUNT=""
 MAIN_ONLY=""
