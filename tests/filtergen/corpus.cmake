@@ -1,4 +1,4 @@
-# Proof that filtergen equals libpcap (owner: FGT). Included by
+# Proof that filtergen equals libpcap. Included by
 # tests/filtergen/CMakeLists.txt. Needs root: BPF_PROG_TEST_RUN, and a
 # private network + mount namespace (no DNS; TESTrun's name DB in a private
 # /etc overlay, the machine's /etc untouched).
