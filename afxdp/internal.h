@@ -30,6 +30,38 @@ static inline uint64_t xsk_cnt_get(_Atomic uint64_t *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
+/* What one batch delivered; added to the counters once per batch. */
+struct xsk_tally {
+	uint64_t written, behind, bad, bytes;
+};
+
+/* One record on its way to the writer, the same for AF_XDP frames and ring
+ * buffer records: cut to the snaplen in force now (a change reaches records
+ * already in the rings), wall-clock stamp, wr_put. Never waits. */
+static inline void xsk_deliver(struct wr_stream *s, const struct xsk_clock *clk,
+			       struct wr_rec *r, uint32_t snap, struct xsk_tally *t)
+{
+	if (snap && r->cap_len > snap)
+		r->cap_len = snap;
+	r->ts_ns = xsk_clock_wall(clk, r->ts_ns);
+	if (wr_put(s, r)) {
+		t->behind++; /* -ENOBUFS: the writer is behind */
+		return;
+	}
+	t->written++;
+	t->bytes += r->cap_len;
+}
+
+static inline void xsk_tally_add(struct xsk_counters *c, uint64_t received,
+				 const struct xsk_tally *t)
+{
+	xsk_cnt_add(&c->received, received);
+	xsk_cnt_add(&c->written, t->written);
+	xsk_cnt_add(&c->writer_behind, t->behind);
+	xsk_cnt_add(&c->bad_meta, t->bad);
+	xsk_cnt_add(&c->bytes, t->bytes);
+}
+
 /* One RX queue: its UMEM, socket, rings and worker. */
 struct xsk_q {
 	struct xsk_set *set;

@@ -43,12 +43,8 @@ struct xsk_rb {
 	struct xsk_counters cnt;
 };
 
-struct rb_tally {
-	uint64_t written, behind, bad, bytes;
-};
-
 static void on_record(struct xsk_rb *r, const void *data, size_t size, uint32_t snap,
-		      struct rb_tally *t)
+		      struct xsk_tally *t)
 {
 	struct wr_rec rec;
 
@@ -56,15 +52,7 @@ static void on_record(struct xsk_rb *r, const void *data, size_t size, uint32_t 
 		t->bad++;
 		return;
 	}
-	if (snap && rec.cap_len > snap)
-		rec.cap_len = snap;
-	rec.ts_ns = xsk_clock_wall(&r->clk, rec.ts_ns);
-	if (wr_put(r->stream, &rec)) {
-		t->behind++; /* never wait for the writer */
-		return;
-	}
-	t->written++;
-	t->bytes += rec.cap_len;
+	xsk_deliver(r->stream, &r->clk, &rec, snap, t);
 }
 
 /* Handles up to RB_BATCH committed records; returns how many it took. */
@@ -73,7 +61,7 @@ static uint32_t consume(struct xsk_rb *r)
 	uint32_t snap = atomic_load_explicit(&r->snaplen, memory_order_relaxed);
 	unsigned long cons = *r->cons_pos;
 	unsigned long prod = __atomic_load_n(r->prod_pos, __ATOMIC_ACQUIRE);
-	struct rb_tally t = { 0 };
+	struct xsk_tally t = { 0 };
 	uint32_t n = 0;
 
 	while (cons < prod && n < RB_BATCH) {
@@ -90,13 +78,8 @@ static uint32_t consume(struct xsk_rb *r)
 		cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
 	}
 	__atomic_store_n(r->cons_pos, cons, __ATOMIC_RELEASE);
-	if (n) {
-		xsk_cnt_add(&r->cnt.received, n);
-		xsk_cnt_add(&r->cnt.written, t.written);
-		xsk_cnt_add(&r->cnt.writer_behind, t.behind);
-		xsk_cnt_add(&r->cnt.bad_meta, t.bad);
-		xsk_cnt_add(&r->cnt.bytes, t.bytes);
-	}
+	if (n)
+		xsk_tally_add(&r->cnt, n, &t);
 	return n;
 }
 

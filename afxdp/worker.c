@@ -24,7 +24,7 @@ static inline void prefetch_meta(struct xsk_q *q, uint32_t idx)
 static uint32_t rx_batch(struct xsk_q *q, struct xsk_clock *clk, uint32_t batch)
 {
 	uint32_t idx_rx = 0, idx_fq = 0, n, i, snap;
-	uint64_t written = 0, behind = 0, bad = 0, bytes = 0;
+	struct xsk_tally t = { 0 };
 	struct wr_rec r;
 
 	n = xsk_ring_cons__peek(&q->rx, batch, &idx_rx);
@@ -43,18 +43,10 @@ static uint32_t rx_batch(struct xsk_q *q, struct xsk_clock *clk, uint32_t batch)
 			prefetch_meta(q, idx_rx + i + XSK_PREFETCH);
 
 		if (!xsk_meta_frame(data, d->len, &r)) {
-			bad++;
+			t.bad++;
 			continue;
 		}
-		if (snap && r.cap_len > snap)
-			r.cap_len = snap;
-		r.ts_ns = xsk_clock_wall(clk, r.ts_ns);
-		if (wr_put(q->stream, &r)) {
-			behind++; /* -ENOBUFS: the writer is behind; never wait for it */
-			continue;
-		}
-		written++;
-		bytes += r.cap_len;
+		xsk_deliver(q->stream, clk, &r, snap, &t);
 	}
 	/* The fill ring has room for every frame of the UMEM, so this can't
 	 * come up short. */
@@ -70,11 +62,7 @@ static uint32_t rx_batch(struct xsk_q *q, struct xsk_clock *clk, uint32_t batch)
 	if (xsk_ring_prod__needs_wakeup(&q->fq))
 		recvfrom(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
 
-	xsk_cnt_add(&q->cnt.received, n);
-	xsk_cnt_add(&q->cnt.written, written);
-	xsk_cnt_add(&q->cnt.writer_behind, behind);
-	xsk_cnt_add(&q->cnt.bad_meta, bad);
-	xsk_cnt_add(&q->cnt.bytes, bytes);
+	xsk_tally_add(&q->cnt, n, &t);
 	return n;
 }
 

@@ -10,33 +10,10 @@
 #include <bpf/libbpf.h>
 
 #include "gen.h"
+#include "rodata.h"
 
 extern const unsigned char bn_pktgen_tx_obj[];
 extern const size_t bn_pktgen_tx_obj_len;
-
-/* The program's only read-only variable is nflows; set it before load. */
-static int set_rodata_u32(struct bpf_object *obj, uint32_t v)
-{
-	struct bpf_map *m;
-
-	bpf_object__for_each_map(m, obj) {
-		const char *n = bpf_map__name(m);
-		size_t sz = 0;
-		const void *cur;
-		uint8_t buf[64];
-
-		if (strlen(n) < 7 || strcmp(n + strlen(n) - 7, ".rodata"))
-			continue;
-		/* the variable sits at offset 0: it is the only one */
-		cur = bpf_map__initial_value(m, &sz);
-		if (!cur || sz < sizeof(v) || sz > sizeof(buf))
-			return -EINVAL;
-		memcpy(buf, cur, sz);
-		memcpy(buf, &v, sizeof(v));
-		return bpf_map__set_initial_value(m, buf, sz);
-	}
-	return -ENOENT;
-}
 
 int gen_prog_load(struct gen_prog *g, uint32_t nflows)
 {
@@ -50,7 +27,7 @@ int gen_prog_load(struct gen_prog *g, uint32_t nflows)
 		err = -errno;
 		goto out;
 	}
-	err = set_rodata_u32(g->obj, nflows);
+	err = bn_set_rodata_u32(g->obj, nflows);
 	if (err)
 		goto out;
 	err = bpf_object__load(g->obj);

@@ -18,6 +18,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "rodata.h"
+
 #define SINK_MAX_QUEUES 64
 
 extern const unsigned char bn_sink_obj[];
@@ -34,29 +36,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static int set_action(struct bpf_object *obj, uint32_t action)
-{
-	struct bpf_map *m;
-
-	bpf_object__for_each_map(m, obj) {
-		const char *n = bpf_map__name(m);
-		size_t sz = 0;
-		const void *cur;
-		uint8_t buf[64];
-
-		if (strlen(n) < 7 || strcmp(n + strlen(n) - 7, ".rodata"))
-			continue;
-		/* the variable sits at offset 0: it is the only one */
-		cur = bpf_map__initial_value(m, &sz);
-		if (!cur || sz < sizeof(action) || sz > sizeof(buf))
-			return -EINVAL;
-		memcpy(buf, cur, sz);
-		memcpy(buf, &action, sizeof(action));
-		return bpf_map__set_initial_value(m, buf, sz);
-	}
-	return -ENOENT;
 }
 
 /* Prints {"packets":N,"bytes":B,"queues":[q0,q1,..]} over queues that saw frames. */
@@ -143,7 +122,7 @@ int main(int argc, char **argv)
 		err = -errno;
 		goto out;
 	}
-	err = set_action(obj, action);
+	err = bn_set_rodata_u32(obj, action);
 	if (!err)
 		err = bpf_object__load(obj);
 	if (err)

@@ -22,6 +22,7 @@
 
 #include "afxdp/afxdp.h"
 #include "writer/writer.h"
+#include "test_afxdp_util.h"
 
 static int failures;
 #define CHECK(cond, ...)                                                           \
@@ -147,21 +148,6 @@ static void check_pcap(const char *path, uint32_t count, uint32_t flows, uint32_
 	free(s.hit);
 	free(s.last_ts);
 	free(s.last_seq);
-}
-
-/* AF_XDP sockets open in this netns (the "sockets" column of XDP). */
-static int xdp_sockets(void)
-{
-	char line[256];
-	int n = -1;
-	FILE *f = fopen("/proc/net/protocols", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "XDP ", 4))
-			sscanf(line, "XDP %*d %d", &n);
-	if (f)
-		fclose(f);
-	return n;
 }
 
 int main(int argc, char **argv)

@@ -20,6 +20,7 @@
 
 #include "afxdp/afxdp.h"
 #include "writer/writer.h"
+#include "test_afxdp_util.h"
 
 static int failures;
 #define CHECK(cond, ...)                                                                  \
@@ -189,21 +190,6 @@ static void test_clock(void)
 		      "clock %u: wall %llu outside [%llu, %llu]", i, (unsigned long long)wall,
 		      (unsigned long long)r0, (unsigned long long)real);
 	}
-}
-
-/* AF_XDP sockets open in this netns (the "sockets" column of XDP). */
-static int xdp_sockets(void)
-{
-	char line[256];
-	int n = -1;
-	FILE *f = fopen("/proc/net/protocols", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "XDP ", 4))
-			sscanf(line, "XDP %*d %d", &n);
-	if (f)
-		fclose(f);
-	return n;
 }
 
 static void test_refusals(const char *big, const char *small, int map_fd)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "api/capture.h"
+#include "test_afxdp_util.h"
 
 static int failures;
 #define CHECK(cond, ...)                                                                  \
@@ -145,20 +146,6 @@ static int reap(pid_t pid)
 
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int xdp_sockets(void)
-{
-	char line[256];
-	int n = -1;
-	FILE *f = fopen("/proc/net/protocols", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "XDP ", 4))
-			sscanf(line, "XDP %*d %d", &n);
-	if (f)
-		fclose(f);
-	return n;
 }
 
 int main(int argc, char **argv)
