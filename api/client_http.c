@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "api/client_int.h"
+#include "api/client.h"
 
 #define COLLECT_MAX (64u << 20)
 

@@ -17,7 +17,7 @@ bool api_json_name_ok(const char *name)
 {
 	size_t i, n = strlen(name);
 
-	if (n == 0 || n >= API_NAME_MAX || name[0] == '.')
+	if (n == 0 || n >= CAP_NAME_MAX || name[0] == '.')
 		return false;
 	/* the name is a URL path segment and part of default file names */
 	for (i = 0; i < n; i++) {
@@ -53,14 +53,14 @@ static int want_bool(const cJSON *v, char *err, size_t errlen)
 	return 0;
 }
 
-static int apply_one(const cJSON *v, unsigned int allow, struct api_capture_cfg *cfg,
+static int apply_one(const cJSON *v, unsigned int allow, struct cap_cfg *cfg,
 		     unsigned int *fields, bool *iface_set, char *err, size_t errlen)
 {
 	const char *k = v->string;
 	int ret;
 
 	if (!strcmp(k, "name") && (allow & API_J_CREATE)) {
-		if ((ret = want_string(v, API_NAME_MAX, err, errlen)))
+		if ((ret = want_string(v, CAP_NAME_MAX, err, errlen)))
 			return ret;
 		if (!api_json_name_ok(v->valuestring)) {
 			snprintf(err, errlen,
@@ -89,25 +89,25 @@ static int apply_one(const cJSON *v, unsigned int allow, struct api_capture_cfg 
 		return 0;
 	}
 	if (!strcmp(k, "capture")) {
-		enum api_mode m;
+		enum cap_mode m;
 
 		if ((ret = want_string(v, 32, err, errlen)))
 			return ret;
-		if (api_mode_parse(v->valuestring, &m)) {
+		if (cap_mode_parse(v->valuestring, &m)) {
 			snprintf(err, errlen,
 				 "unknown capture mode '%s' (ingress, egress, bidirectional, off)",
 				 v->valuestring);
 			return -EINVAL;
 		}
 		cfg->mode = m;
-		*fields |= API_F_MODE;
+		*fields |= CAP_F_MODE;
 		return 0;
 	}
 	if (!strcmp(k, "filter")) {
-		if ((ret = want_string(v, API_FILTER_MAX, err, errlen)))
+		if ((ret = want_string(v, CAP_FILTER_MAX, err, errlen)))
 			return ret;
 		snprintf(cfg->filter, sizeof(cfg->filter), "%s", v->valuestring);
-		*fields |= API_F_FILTER;
+		*fields |= CAP_F_FILTER;
 		return 0;
 	}
 	if (!strcmp(k, "snaplen")) {
@@ -122,7 +122,7 @@ static int apply_one(const cJSON *v, unsigned int allow, struct api_capture_cfg 
 			return -EINVAL;
 		}
 		cfg->snaplen = (uint32_t)d;
-		*fields |= API_F_SNAPLEN;
+		*fields |= CAP_F_SNAPLEN;
 		return 0;
 	}
 	if (!strcmp(k, "dump")) {
@@ -134,14 +134,14 @@ static int apply_one(const cJSON *v, unsigned int allow, struct api_capture_cfg 
 			return -EINVAL;
 		}
 		snprintf(cfg->dump, sizeof(cfg->dump), "%s", v->valuestring);
-		*fields |= API_F_DUMP;
+		*fields |= CAP_F_DUMP;
 		return 0;
 	}
 	if (!strcmp(k, "networkmode")) {
 		if ((ret = want_bool(v, err, errlen)))
 			return ret;
 		cfg->network = cJSON_IsTrue(v);
-		*fields |= API_F_NETWORK;
+		*fields |= CAP_F_NETWORK;
 		return 0;
 	}
 	/* say what to do instead: a bare "can't" left users guessing */
@@ -159,7 +159,7 @@ static int apply_one(const cJSON *v, unsigned int allow, struct api_capture_cfg 
 }
 
 int api_json_apply(const cJSON *obj, unsigned int allow,
-		   struct api_capture_cfg *cfg, unsigned int *fields,
+		   struct cap_cfg *cfg, unsigned int *fields,
 		   bool *iface_set, char *err, size_t errlen)
 {
 	const cJSON *v, *w;
@@ -185,7 +185,7 @@ int api_json_apply(const cJSON *obj, unsigned int allow,
 	return 0;
 }
 
-cJSON *api_json_cfg_field(const struct api_capture_cfg *cfg, const char *field)
+cJSON *api_json_cfg_field(const struct cap_cfg *cfg, const char *field)
 {
 	char file[PATH_MAX + 8];
 
@@ -194,7 +194,7 @@ cJSON *api_json_cfg_field(const struct api_capture_cfg *cfg, const char *field)
 	if (!strcmp(field, "iface"))
 		return cJSON_CreateString(cfg->iface);
 	if (!strcmp(field, "capture"))
-		return cJSON_CreateString(api_mode_name(cfg->mode));
+		return cJSON_CreateString(cap_mode_name(cfg->mode));
 	if (!strcmp(field, "filter"))
 		return cJSON_CreateString(cfg->filter);
 	if (!strcmp(field, "snaplen"))
@@ -212,7 +212,7 @@ cJSON *api_json_cfg_field(const struct api_capture_cfg *cfg, const char *field)
 	return NULL;
 }
 
-cJSON *api_json_cfg(const struct api_capture_cfg *cfg)
+cJSON *api_json_cfg(const struct cap_cfg *cfg)
 {
 	static const char *const keys[] = {
 		"name", "iface", "capture", "filter", "snaplen",
@@ -235,7 +235,7 @@ cJSON *api_json_cfg(const struct api_capture_cfg *cfg)
 	return o;
 }
 
-cJSON *api_json_stats(const struct api_capture_stats *st)
+cJSON *api_json_stats(const struct cap_stats *st)
 {
 	cJSON *o = cJSON_CreateObject();
 	bool ok = o;

@@ -262,29 +262,19 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 		snprintf(err, errlen, "bad listen address '%s' (ADDR:PORT)", listen);
 		return -EINVAL;
 	}
+	if (!o->core) {
+		snprintf(err, errlen, "no capture core to serve");
+		return -EINVAL;
+	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	ret = api_reg_init(&r->reg);
-	if (ret) {
-		free(r);
-		return ret;
-	}
+	r->core = o->core;
 	r->body_limit = o->body_limit ? o->body_limit : API_REST_BODY_LIMIT_DEFAULT;
-	r->create = o->create;
-	r->create_arg = o->create_arg;
 	if (o->token_file) {
 		ret = read_token(o->token_file, &r->token, &r->token_len, err, errlen);
 		if (ret)
 			goto out;
-	}
-	if (o->dump_root) {
-		r->dump_root = realpath(o->dump_root, NULL);
-		if (!r->dump_root) {
-			ret = -errno;
-			snprintf(err, errlen, "dump root %s: %s", o->dump_root, strerror(errno));
-			goto out;
-		}
 	}
 	if (o->tls_cert && !mg_check_feature(MG_FEATURES_TLS)) {
 		snprintf(err, errlen, "this civetweb has no TLS support");
@@ -339,8 +329,6 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 	return 0;
 out:
 	free(r->token);
-	free(r->dump_root);
-	api_reg_fini(&r->reg);
 	free(r);
 	return ret;
 }
@@ -352,47 +340,9 @@ void api_rest_stop(struct api_rest *r)
 	/* streams poll this and end; mg_stop waits for every handler */
 	atomic_store(&r->stopping, true);
 	mg_stop(r->ctx);
-	api_reg_fini(&r->reg);
 	if (r->token) {
 		memset(r->token, 0, r->token_len);
 		free(r->token);
 	}
-	free(r->dump_root);
 	free(r);
-}
-
-int api_rest_create_capture(struct api_rest *r, const struct api_capture_cfg *cfg,
-			    struct api_capture **out, char *err, size_t errlen)
-{
-	if (r->create)
-		return r->create(cfg, out, err, errlen, r->create_arg);
-	return api_capture_create(cfg, out, err, errlen);
-}
-
-int api_rest_add_capture(struct api_rest *r, struct api_capture *c,
-			 char *err, size_t errlen)
-{
-	struct api_capture_cfg *cfg;
-	struct api_reg_entry *e;
-	int ret;
-
-	cfg = malloc(sizeof(*cfg));
-	if (!cfg)
-		return -ENOMEM;
-	ret = api_capture_get(c, cfg);
-	if (ret) {
-		snprintf(err, errlen, "can't read the capture's settings");
-		goto out;
-	}
-	ret = api_reg_reserve(&r->reg, cfg->name, cfg->iface, &e);
-	if (ret == -EEXIST)
-		snprintf(err, errlen, "a capture named '%s' exists already", cfg->name);
-	else if (ret == -EBUSY)
-		snprintf(err, errlen, "interface %s is already captured", cfg->iface);
-	if (ret)
-		goto out;
-	api_reg_commit(&r->reg, e, c, cfg->network);
-out:
-	free(cfg);
-	return ret;
 }

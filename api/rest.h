@@ -2,10 +2,10 @@
 /*
  * rest: the REST control plane of a running appliance (embedded civetweb).
  *
- * Holds a registry of named captures (the first one usually comes from
- * `start --iface`), serves the JSON API under /api/v1 (see api/openapi.json),
- * the network-mode pcap stream and /healthz. Every request is validated;
- * a refused request changes nothing.
+ * Serves the captures of a capture core (capture/capture.h) as a JSON API
+ * under /api/v1 (see api/openapi.json), the network-mode pcap stream and
+ * /healthz. Every request is validated; a refused request changes nothing.
+ * All it does to a capture goes through the core.
  *
  * Functions return 0 or a negative errno; user-facing reasons go to err.
  */
@@ -15,27 +15,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "api/capture.h"
+#include "capture/capture.h"
 
 #define API_REST_LISTEN_DEFAULT "127.0.0.1:9000"
 #define API_REST_BODY_LIMIT_DEFAULT (64u * 1024)
-
-/* How the server creates a capture for POST /api/v1/captures (and for a
- * PUT of iface). Lets `start` pass its own options (writer backend, network
- * backlog size, ...). NULL in api_rest_opts: api_capture_create(). */
-typedef int (*api_rest_create_fn)(const struct api_capture_cfg *cfg,
-				  struct api_capture **out, char *err,
-				  size_t errlen, void *arg);
 
 struct api_rest_opts {
 	const char *listen;	/* "ADDR:PORT"; NULL: API_REST_LISTEN_DEFAULT */
 	const char *token_file; /* Bearer token required when set */
 	const char *tls_cert;	/* PEM with certificate and key: HTTPS */
-	const char *dump_root;	/* dump paths must lie inside; NULL: anywhere */
 	size_t body_limit;	/* request body bytes; 0: default */
 	unsigned int threads;	/* civetweb worker threads; 0: default (32) */
-	api_rest_create_fn create;
-	void *create_arg;
+	struct cap_core *core;	/* the captures it serves (required) */
 };
 
 struct api_rest;
@@ -47,21 +38,8 @@ struct api_rest;
 int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 		   char *err, size_t errlen);
 
-/* Hands a capture over to the server (it is destroyed by api_rest_stop or
- * a DELETE). -EEXIST if the name or the interface is already taken (the
- * capture then still belongs to the caller). */
-int api_rest_add_capture(struct api_rest *r, struct api_capture *c,
-			 char *err, size_t errlen);
-
-/* Stops serving (ends streams), destroys every capture, frees r. */
+/* Stops serving (ends streams), frees r. The captures stay in the core. */
 void api_rest_stop(struct api_rest *r);
-
-/* Checks a dump prefix the way the server does (folder exists and is
- * writable, inside root when root is set, no `..` component) and writes the
- * absolute prefix to out (a relative dump is taken relative to root, or to
- * the current directory without root). `start` uses it for --dump. */
-int api_rest_check_dump(const char *root, const char *dump, char *out,
-			size_t outlen, char *err, size_t errlen);
 
 /* Checks a listen address before anything is started: ADDR:PORT with ADDR
  * an IPv4 address, [IPv6] or a host name, PORT 1..65535. -EINVAL with err. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * rest_stream: network mode (a chunked pcap stream per pull client, fed by
- * a writer subscription) and the download of the local capture file.
+ * rest_stream: network mode (a chunked pcap stream per pull client, read
+ * from the core) and the download of the local capture file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,12 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <civetweb.h>
 
 #include "api/rest_int.h"
 #include "filtergen/filtergen.h"
-#include "writer/writer.h"
 
 #define STREAM_BUF (16u + FG_SNAPLEN_MAX + 64u * 1024) /* > one record */
 #define POLL_MS 200 /* how soon a stream notices DELETE, mode off, stop */
@@ -96,8 +96,7 @@ static int stream_limits(struct api_req *q, unsigned long long *count,
 	return 0;
 }
 
-static void stream(struct api_req *q, struct api_reg_entry *e, struct wr_sub *sub,
-		   unsigned int gen, unsigned long long count,
+static void stream(struct api_req *q, struct cap_pull *p, unsigned long long count,
 		   unsigned long long seconds)
 {
 	struct rec_counter rc = { .file_hdr_left = PCAP_FILE_HDR, .left = count };
@@ -115,7 +114,7 @@ static void stream(struct api_req *q, struct api_reg_entry *e, struct wr_sub *su
 	mg_response_header_add(q->conn, "X-Content-Type-Options", "nosniff", -1);
 	mg_response_header_send(q->conn);
 	while (buf && !done) {
-		if (atomic_load(&q->r->stopping) || !api_reg_stream_ok(&q->r->reg, e, gen))
+		if (atomic_load(&q->r->stopping))
 			break;
 		wait = POLL_MS;
 		if (end) {
@@ -126,9 +125,7 @@ static void stream(struct api_req *q, struct api_reg_entry *e, struct wr_sub *su
 			if (left * 1000 < wait)
 				wait = (int)(left * 1000) + 1;
 		}
-		if (count) /* take no record from the backlog we won't send */
-			wr_sub_limit(sub, rc.left);
-		n = wr_sub_read(sub, buf, STREAM_BUF, wait);
+		n = cap_pull_read(p, buf, STREAM_BUF, count ? rc.left : 0, wait);
 		if (n < 0)
 			break;
 		if (n == 0)
@@ -147,48 +144,22 @@ static void stream(struct api_req *q, struct api_reg_entry *e, struct wr_sub *su
 int api_h_packets(struct api_req *q)
 {
 	unsigned long long count, seconds;
-	struct api_reg_entry *e;
-	struct wr_writer *w;
-	struct wr_sub *sub = NULL;
-	unsigned int gen;
+	struct cap_pull *p = NULL;
 	int st, ret;
 
 	if ((st = stream_limits(q, &count, &seconds)))
 		return st;
-	e = api_reg_get(&q->r->reg, q->name);
-	if (!e)
+	ret = cap_pull_begin(q->r->core, q->name, &p);
+	if (ret == -ENOENT)
 		return api_http_error(q->conn, 404, "no capture named '%s'", q->name);
-	pthread_rwlock_rdlock(&e->use);
-	if (!e->c) {
-		pthread_rwlock_unlock(&e->use);
-		st = api_http_error(q->conn, 404, "no capture named '%s'", q->name);
-		goto out;
-	}
-	ret = api_reg_stream_begin(&q->r->reg, e, &gen);
-	if (ret) {
-		pthread_rwlock_unlock(&e->use);
-		if (ret == -EAGAIN)
-			st = api_http_error(q->conn, 409,
-					    "networkmode is false: set it to true to pull packets");
-		else
-			st = api_http_error(q->conn, 404, "no capture named '%s'", q->name);
-		goto out;
-	}
-	w = api_capture_writer(e->c);
-	ret = w ? wr_subscribe(w, &sub) : -ENODEV;
-	pthread_rwlock_unlock(&e->use);
-	if (ret) {
-		api_reg_stream_end(&q->r->reg, e);
-		st = api_http_error(q->conn, 500, "can't subscribe: %s", strerror(-ret));
-		goto out;
-	}
-	stream(q, e, sub, gen, count, seconds);
-	wr_unsubscribe(sub);
-	api_reg_stream_end(&q->r->reg, e);
-	st = 200;
-out:
-	api_reg_put(&q->r->reg, e);
-	return st;
+	if (ret == -EAGAIN)
+		return api_http_error(q->conn, 409,
+				      "networkmode is false: set it to true to pull packets");
+	if (ret)
+		return api_http_error(q->conn, 500, "can't subscribe: %s", strerror(-ret));
+	stream(q, p, count, seconds);
+	cap_pull_end(p);
+	return 200;
 }
 
 /* Wants the field (JSON) rather than the file? */
@@ -199,47 +170,56 @@ static bool wants_json(struct mg_connection *conn)
 	return a && strstr(a, "application/json") && !strstr(a, "pcap");
 }
 
+/* Sends an open regular file: what was opened is what is sent, whatever
+ * happens to the path meanwhile. */
+static void send_fd(struct mg_connection *conn, int fd, const char *name)
+{
+	char cd[CAP_NAME_MAX + 64], clen[32];
+	const size_t bufsz = 64 * 1024;
+	char *buf = malloc(bufsz); /* not on civetweb's small worker stack */
+	struct stat sb;
+	off_t left;
+	ssize_t n;
+
+	if (!buf || fstat(fd, &sb)) {
+		free(buf);
+		api_http_error(conn, 500, "can't read the file: %s", strerror(errno));
+		return;
+	}
+	left = sb.st_size; /* the file grows: send what there was */
+	snprintf(cd, sizeof(cd), "attachment; filename=\"%s.pcap\"", name);
+	snprintf(clen, sizeof(clen), "%lld", (long long)left);
+	mg_response_header_start(conn, 200);
+	mg_response_header_add(conn, "Content-Type", "application/vnd.tcpdump.pcap", -1);
+	mg_response_header_add(conn, "Content-Length", clen, -1);
+	mg_response_header_add(conn, "Content-Disposition", cd, -1);
+	mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+	mg_response_header_send(conn);
+	while (left > 0) {
+		n = read(fd, buf, (size_t)left < bufsz ? (size_t)left : bufsz);
+		if (n <= 0 || mg_write(conn, buf, (size_t)n) <= 0)
+			break;
+		left -= n;
+	}
+	free(buf);
+}
+
 int api_h_dump(struct api_req *q)
 {
-	struct api_capture_cfg *cfg;
-	char path[PATH_MAX + 8], extra[API_NAME_MAX + 80];
-	struct api_reg_entry *e;
-	struct stat sb;
-	int st = 0;
+	char path[PATH_MAX + 8];
+	int fd = -1, ret;
 
 	if (wants_json(q->conn))
 		return api_h_field_get(q);
-	cfg = malloc(sizeof(*cfg));
-	if (!cfg)
-		return api_http_error(q->conn, 500, "out of memory");
-	e = api_reg_get(&q->r->reg, q->name);
-	if (!e) {
-		free(cfg);
+	ret = cap_dump_open(q->r->core, q->name, &fd, path, sizeof(path));
+	if (ret == -EISCONN)
+		return api_http_error(q->conn, 409,
+				      "networkmode is true: packets go to pull clients, not to a file");
+	if (ret == -ENOENT && cap_get(q->r->core, q->name, NULL, NULL))
 		return api_http_error(q->conn, 404, "no capture named '%s'", q->name);
-	}
-	pthread_rwlock_rdlock(&e->use);
-	if (!e->c || api_capture_get(e->c, cfg))
-		st = api_http_error(q->conn, 404, "no capture named '%s'", q->name);
-	pthread_rwlock_unlock(&e->use);
-	if (st)
-		goto out;
-	if (cfg->network) {
-		st = api_http_error(q->conn, 409,
-				    "networkmode is true: packets go to pull clients, not to a file");
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s.pcap", cfg->dump);
-	if (stat(path, &sb) || !S_ISREG(sb.st_mode)) {
-		st = api_http_error(q->conn, 404, "no capture file %s yet", path);
-		goto out;
-	}
-	snprintf(extra, sizeof(extra),
-		 "Content-Disposition: attachment; filename=\"%s.pcap\"\r\n"
-		 "Cache-Control: no-store\r\n", q->name);
-	mg_send_mime_file2(q->conn, path, "application/vnd.tcpdump.pcap", extra);
-	st = 200;
-out:
-	api_reg_put(&q->r->reg, e);
-	free(cfg);
-	return st;
+	if (ret)
+		return api_http_error(q->conn, 404, "no capture file %s yet", path);
+	send_fd(q->conn, fd, q->name);
+	close(fd);
+	return 200;
 }

@@ -82,7 +82,9 @@ out:
 static int fg_run_clang(const char *dir, const char *src, char *err, size_t errlen)
 {
 	char in[PATH_MAX], obj[PATH_MAX], inc[PATH_MAX], log[PATH_MAX];
-	char *argv[] = { FG_CLANG, "-O2", "-g", "-target", "bpf", "-mcpu=v3",
+	/* the environment may name another clang (a newer one, a wrapper) */
+	const char *clang = getenv("CAPTURE_APPLIANCE_CLANG");
+	char *argv[] = { NULL, "-O2", "-g", "-target", "bpf", "-mcpu=v3",
 			 "-D__TARGET_ARCH_x86", "-I/usr/include/x86_64-linux-gnu",
 			 inc, "-c", in, "-o", obj, NULL };
 	posix_spawn_file_actions_t fa;
@@ -91,6 +93,9 @@ static int fg_run_clang(const char *dir, const char *src, char *err, size_t errl
 	int status, ret;
 	pid_t pid;
 
+	if (!clang || !clang[0])
+		clang = FG_CLANG;
+	argv[0] = (char *)clang;
 	snprintf(in, sizeof(in), "%s/%s", dir, src);
 	snprintf(obj, sizeof(obj), "%s/fg.o", dir);
 	snprintf(inc, sizeof(inc), "-I%s", dir);
@@ -99,10 +104,10 @@ static int fg_run_clang(const char *dir, const char *src, char *err, size_t errl
 		return -ENOMEM;
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ret = posix_spawnp(&pid, FG_CLANG, &fa, NULL, argv, environ);
+	ret = posix_spawnp(&pid, clang, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (ret)
-		return fg_err(err, errlen, -ret, "cannot run %s: %s", FG_CLANG, strerror(ret));
+		return fg_err(err, errlen, -ret, "cannot run %s: %s", clang, strerror(ret));
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;

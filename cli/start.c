@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * `capture-appliance start`: the foreground daemon. Creates the first
- * capture from the command line, serves REST (other captures come from
- * there), prints counters, and on SIGINT/SIGTERM stops every capture cleanly
- * (final counters printed) and exits 0.
+ * `capture-appliance start`: the foreground daemon. Parses the options,
+ * opens a capture core with the first capture from the command line, serves
+ * REST (other captures come from there), prints counters, and on
+ * SIGINT/SIGTERM closes every capture cleanly (final counters printed) and
+ * exits 0. Every decision about captures is the core's.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <ifaddrs.h>
 #include <linux/capability.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,20 +18,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/capture.h"
 #include "api/rest.h"
+#include "capture/capture.h"
+#include "cli/cli.h"
 #include "filtergen/filtergen.h"
 
 struct start {
-	struct api_capture_cfg cfg;
-	struct api_capture_opts opts;
+	struct cap_cfg cfg;
+	unsigned int fields; /* CAP_F_* the command line gave */
+	struct cap_core_opts core;
 	const char *listen; /* NULL: no REST server */
 	struct api_rest_opts rest;
 	unsigned int interval; /* seconds between counter lines; 0 = only on SIGUSR1 */
-	bool dump_given;       /* --dump given (else the default, not under --dump-root) */
-	/* The first capture, while it lives (REST may delete it). */
-	pthread_mutex_t lock;
-	struct api_capture *first;
 };
 
 static void usage(FILE *out)
@@ -77,7 +74,7 @@ static void usage(FILE *out)
 		"                       queue q on the q-th CPU the process may use, when\n"
 		"                       there are enough; not on veth)\n"
 		"  --help               this text\n",
-		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX, api_ingress_name(API_INGRESS_AUTO));
+		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX, cap_ingress_name(CAP_INGRESS_AUTO));
 }
 
 static void log_line(void *arg, const char *msg)
@@ -85,7 +82,7 @@ static void log_line(void *arg, const char *msg)
 	fprintf(stderr, "capture-appliance: %s\n", msg);
 }
 
-static void print_stats(const char *what, const char *name, const struct api_capture_stats *s)
+static void print_stats(const char *what, const char *name, const struct cap_stats *s)
 {
 	fprintf(stderr,
 		"capture-appliance: %s %s: seen %llu matched %llu written %llu dropped %llu "
@@ -104,15 +101,9 @@ static void print_stats(const char *what, const char *name, const struct api_cap
 		s->write_error ? strerror(-s->write_error) : "");
 }
 
-static void on_final(const struct api_capture_cfg *cfg, const struct api_capture_stats *st,
+static void on_final(const struct cap_cfg *cfg, const struct cap_stats *st,
 		     void *arg)
 {
-	struct start *S = arg;
-
-	pthread_mutex_lock(&S->lock);
-	if (S->first && !strcmp(S->cfg.name, cfg->name))
-		S->first = NULL;
-	pthread_mutex_unlock(&S->lock);
 	print_stats("final", cfg->name, st);
 	if (st->matched != st->written + st->dropped)
 		fprintf(stderr,
@@ -124,73 +115,6 @@ static void on_final(const struct api_capture_cfg *cfg, const struct api_capture
 		fprintf(stderr, "capture-appliance: %s: stopped (network mode)\n", cfg->name);
 	else
 		fprintf(stderr, "capture-appliance: %s: closed %s.pcap\n", cfg->name, cfg->dump);
-}
-
-/* Warns when AF_XDP or the ringbuf path would take frames away from a host that uses the
- * interface itself (link-local IPv6 alone doesn't count: every up
- * interface has one). */
-static void warn_addresses(const struct api_capture_cfg *cfg)
-{
-	struct ifaddrs *ifa, *i;
-	bool used = false;
-
-	if (cfg->transparent || getifaddrs(&ifa))
-		return;
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || strcmp(i->ifa_name, cfg->iface))
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET)
-			used = true;
-		if (i->ifa_addr->sa_family == AF_INET6 &&
-		    !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
-			used = true;
-	}
-	freeifaddrs(ifa);
-	if (used)
-		fprintf(stderr,
-			"capture-appliance: warning: %s has IP addresses, and the capture-port "
-			"ingress path (AF_XDP or --ingress-path ringbuf) takes matching frames away from the host's network stack (right for a "
-			"capture/SPAN port, wrong for an interface the host talks on: a filter "
-			"matching your own traffic would cut it off). Use --transparent to "
-			"capture a copy and let every frame through.\n",
-			cfg->iface);
-}
-
-static void log_started(const struct api_capture_cfg *cfg, struct api_capture *c)
-{
-	bool afxdp = api_capture_ingress(c) == API_INGRESS_AFXDP;
-	struct api_capture_stats st;
-
-	api_capture_stats(c, &st);
-	fprintf(stderr,
-		"capture-appliance: capture %s on %s: XDP %s mode, ingress via %s", cfg->name,
-		cfg->iface, st.xdp_native ? "native" : "generic (SKB)",
-		cfg->transparent ? "ring buffer (transparent)"
-		: afxdp		 ? "AF_XDP"
-				 : "ring buffer (ringbuf path, frames consumed)");
-	if (afxdp)
-		fprintf(stderr, " %s, %u queue%s", st.zerocopy ? "zero-copy" : "copy mode",
-			st.queues, st.queues == 1 ? "" : "s");
-	fprintf(stderr, "; mode %s, filter '%s', snaplen %u, %s %s.pcap\n",
-		api_mode_name(cfg->mode), cfg->filter, cfg->snaplen,
-		cfg->network ? "network mode, file" : "writing", cfg->dump);
-}
-
-/* REST-created captures get the same options and final report. */
-static int create_fn(const struct api_capture_cfg *cfg, struct api_capture **out, char *err,
-		     size_t errlen, void *arg)
-{
-	struct start *S = arg;
-	int ret;
-
-	ret = api_capture_create_opts(cfg, &S->opts, out, err, errlen);
-	if (!ret) {
-		api_capture_on_final(*out, on_final, S);
-		/* only about a filter that compiled: an error comes alone */
-		warn_addresses(cfg);
-		log_started(cfg, *out);
-	}
-	return ret;
 }
 
 static bool has_caps(void)
@@ -248,14 +172,12 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct api_capture_cfg *c = &S->cfg;
+	struct cap_cfg *c = &S->cfg;
 	const char *iface = NULL, *name = NULL, *dump = NULL;
 	char err[512];
 	int o;
 
-	c->mode = API_MODE_BIDIRECTIONAL;
-	snprintf(c->filter, sizeof(c->filter), "none");
-	c->snaplen = FG_SNAPLEN_MAX;
+	cap_cfg_init(c);
 	S->listen = API_REST_LISTEN_DEFAULT;
 	S->interval = 10;
 	optind = 1;
@@ -268,7 +190,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 			name = optarg;
 			break;
 		case 'm':
-			if (api_mode_parse(optarg, &c->mode)) {
+			if (cap_mode_parse(optarg, &c->mode)) {
 				fprintf(stderr, "capture-appliance: unknown mode '%s' "
 						"(ingress|egress|bidirectional|off)\n", optarg);
 				return 2;
@@ -277,7 +199,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		case 'f':
 			if (strlen(optarg) >= sizeof(c->filter)) {
 				fprintf(stderr, "capture-appliance: filter longer than %d bytes\n",
-					API_FILTER_MAX - 1);
+					CAP_FILTER_MAX - 1);
 				return 2;
 			}
 			snprintf(c->filter, sizeof(c->filter), "%s", optarg);
@@ -306,7 +228,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 			S->rest.tls_cert = optarg;
 			break;
 		case O_ROOT:
-			S->rest.dump_root = optarg;
+			S->core.dump_root = optarg;
 			break;
 		case O_NETBUF: { /* (API) network-mode backlog size */
 			uint32_t v;
@@ -315,16 +237,16 @@ static int parse_args(struct start *S, int argc, char **argv)
 				fprintf(stderr, "capture-appliance: --net-buffer needs a byte count\n");
 				return 2;
 			}
-			S->opts.net_buffer_bytes = v;
+			S->core.dp.net_buffer_bytes = v;
 			break;
 		}
 		case O_XDP:
 			if (!strcmp(optarg, "auto"))
-				S->opts.xdp_mode = API_XDP_AUTO;
+				S->core.dp.xdp_mode = CAP_XDP_AUTO;
 			else if (!strcmp(optarg, "native"))
-				S->opts.xdp_mode = API_XDP_NATIVE;
+				S->core.dp.xdp_mode = CAP_XDP_NATIVE;
 			else if (!strcmp(optarg, "generic"))
-				S->opts.xdp_mode = API_XDP_GENERIC;
+				S->core.dp.xdp_mode = CAP_XDP_GENERIC;
 			else {
 				fprintf(stderr, "capture-appliance: --xdp-mode auto|native|generic\n");
 				return 2;
@@ -332,11 +254,11 @@ static int parse_args(struct start *S, int argc, char **argv)
 			break;
 		case O_BIND:
 			if (!strcmp(optarg, "auto"))
-				S->opts.bind = API_BIND_AUTO;
+				S->core.dp.bind = CAP_BIND_AUTO;
 			else if (!strcmp(optarg, "copy"))
-				S->opts.bind = API_BIND_COPY;
+				S->core.dp.bind = CAP_BIND_COPY;
 			else if (!strcmp(optarg, "zerocopy"))
-				S->opts.bind = API_BIND_ZEROCOPY;
+				S->core.dp.bind = CAP_BIND_ZEROCOPY;
 			else {
 				fprintf(stderr, "capture-appliance: --bind auto|copy|zerocopy\n");
 				return 2;
@@ -349,19 +271,19 @@ static int parse_args(struct start *S, int argc, char **argv)
 			}
 			break;
 		case O_NOPIN:
-			S->opts.no_pin = true;
+			S->core.dp.no_pin = true;
 			break;
 		case O_BATCH:
-			if (parse_u32(optarg, &S->opts.batch) || !S->opts.batch ||
-			    S->opts.batch > 4096) {
+			if (parse_u32(optarg, &S->core.dp.batch) || !S->core.dp.batch ||
+			    S->core.dp.batch > 4096) {
 				fprintf(stderr, "capture-appliance: --batch takes 1..4096 frames\n");
 				return 2;
 			}
 			break;
 		case O_RBSIZE:
-			if (parse_u32(optarg, &S->opts.rb_size) || S->opts.rb_size < 65536 ||
-			    S->opts.rb_size > (1u << 30) ||
-			    (S->opts.rb_size & (S->opts.rb_size - 1))) {
+			if (parse_u32(optarg, &S->core.dp.rb_size) || S->core.dp.rb_size < 65536 ||
+			    S->core.dp.rb_size > (1u << 30) ||
+			    (S->core.dp.rb_size & (S->core.dp.rb_size - 1))) {
 				fprintf(stderr, "capture-appliance: --ringbuf-size takes a power of 2, "
 						"65536..1073741824\n");
 				return 2;
@@ -369,18 +291,18 @@ static int parse_args(struct start *S, int argc, char **argv)
 			break;
 		case O_INGRESS:
 			if (!strcmp(optarg, "afxdp"))
-				S->opts.ingress_path = API_INGRESS_AFXDP;
+				S->core.dp.ingress_path = CAP_INGRESS_AFXDP;
 			else if (!strcmp(optarg, "ringbuf"))
-				S->opts.ingress_path = API_INGRESS_RINGBUF;
+				S->core.dp.ingress_path = CAP_INGRESS_RINGBUF;
 			else {
 				fprintf(stderr, "capture-appliance: --ingress-path afxdp|ringbuf\n");
 				return 2;
 			}
 			break;
 		case O_RING:
-			if (parse_u32(optarg, &S->opts.ring_size) || S->opts.ring_size < 64 ||
-			    S->opts.ring_size > 65536 ||
-			    (S->opts.ring_size & (S->opts.ring_size - 1))) {
+			if (parse_u32(optarg, &S->core.dp.ring_size) || S->core.dp.ring_size < 64 ||
+			    S->core.dp.ring_size > 65536 ||
+			    (S->core.dp.ring_size & (S->core.dp.ring_size - 1))) {
 				fprintf(stderr, "capture-appliance: --ring takes a power of 2, 64..65536\n");
 				return 2;
 			}
@@ -423,34 +345,28 @@ static int parse_args(struct start *S, int argc, char **argv)
 			return 2;
 		}
 		snprintf(c->dump, sizeof(c->dump), "%s", dump);
-		S->dump_given = true;
-	} else {
-		const char *tmp = getenv("TMPDIR");
-
-		snprintf(c->dump, sizeof(c->dump), "%s/%s", tmp && tmp[0] ? tmp : "/tmp", name);
+		S->fields |= CAP_F_DUMP;
 	}
 	return 0;
 }
 
-static void print_first(struct start *S)
+static void print_first(struct start *S, struct cap_core *k)
 {
-	struct api_capture_stats st;
+	struct cap_stats st;
 
-	pthread_mutex_lock(&S->lock);
-	if (S->first) {
-		api_capture_stats(S->first, &st);
+	/* REST may have deleted it */
+	if (!cap_get(k, S->cfg.name, NULL, &st))
 		print_stats("counters", S->cfg.name, &st);
-	}
-	pthread_mutex_unlock(&S->lock);
 }
 
-int api_cmd_start(int argc, char **argv)
+int cli_start(int argc, char **argv)
 {
-	struct start S = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct start S = { 0 };
 	struct api_rest *rest = NULL;
-	struct api_capture *c = NULL;
+	struct cap_core *k = NULL;
 	struct timespec tmo;
 	char err[2048], path[sizeof(S.cfg.dump) - 5]; /* room for ".pcap" */
+	const char *tmp;
 	sigset_t sigs;
 	int ret, sig;
 
@@ -466,17 +382,18 @@ int api_cmd_start(int argc, char **argv)
 				"CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_NET_RAW)\n");
 		return 1;
 	}
-	/* The same check as REST's, before anything is attached: no "/tmp" that
-	 * writes /tmp.pcap, no "DIR/" that writes DIR/.pcap, the folder must
-	 * exist. The dump root binds an explicit --dump; the default is ours. */
-	err[0] = 0;
-	ret = api_rest_check_dump(S.dump_given ? S.rest.dump_root : NULL, S.cfg.dump, path,
-				  sizeof(path), err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "capture-appliance: %s\n", err[0] ? err : strerror(-ret));
-		return 1;
+	/* The core's check, before anything is attached: no "/tmp" that writes
+	 * /tmp.pcap, no "DIR/" that writes DIR/.pcap, the folder must exist.
+	 * The dump root binds an explicit --dump; the default is ours. */
+	if (S.fields & CAP_F_DUMP) {
+		err[0] = 0;
+		ret = cap_check_dump(S.core.dump_root, S.cfg.dump, path, sizeof(path), err,
+				     sizeof(err));
+		if (ret) {
+			fprintf(stderr, "capture-appliance: %s\n", err[0] ? err : strerror(-ret));
+			return 1;
+		}
 	}
-	snprintf(S.cfg.dump, sizeof(S.cfg.dump), "%s", path);
 	/* Signals go to this thread only (sigtimedwait below): block them
 	 * before any worker thread exists, so every thread inherits the mask. */
 	sigemptyset(&sigs);
@@ -486,23 +403,21 @@ int api_cmd_start(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	S.opts.log = log_line;
+	tmp = getenv("TMPDIR");
+	S.core.default_dir = tmp && tmp[0] ? tmp : "/tmp";
+	S.core.log = log_line;
+	S.core.on_final = on_final;
 	err[0] = 0;
-	ret = api_capture_create_opts(&S.cfg, &S.opts, &c, err, sizeof(err));
+	ret = cap_core_open(&S.core, &k, err, sizeof(err));
+	if (!ret)
+		ret = cap_add(k, &S.cfg, S.fields, &S.cfg, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "capture-appliance: %s\n", err[0] ? err : strerror(-ret));
-		return 1;
+		goto fail;
 	}
-	api_capture_on_final(c, on_final, &S);
-	S.first = c;
-	/* only about a filter that compiled: an error comes alone */
-	warn_addresses(&S.cfg);
-	log_started(&S.cfg, c);
-
 	if (S.listen) {
 		S.rest.listen = S.listen;
-		S.rest.create = create_fn;
-		S.rest.create_arg = &S;
+		S.rest.core = k;
 		err[0] = 0;
 		ret = api_rest_start(&S.rest, &rest, err, sizeof(err));
 		if (ret) {
@@ -510,13 +425,6 @@ int api_cmd_start(int argc, char **argv)
 				err[0] ? err : strerror(-ret));
 			goto fail;
 		}
-		err[0] = 0;
-		ret = api_rest_add_capture(rest, c, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, "capture-appliance: %s\n", err[0] ? err : strerror(-ret));
-			goto fail;
-		}
-		c = NULL; /* the server owns it now */
 		fprintf(stderr, "capture-appliance: REST API on %s\n", S.listen);
 	}
 
@@ -526,14 +434,14 @@ int api_cmd_start(int argc, char **argv)
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
 		if (sig == SIGUSR1 || (sig < 0 && errno == EAGAIN && S.interval))
-			print_first(&S);
+			print_first(&S, k);
 	}
 	fprintf(stderr, "capture-appliance: %s, stopping\n", strsignal(sig));
-	api_rest_stop(rest); /* destroys every capture it holds */
-	api_capture_destroy(c);
+	api_rest_stop(rest);
+	cap_core_close(k); /* closes every capture */
 	return 0;
 fail:
 	api_rest_stop(rest);
-	api_capture_destroy(c);
+	cap_core_close(k);
 	return 1;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * api_capture end to end (the real xdp/ programs, afxdp, writer), run in a
+ * The capture core end to end (the real xdp/ programs, afxdp, writer), run in a
  * netns by run_capture.sh:
  *   test_capture IFACE OUTDIR SEND_CMD_SLOW SEND_CMD_SHORT
  * SEND_CMD_SLOW sends datagrams alternating ports 40100/40101 until
@@ -11,7 +11,7 @@
  * SEND_CMD_SHORT sends 100 more. Checks: no datagram to 40100 lost across
  * the changes, 40101 captured only after the widening, caplen cut after the
  * snaplen change, the second file holds exactly the last 100, the final
- * counters add up, and destroy leaves no program, filter or socket behind.
+ * counters add up, and a delete leaves no program, filter or socket behind.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/capture.h"
-#include "test_afxdp_util.h"
+#include "capture/capture.h"
+#include "afxdp/test_afxdp_util.h"
 
 static int failures;
 #define CHECK(cond, ...)                                                                  \
@@ -56,10 +56,10 @@ static uint64_t now_ns(void)
 
 struct final {
 	bool called;
-	struct api_capture_stats st;
+	struct cap_stats st;
 };
 
-static void on_final(const struct api_capture_cfg *cfg, const struct api_capture_stats *st,
+static void on_final(const struct cap_cfg *cfg, const struct cap_stats *st,
 		     void *arg)
 {
 	struct final *f = arg;
@@ -150,9 +150,9 @@ static int reap(pid_t pid)
 
 int main(int argc, char **argv)
 {
-	struct api_capture_cfg cfg = { 0 }, now, change;
-	struct api_capture_stats st;
-	struct api_capture *c = NULL;
+	struct cap_cfg cfg = { 0 }, now, change;
+	struct cap_stats st;
+	struct cap_core *k = NULL;
 	struct file_check a, b;
 	struct final fin = { 0 };
 	char err[2048], cmd[512], run_dir[4200], path[4200];
@@ -167,24 +167,28 @@ int main(int argc, char **argv)
 	}
 	snprintf(cfg.name, sizeof(cfg.name), "dpbcap");
 	snprintf(cfg.iface, sizeof(cfg.iface), "%s", argv[1]);
-	cfg.mode = API_MODE_INGRESS;
+	cfg.mode = CAP_MODE_INGRESS;
 	snprintf(cfg.filter, sizeof(cfg.filter), "udp dst port 40100");
 	cfg.snaplen = 262144;
 	snprintf(cfg.dump, sizeof(cfg.dump), "%s/first", argv[2]);
 	snprintf(run_dir, sizeof(run_dir), "%s/run", argv[2]);
 	/* 8192 frames per queue: seconds of slack if a loaded machine
 	 * keeps a worker from running. */
-	struct api_capture_opts opts = { .run_dir = run_dir,
-					 .ring_size = 8192,
-					 .ingress_path = API_INGRESS_AFXDP };
+	struct cap_core_opts opts = { .dp = { .run_dir = run_dir,
+					      .ring_size = 8192,
+					      .ingress_path = CAP_INGRESS_AFXDP },
+				      .on_final = on_final,
+				      .final_arg = &fin };
 
-	ret = api_capture_create_opts(&cfg, &opts, &c, err, sizeof(err));
+	ret = cap_core_open(&opts, &k, err, sizeof(err));
+	if (!ret)
+		ret = cap_add(k, &cfg, CAP_F_MODE | CAP_F_FILTER | CAP_F_SNAPLEN | CAP_F_DUMP,
+			      NULL, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "create: %s\n", err);
 		return 1;
 	}
-	api_capture_on_final(c, on_final, &fin);
-	api_capture_stats(c, &st);
+	cap_get(k, cfg.name, NULL, &st);
 	CHECK(st.queues == 4, "%u AF_XDP workers on a 4-queue veth", st.queues);
 	CHECK(xdp_sockets() == 4, "%d AF_XDP sockets", xdp_sockets());
 
@@ -193,26 +197,27 @@ int main(int argc, char **argv)
 	change = cfg;
 	snprintf(change.filter, sizeof(change.filter), "udp dst portrange 40100-40101");
 	t_widen = now_ns();
-	ret = api_capture_set(c, &change, API_F_FILTER, err, sizeof(err));
+	ret = cap_set(k, cfg.name, &change, CAP_F_FILTER, NULL, err, sizeof(err));
 	CHECK(!ret, "widen the filter: %s", err);
 	usleep(300000);
 	change.snaplen = 100;
 	t_snap = now_ns();
-	ret = api_capture_set(c, &change, API_F_SNAPLEN, err, sizeof(err));
+	ret = cap_set(k, cfg.name, &change, CAP_F_SNAPLEN, NULL, err, sizeof(err));
 	t_snap_end = now_ns();
 	CHECK(!ret, "snaplen 100: %s", err);
 	/* All or nothing: a bad filter also refuses the snaplen with it. */
 	change.snaplen = 50;
 	snprintf(change.filter, sizeof(change.filter), "udp dst port");
 	err[0] = 0;
-	ret = api_capture_set(c, &change, API_F_FILTER | API_F_SNAPLEN, err, sizeof(err));
+	ret = cap_set(k, cfg.name, &change, CAP_F_FILTER | CAP_F_SNAPLEN, NULL, err,
+		      sizeof(err));
 	CHECK(ret == -EINVAL && strstr(err, "syntax error"), "bad filter: %d %s", ret, err);
-	api_capture_get(c, &now);
+	cap_get(k, cfg.name, &now, NULL);
 	CHECK(now.snaplen == 100 && !strcmp(now.filter, "udp dst portrange 40100-40101"),
 	      "refused change changed things: snaplen %u filter '%s'", now.snaplen, now.filter);
 	/* A missing dump folder is refused as well. */
 	snprintf(change.dump, sizeof(change.dump), "%s/no/such/dir/x", argv[2]);
-	ret = api_capture_set(c, &change, API_F_DUMP, err, sizeof(err));
+	ret = cap_set(k, cfg.name, &change, CAP_F_DUMP, NULL, err, sizeof(err));
 	CHECK(ret < 0, "missing dump folder accepted");
 	usleep(300000);
 	snprintf(path, sizeof(path), "%s/stop", argv[2]);
@@ -226,14 +231,14 @@ int main(int argc, char **argv)
 	usleep(300000);
 
 	snprintf(change.dump, sizeof(change.dump), "%s/second", argv[2]);
-	ret = api_capture_set(c, &change, API_F_DUMP, err, sizeof(err));
+	ret = cap_set(k, cfg.name, &change, CAP_F_DUMP, NULL, err, sizeof(err));
 	CHECK(!ret, "dump change: %s", err);
 	snprintf(cmd, sizeof(cmd), "%s", argv[4]);
 	CHECK(reap(spawn(cmd)) == 0, "short sender failed");
 	usleep(300000);
 
-	ret = api_capture_destroy(c);
-	CHECK(!ret, "destroy: %s", strerror(-ret));
+	ret = cap_del(k, cfg.name, err, sizeof(err));
+	CHECK(!ret, "delete: %s", err);
 	CHECK(fin.called, "no final counters");
 	st = fin.st;
 	printf("final: seen %llu matched %llu written %llu dropped %llu received %llu\n",
@@ -279,6 +284,7 @@ int main(int argc, char **argv)
 	CHECK(b.full + b.cut == NSHORT, "second file: caplen not min(len, 100)");
 	free(a.hit0);
 	free(b.hit0);
+	cap_core_close(k);
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
 }

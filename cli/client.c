@@ -17,8 +17,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "api/capture.h"
-#include "api/client_int.h"
+#include "capture/capture.h"
+#include "api/client.h"
+#include "cli/cli.h"
 
 #define DEFAULT_SERVER "http://127.0.0.1:9000"
 #define ERRLEN 1024
@@ -124,9 +125,9 @@ static bool name_arg_ok(const char *name)
 {
 	if (name[0] == '-')
 		return false;
-	if (!name[0] || strlen(name) >= API_NAME_MAX || strpbrk(name, "/?#% ")) {
+	if (!name[0] || strlen(name) >= CAP_NAME_MAX || strpbrk(name, "/?#% ")) {
 		fprintf(stderr, "capture-appliance: bad name '%s': 1..%d characters, "
-				"none of '/', '?', '#', '%%' or space\n", name, API_NAME_MAX - 1);
+				"none of '/', '?', '#', '%%' or space\n", name, CAP_NAME_MAX - 1);
 		return false;
 	}
 	return true;
@@ -136,7 +137,7 @@ static bool name_arg_ok(const char *name)
 static int send_fields(struct api_cli_server *s, int argc, char **argv, bool add)
 {
 	struct api_cli_resp resp;
-	char path[API_NAME_MAX + 32];
+	char path[CAP_NAME_MAX + 32];
 	char *text = NULL;
 	cJSON *o;
 	int i, ret = 1;
@@ -188,7 +189,7 @@ static int cmd_set(struct api_cli_server *s, int argc, char **argv)
 static int cmd_del(struct api_cli_server *s, int argc, char **argv)
 {
 	struct api_cli_resp resp;
-	char path[API_NAME_MAX + 32];
+	char path[CAP_NAME_MAX + 32];
 
 	if (argc != 2 || !name_arg_ok(argv[1])) {
 		print_help(stderr, find_cmd(argv[0]));
@@ -227,7 +228,7 @@ static bool field_ok(const char *f)
 
 static int cmd_show(struct api_cli_server *s, int argc, char **argv)
 {
-	char path[API_NAME_MAX + 64];
+	char path[CAP_NAME_MAX + 64];
 
 	if (argc > 3 || (argc > 1 && !name_arg_ok(argv[1])) ||
 	    (argc > 2 && !name_arg_ok(argv[2]))) {
@@ -248,7 +249,7 @@ static int cmd_show(struct api_cli_server *s, int argc, char **argv)
 
 static int cmd_stats(struct api_cli_server *s, int argc, char **argv)
 {
-	char path[API_NAME_MAX + 64];
+	char path[CAP_NAME_MAX + 64];
 
 	if (argc != 2 || !name_arg_ok(argv[1])) {
 		print_help(stderr, find_cmd(argv[0]));
@@ -344,7 +345,7 @@ static int cmd_pull(struct api_cli_server *s, int argc, char **argv)
 {
 	unsigned long long count = 0, seconds = 0;
 	struct pull_out out = { .fd = -1 };
-	char path[API_NAME_MAX + 96], err[ERRLEN] = "";
+	char path[CAP_NAME_MAX + 96], err[ERRLEN] = "";
 	const char *name = NULL, *file = NULL;
 	struct api_cli_resp resp;
 	int i, ret;
@@ -468,7 +469,7 @@ static int read_token_file(const char *path, char **out)
 	return *out ? 0 : -1;
 }
 
-int api_cli_main(int argc, char **argv)
+int cli_client(int argc, char **argv)
 {
 	const char *server = getenv("CAPTURE_APPLIANCE_SERVER");
 	const char *token_file = NULL;

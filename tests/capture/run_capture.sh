@@ -7,7 +7,7 @@ set -euo pipefail
 bin=$1 send=$2
 tag=c ltag=c net=10.77.1
 # shellcheck source=netns.sh
-. "$(dirname "$0")/netns.sh"
+. "$(dirname "$0")/../afxdp/netns.sh"
 
 # 2 flows (ports 40100, 40101), 100 ms pause per 200 (~2000/s) until the
 # test creates $out/stop.

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/capture.h"
+#include "cli/cli.h"
 #include "filtergen/filtergen.h"
 
 static void usage(FILE *out)
@@ -44,6 +44,6 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "filter"))
 		return fg_cli_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "start"))
-		return api_cmd_start(argc - 1, argv + 1);
-	return api_cli_main(argc - 1, argv + 1);
+		return cli_start(argc - 1, argv + 1);
+	return cli_client(argc - 1, argv + 1);
 }

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Filter builds: filter text -> programs (libpcap, then clang), nothing
+ * attached. A build runs with no capture lock held, in one of the core's
+ * compile slots: one at a time per capture and at most one per CPU in all,
+ * so compiles can neither pile up nor starve the capture workers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/internal.h"
+#include "filtergen/filtergen.h"
+
+#define SLOT_WAIT_S 30 /* longer than any compile the slots let through */
+
+/* The libpcap check alone: fast, and the user's fault when it fails. */
+int cap_check_filter(const char *expr, char *err, size_t errlen)
+{
+	struct fg_filter *f = NULL;
+	char why[FG_ERR_LEN] = "";
+	int ret;
+
+	ret = fg_compile(expr, FG_SNAPLEN_MAX, &f, why, sizeof(why));
+	fg_free(f);
+	if (ret)
+		snprintf(err, errlen, "filter '%.200s' refused: %.700s", expr,
+			 why[0] ? why : strerror(-ret));
+	return ret;
+}
+
+static int slot_get(struct cap_core *k, struct cap *c, char *err, size_t errlen)
+{
+	struct timespec until;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SLOT_WAIT_S;
+	pthread_mutex_lock(&k->lock);
+	while (ret == 0 && ((c && c->compiling) || k->compiles >= k->compile_max))
+		ret = pthread_cond_timedwait(&k->cond, &k->lock, &until);
+	if (ret == 0) {
+		k->compiles++;
+		if (c)
+			c->compiling = true;
+	}
+	pthread_mutex_unlock(&k->lock);
+	if (ret) {
+		snprintf(err, errlen, "filter: every compile slot stayed busy for %d s; "
+				      "try again", SLOT_WAIT_S);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void slot_put(struct cap_core *k, struct cap *c)
+{
+	pthread_mutex_lock(&k->lock);
+	k->compiles--;
+	if (c)
+		c->compiling = false;
+	pthread_cond_broadcast(&k->cond);
+	pthread_mutex_unlock(&k->lock);
+}
+
+static int build(const char *expr, struct xp_elf *elf, char *err, size_t errlen)
+{
+	struct fg_filter *f = NULL;
+	char msg[FG_ERR_LEN];
+	int ret;
+
+	msg[0] = 0;
+	ret = fg_compile(expr, FG_SNAPLEN_MAX, &f, msg, sizeof(msg));
+	if (ret) {
+		snprintf(err, errlen, "filter: %s", msg[0] ? msg : strerror(-ret));
+		return ret;
+	}
+	msg[0] = 0;
+	ret = xp_build(f, elf, msg, sizeof(msg));
+	if (ret)
+		snprintf(err, errlen, "filter: %s", msg[0] ? msg : strerror(-ret));
+	fg_free(f);
+	return ret;
+}
+
+/* c may be NULL (a capture being added has no slot rival). clang runs
+ * niced (the child inherits this thread's nice value): a filter change on a
+ * small box must not starve the capture workers. */
+int cap_build_filter(struct cap_core *k, struct cap *c, const char *expr,
+		     struct xp_elf *elf, char *err, size_t errlen)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int ret, nice_was;
+
+	ret = cap_check_filter(expr, err, errlen);
+	if (ret)
+		return ret;
+	ret = slot_get(k, c, err, errlen);
+	if (ret)
+		return ret;
+	errno = 0;
+	nice_was = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno)
+		nice_was = 0;
+	setpriority(PRIO_PROCESS, (id_t)tid, 10);
+	ret = build(expr, elf, err, errlen);
+	setpriority(PRIO_PROCESS, (id_t)tid, nice_was);
+	slot_put(k, c);
+	return ret;
+}

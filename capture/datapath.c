@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The data path of one capture on one interface: xdp/ (XDP + TC programs)
+ * -> afxdp/ (a worker per RX queue, the ring-buffer consumer) -> writer/.
+ * The writer is opened separately: it outlives an interface move.
+ *
+ * The filter is compiled with FG_SNAPLEN_MAX, so the filter's result is
+ * "match or not" and the snaplen lives in the config map: a snaplen or mode
+ * change is one map update, a filter change one program replacement; the
+ * workers are never restarted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/internal.h"
+#include "filtergen/filtergen.h"
+#include "writer/writer.h"
+
+static const char *const mode_names[] = {
+	[CAP_MODE_OFF] = "off",
+	[CAP_MODE_INGRESS] = "ingress",
+	[CAP_MODE_EGRESS] = "egress",
+	[CAP_MODE_BIDIRECTIONAL] = "bidirectional",
+};
+
+#define NMODES (sizeof(mode_names) / sizeof(mode_names[0]))
+
+const char *cap_mode_name(enum cap_mode m)
+{
+	return (unsigned int)m < NMODES ? mode_names[m] : "?";
+}
+
+int cap_mode_parse(const char *s, enum cap_mode *out)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < NMODES; i++)
+		if (!strcmp(s, mode_names[i])) {
+			*out = (enum cap_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+struct xp_config cap_xp_cfg(const struct cap_cfg *c, bool ringbuf)
+{
+	return (struct xp_config){
+		.snaplen = c->snaplen,
+		.ingress = c->mode == CAP_MODE_INGRESS || c->mode == CAP_MODE_BIDIRECTIONAL,
+		.egress = c->mode == CAP_MODE_EGRESS || c->mode == CAP_MODE_BIDIRECTIONAL,
+		.transparent = c->transparent,
+		.ringbuf = ringbuf && !c->transparent,
+	};
+}
+
+int cap_wr_open(struct cap_core *k, const struct cap_cfg *cfg, struct wr_writer **out,
+		char *err, size_t errlen)
+{
+	char path[PATH_MAX + 8];
+	int ret;
+
+	cap_dump_file(cfg->dump, path, sizeof(path));
+	struct wr_opts wo = {
+		.path = path,
+		/* The header's snaplen must cover any later snaplen change,
+		 * or readers would cut records short. */
+		.snaplen = FG_SNAPLEN_MAX,
+		.backend = (enum wr_backend)k->dp.writer_backend,
+		.network = cfg->network,
+		.net_buffer_bytes = k->dp.net_buffer_bytes,
+	};
+	ret = wr_open(&wo, out);
+	if (ret) {
+		snprintf(err, errlen, "dump: can't create %s: %s", path, strerror(-ret));
+		*out = NULL;
+	}
+	return ret;
+}
+
+int cap_dp_attach(struct cap_core *k, const struct cap_cfg *cfg, const struct xp_elf *elf,
+		  struct cap_dp *dp, char *err, size_t errlen)
+{
+	const struct cap_opts *o = &k->dp;
+	struct xp_info info;
+	char msg[512];
+	int ret;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->rb_ingress = !cfg->transparent && cap_ingress_choose(k, cfg) == CAP_INGRESS_RINGBUF;
+	if (!cfg->transparent && !dp->rb_ingress) {
+		ret = xsk_check_mtu(cfg->iface, err, errlen);
+		if (ret)
+			return ret;
+	}
+	/* Attach with the capture off: the sockets go into the XSKMAP first,
+	 * so no matching frame finds a queue without its socket. */
+	struct xp_opts xo = {
+		.ifname = cfg->iface,
+		.xdp_mode = (enum xp_xdp_mode)o->xdp_mode,
+		.cfg = { .snaplen = cfg->snaplen },
+		.rb_size = o->rb_size,
+		.run_dir = o->run_dir,
+		.log = k->log,
+		.log_arg = k->log_arg,
+	};
+	msg[0] = 0;
+	ret = xp_open_elf(&xo, elf, &dp->xp, msg, sizeof(msg));
+	if (ret) {
+		snprintf(err, errlen, "%s", msg[0] ? msg : strerror(-ret));
+		dp->xp = NULL;
+		goto out;
+	}
+	xp_info(dp->xp, &info);
+	dp->xdp_native = info.xdp_native;
+	dp->rx_queues = info.rx_queues;
+	return 0;
+out:
+	cap_dp_close(dp);
+	return ret;
+}
+
+/* The consumers, feeding wr; then the config map turns capture on. */
+int cap_dp_start(struct cap_core *k, const struct cap_cfg *cfg, struct cap_dp *dp,
+		 struct wr_writer *wr, char *err, size_t errlen)
+{
+	const struct cap_opts *o = &k->dp;
+	int ret;
+
+	if (!cfg->transparent && !dp->rb_ingress) {
+		struct xsk_opts so = {
+			.ifname = cfg->iface,
+			.queues = dp->rx_queues,
+			.xsks_map_fd = xp_xsks_fd(dp->xp),
+			.writer = wr,
+			.bind = (enum xsk_bind)o->bind,
+			.ts_clock = XSK_TS_TAI,
+			.ring_size = o->ring_size,
+			.batch = o->batch,
+			.no_pin = o->no_pin,
+		};
+		ret = xsk_set_open(&so, &dp->xsk, err, errlen);
+		if (ret)
+			goto out;
+		if (!xsk_set_zerocopy(dp->xsk))
+			/* measured: on copy-mode drivers the ring-buffer path
+			 * captured about 1.5x the AF_XDP rate (afxdp/README.md) */
+			cap_log(k, "%s: AF_XDP in copy mode (no zero-copy); on such drivers "
+				   "--ingress-path ringbuf captures faster", cfg->iface);
+	}
+	struct xsk_rb_opts ro = {
+		.ringbuf_map_fd = xp_rb_fd(dp->xp),
+		.writer = wr,
+		.ts_clock = XSK_TS_TAI,
+	};
+	ret = xsk_rb_open(&ro, &dp->rb);
+	if (ret) {
+		snprintf(err, errlen, "ring buffer consumer: %s", strerror(-ret));
+		goto out;
+	}
+	struct xp_config xc = cap_xp_cfg(cfg, dp->rb_ingress);
+	ret = xp_set_config(dp->xp, &xc);
+	if (ret) {
+		snprintf(err, errlen, "config map: %s", strerror(-ret));
+		goto out;
+	}
+	return 0;
+out:
+	/* back to attached only */
+	xsk_set_close(dp->xsk);
+	dp->xsk = NULL;
+	xsk_rb_close(dp->rb);
+	dp->rb = NULL;
+	return ret;
+}
+
+void cap_dp_stop(struct cap_dp *dp)
+{
+	struct xp_config off = { 0 };
+
+	/* Stop taking packets; let programs already running finish (a NAPI
+	 * poll flushes its redirects before it ends); then drain the rings. */
+	xp_get_config(dp->xp, &off);
+	off.ingress = off.egress = false;
+	xp_set_config(dp->xp, &off);
+	usleep(20000);
+	xsk_set_stop(dp->xsk);
+	xsk_rb_stop(dp->rb);
+}
+
+void cap_dp_close(struct cap_dp *dp)
+{
+	/* Detach before the sockets go (closing a bound socket under a live
+	 * program is what the pitfalls warn about). */
+	xp_close(dp->xp);
+	xsk_set_close(dp->xsk);
+	xsk_rb_close(dp->rb);
+	memset(dp, 0, sizeof(*dp));
+}

@@ -1,0 +1,86 @@
+#!/bin/bash
+# The lock protocol (capture/README.md): a filter compile that takes seconds
+# and a pull client that stopped reading hold no lock that the control
+# routes need. With both under way on the same capture, GET
+# /api/v1/captures, GET of the capture, /healthz and DELETE each answer
+# within 1 s; the compile then finds its capture gone (404) and changes
+# nothing; the appliance stops cleanly.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+api_init "$1" lk
+
+# The appliance's clang (CAPTURE_APPLIANCE_CLANG): 6 s once $API_TMP/slow exists
+mkdir "$API_TMP/bin"
+cat >"$API_TMP/bin/clang" <<WRAP
+#!/bin/sh
+if [ -e "$API_TMP/slow" ]; then
+	touch "$API_TMP/compiling"
+	sleep 6
+fi
+exec /usr/bin/clang "\$@"
+WRAP
+chmod +x "$API_TMP/bin/clang"
+export CAPTURE_APPLIANCE_CLANG="$API_TMP/bin/clang"
+
+api_start --mode ingress --filter "udp port 5555" --snaplen 1500
+expect 200 PUT /api/v1/captures/first/networkmode 'true'
+
+# A pull client that never reads: the server's sends block once the
+# socket buffers are full.
+in_cap python3 - <<'PY' &
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", 9000))
+s.sendall(b"GET /api/v1/captures/first/packets HTTP/1.1\r\nHost: 127.0.0.1:9000\r\n\r\n")
+time.sleep(60)
+PY
+PULL=$!
+nh_cleanup_add "kill $PULL 2>/dev/null"
+api_send 5555 20000 1400 20000 # 28 MB: far more than the socket buffers hold
+wait_stat first written 20000 20
+
+# A filter change whose compile is held.
+touch "$API_TMP/slow"
+in_cap curl -s -o "$API_TMP/patch.body" -w '%{http_code}' -X PATCH \
+	-H 'Content-Type: application/json' --data-binary '{"filter":"udp port 6666"}' \
+	"$API_URL/api/v1/captures/first" >"$API_TMP/patch.code" &
+PATCH=$!
+for ((i = 0; i < 100; i++)); do
+	[ -e "$API_TMP/compiling" ] && break
+	sleep 0.05
+done
+[ -e "$API_TMP/compiling" ] || api_fail "the filter compile did not start (PATCH: $(cat "$API_TMP/patch.code" 2>/dev/null) $(cat "$API_TMP/patch.body" 2>/dev/null))"
+
+# timed CODE METHOD PATH: the request must answer within 1 s
+timed()
+{
+	local t0 t1 ms
+	t0=$(date +%s%N)
+	expect "$@"
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	api_log "$2 $3: $CODE in $ms ms"
+	((ms < 1000)) || api_fail "$2 $3 took $ms ms with a compile and a stuck pull under way"
+}
+timed 200 GET /healthz
+timed 200 GET /api/v1/captures
+jeq '.[0].name' first
+timed 200 GET /api/v1/captures/first
+jeq .filter "udp port 5555"
+timed 204 DELETE /api/v1/captures/first
+timed 404 GET /api/v1/captures/first
+timed 200 GET /api/v1/captures
+jeq 'length' 0
+
+wait "$PATCH" || true
+code=$(cat "$API_TMP/patch.code")
+[ "$code" = 404 ] || api_fail "the held PATCH answered $code: $(cat "$API_TMP/patch.body")"
+grep -q "deleted meanwhile" "$API_TMP/patch.body" ||
+	api_fail "the held PATCH did not say why: $(cat "$API_TMP/patch.body")"
+rm -f "$API_TMP/slow"
+api_alive
+kill "$PULL" 2>/dev/null || true
+api_stop
+grep -q "final first: seen" "$API_LOG" || api_fail "no final counters for the deleted capture"
+echo PASS
