@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "api/rest_int.h"
-#include "filtergen/filtergen.h"
 
 bool api_json_name_ok(const char *name)
 {
@@ -117,8 +116,8 @@ static int apply_one(const cJSON *v, unsigned int allow, struct cap_cfg *cfg,
 			snprintf(err, errlen, "field 'snaplen' must be an integer");
 			return -EINVAL;
 		}
-		if (d < 1 || d > FG_SNAPLEN_MAX) {
-			snprintf(err, errlen, "snaplen must be within 1..%u", FG_SNAPLEN_MAX);
+		if (d < 1 || d > CAP_SNAPLEN_MAX) {
+			snprintf(err, errlen, "snaplen must be within 1..%u", CAP_SNAPLEN_MAX);
 			return -EINVAL;
 		}
 		cfg->snaplen = (uint32_t)d;

@@ -14,9 +14,8 @@
 #include <civetweb.h>
 
 #include "api/rest_int.h"
-#include "filtergen/filtergen.h"
 
-#define STREAM_BUF (16u + FG_SNAPLEN_MAX + 64u * 1024) /* > one record */
+#define STREAM_BUF (16u + CAP_SNAPLEN_MAX + 64u * 1024) /* > one record */
 #define POLL_MS 200 /* how soon a stream notices DELETE, mode off, stop */
 #define PCAP_FILE_HDR 24
 #define PCAP_REC_HDR 16

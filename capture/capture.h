@@ -34,6 +34,7 @@ int cap_mode_parse(const char *s, enum cap_mode *out); /* -EINVAL if unknown */
 #define CAP_NAME_MAX 64
 #define CAP_FILTER_MAX 8192
 #define CAP_DEFAULT_FILTER "none" /* a new capture captures nothing */
+#define CAP_SNAPLEN_MAX 262144u	   /* = FG_SNAPLEN_MAX, the pcap header's snaplen */
 
 /* What a user sets. */
 struct cap_cfg {

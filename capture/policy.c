@@ -141,6 +141,8 @@ out:
 	return ret;
 }
 
+_Static_assert(CAP_SNAPLEN_MAX == FG_SNAPLEN_MAX, "one largest snaplen");
+
 void cap_dump_file(const char *dump, char *out, size_t len)
 {
 	snprintf(out, len, "%s.pcap", dump);

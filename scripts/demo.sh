@@ -49,7 +49,7 @@ if [ $build = 1 ]; then
 	cmake -S "$SRC" -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build "$bdir" -j"$(nproc)" --target capture-appliance
 fi
-bin=$bdir/api/capture-appliance
+bin=$bdir/cli/capture-appliance
 [ -x "$bin" ] || { echo "demo: no binary at $bin (build first)" >&2; exit 1; }
 
 nh_cleanup_trap

@@ -62,7 +62,7 @@ BC_POINTS=$OUT/points.jsonl
 : >"$BC_POINTS"
 BC_PKTGEN=$BUILD/bench/pktgen/bn-pktgen
 BC_SINK=$BUILD/bench/pktgen/bn-xdpsink
-BC_APPLIANCE=$BUILD/api/capture-appliance
+BC_APPLIANCE=$BUILD/cli/capture-appliance
 BC_APPLIANCE_READY='capture [^ ]+ on [^ ]+: XDP'
 # Same priority for every tool and the generator. The machine is shared:
 # BC_SCHED=rt (SCHED_FIFO 10) keeps other people's jobs from skewing a run
