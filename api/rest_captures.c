@@ -83,11 +83,13 @@ int api_h_openapi(struct api_req *q)
 static cJSON *capture_json(struct api_req *q, const struct cap_cfg *cfg,
 			   const struct cap_stats *st)
 {
-	char ingress[32];
+	enum cap_ingress path;
 	cJSON *o = api_json_cfg(cfg), *s;
+	char why[256];
 
-	if (o && !cap_ingress_of(q->r->core, cfg->name, ingress, sizeof(ingress)) &&
-	    !cJSON_AddStringToObject(o, "ingress_path", ingress)) {
+	if (o && !cap_ingress_of(q->r->core, cfg->name, &path, why, sizeof(why)) &&
+	    (!cJSON_AddStringToObject(o, "ingress_path", cap_ingress_name(path)) ||
+	     !cJSON_AddStringToObject(o, "ingress_reason", why))) {
 		cJSON_Delete(o);
 		return NULL;
 	}

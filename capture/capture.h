@@ -45,7 +45,7 @@ struct cap_cfg {
 	uint32_t snaplen;
 	char dump[PATH_MAX]; /* prefix: the file is DUMP.pcap */
 	bool network;	     /* network mode: pull clients instead of the file */
-	bool transparent;    /* ingress via ring buffer, frames go on to the stack */
+	bool transparent;    /* add: force the transparent path; read: it runs transparent */
 };
 
 /* Which fields of a cap_cfg a change (or a create) gives. */
@@ -93,16 +93,21 @@ struct cap_stats {
 
 enum cap_xdp_mode { CAP_XDP_AUTO = 0, CAP_XDP_NATIVE, CAP_XDP_GENERIC };
 enum cap_bind { CAP_BIND_AUTO = 0, CAP_BIND_COPY, CAP_BIND_ZEROCOPY };
-/* How non-transparent ingress reaches user space (transparent overrides
- * both: ring buffer, frames go on). AUTO: see cap_ingress_name(). */
+/* How ingress matches reach user space. AUTO is the policy (policy.c): an
+ * interface the host itself uses (an address, a bridge/bond/team port, a
+ * default route) is captured transparently; any other is a capture port:
+ * AF_XDP where it binds zero-copy, else the ring buffer (the faster one on
+ * copy-mode drivers, afxdp/README.md). */
 enum cap_ingress {
 	CAP_INGRESS_AUTO = 0,
-	CAP_INGRESS_AFXDP,   /* redirect to AF_XDP sockets (zero-copy on real NICs) */
-	CAP_INGRESS_RINGBUF, /* XDP copies into the BPF ring buffer, drops the frame */
+	CAP_INGRESS_AFXDP,	 /* redirect to AF_XDP sockets; frames taken from the stack */
+	CAP_INGRESS_RINGBUF,	 /* XDP copies into the BPF ring buffer, frames taken */
+	CAP_INGRESS_TRANSPARENT, /* ring buffer copy, every frame goes on to the stack */
 };
 
-/* "afxdp" / "ringbuf"; AUTO: the name of the path AUTO resolves to. */
+/* "auto", "afxdp", "ringbuf", "transparent". */
 const char *cap_ingress_name(enum cap_ingress p);
+int cap_ingress_parse(const char *s, enum cap_ingress *out); /* -EINVAL if unknown */
 
 /* Data-path knobs, the same for every capture of a core. */
 struct cap_opts {
@@ -178,9 +183,9 @@ int cap_get(struct cap_core *k, const char *name, struct cap_cfg *cfg,
  * the first non-zero return (returned). No lock is held while fn runs. */
 int cap_each(struct cap_core *k, int (*fn)(const struct cap_cfg *cfg, void *arg),
 	     void *arg);
-/* How the capture's ingress reaches user space: "afxdp", "ringbuf" or
- * "transparent", written to buf. -ENOENT. */
-int cap_ingress_of(struct cap_core *k, const char *name, char *buf, size_t len);
+/* The ingress path a capture runs (never AUTO) and why it was chosen. -ENOENT. */
+int cap_ingress_of(struct cap_core *k, const char *name, enum cap_ingress *path,
+		   char *why, size_t whylen);
 
 /* Network mode: a pull client's stream (pcap header, then records). */
 struct cap_pull;

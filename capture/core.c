@@ -283,7 +283,8 @@ int cap_add(struct cap_core *k, const struct cap_cfg *in, unsigned int fields,
 		goto out_unlink;
 	/* The file only once the interface is ours: a refused second
 	 * appliance must not truncate the first one's file. */
-	ret = cap_dp_attach(k, cfg, &c->elf, &c->dp, err, errlen);
+	c->force_transparent = cfg->transparent;
+	ret = cap_dp_attach(k, cfg, c->force_transparent, &c->elf, &c->dp, err, errlen);
 	if (ret)
 		goto out_unlink;
 	ret = cap_wr_open(k, cfg, &c->wr, err, errlen);
@@ -292,11 +293,11 @@ int cap_add(struct cap_core *k, const struct cap_cfg *in, unsigned int fields,
 	ret = cap_dp_start(k, cfg, &c->dp, c->wr, err, errlen);
 	if (ret)
 		goto out_wr;
+	cfg->transparent = c->dp.path == CAP_INGRESS_TRANSPARENT;
+	c->cfg.transparent = cfg->transparent;
 	pthread_mutex_lock(&k->lock);
 	c->listed = true;
 	pthread_mutex_unlock(&k->lock);
-	/* only about a filter that compiled: an error comes alone */
-	cap_warn_host_iface(k, cfg);
 	cap_log_started(k, c);
 	if (now)
 		*now = *cfg;
@@ -332,16 +333,16 @@ int cap_get(struct cap_core *k, const char *name, struct cap_cfg *cfg, struct ca
 	return 0;
 }
 
-int cap_ingress_of(struct cap_core *k, const char *name, char *buf, size_t len)
+int cap_ingress_of(struct cap_core *k, const char *name, enum cap_ingress *path,
+		   char *why, size_t whylen)
 {
 	struct cap *c = cap_ref(k, name);
 
 	if (!c)
 		return -ENOENT;
 	pthread_mutex_lock(&c->lock);
-	snprintf(buf, len, "%s", c->cfg.transparent ? "transparent"
-				 : c->dp.xsk	    ? "afxdp"
-						    : "ringbuf");
+	*path = c->dp.path;
+	snprintf(why, whylen, "%s", c->dp.why);
 	pthread_mutex_unlock(&c->lock);
 	cap_unref(k, c);
 	return 0;

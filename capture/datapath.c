@@ -44,14 +44,14 @@ int cap_mode_parse(const char *s, enum cap_mode *out)
 	return -EINVAL;
 }
 
-struct xp_config cap_xp_cfg(const struct cap_cfg *c, bool ringbuf)
+struct xp_config cap_xp_cfg(const struct cap_cfg *c, enum cap_ingress path)
 {
 	return (struct xp_config){
 		.snaplen = c->snaplen,
 		.ingress = c->mode == CAP_MODE_INGRESS || c->mode == CAP_MODE_BIDIRECTIONAL,
 		.egress = c->mode == CAP_MODE_EGRESS || c->mode == CAP_MODE_BIDIRECTIONAL,
-		.transparent = c->transparent,
-		.ringbuf = ringbuf && !c->transparent,
+		.transparent = path == CAP_INGRESS_TRANSPARENT,
+		.ringbuf = path == CAP_INGRESS_RINGBUF,
 	};
 }
 
@@ -79,8 +79,8 @@ int cap_wr_open(struct cap_core *k, const struct cap_cfg *cfg, struct wr_writer 
 	return ret;
 }
 
-int cap_dp_attach(struct cap_core *k, const struct cap_cfg *cfg, const struct xp_elf *elf,
-		  struct cap_dp *dp, char *err, size_t errlen)
+int cap_dp_attach(struct cap_core *k, const struct cap_cfg *cfg, bool force_transparent,
+		  const struct xp_elf *elf, struct cap_dp *dp, char *err, size_t errlen)
 {
 	const struct cap_opts *o = &k->dp;
 	struct xp_info info;
@@ -88,11 +88,17 @@ int cap_dp_attach(struct cap_core *k, const struct cap_cfg *cfg, const struct xp
 	int ret;
 
 	memset(dp, 0, sizeof(*dp));
-	dp->rb_ingress = !cfg->transparent && cap_ingress_choose(k, cfg) == CAP_INGRESS_RINGBUF;
-	if (!cfg->transparent && !dp->rb_ingress) {
+	dp->path = cap_ingress_choose(k, cfg, force_transparent, dp->why, sizeof(dp->why));
+	if (dp->path == CAP_INGRESS_AFXDP) {
 		ret = xsk_check_mtu(cfg->iface, err, errlen);
 		if (ret)
 			return ret;
+	}
+	if (dp->path == CAP_INGRESS_AUTO && xsk_check_mtu(cfg->iface, msg, sizeof(msg))) {
+		/* frames larger than a UMEM frame: only the ring buffer takes them */
+		dp->path = CAP_INGRESS_RINGBUF;
+		snprintf(dp->why, sizeof(dp->why), "%s is a capture port whose MTU is too large "
+			 "for AF_XDP frames", cfg->iface);
 	}
 	/* Attach with the capture off: the sockets go into the XSKMAP first,
 	 * so no matching frame finds a queue without its socket. */
@@ -128,26 +134,41 @@ int cap_dp_start(struct cap_core *k, const struct cap_cfg *cfg, struct cap_dp *d
 	const struct cap_opts *o = &k->dp;
 	int ret;
 
-	if (!cfg->transparent && !dp->rb_ingress) {
+	if (dp->path == CAP_INGRESS_AFXDP || dp->path == CAP_INGRESS_AUTO) {
 		struct xsk_opts so = {
 			.ifname = cfg->iface,
 			.queues = dp->rx_queues,
 			.xsks_map_fd = xp_xsks_fd(dp->xp),
 			.writer = wr,
-			.bind = (enum xsk_bind)o->bind,
+			/* auto: AF_XDP only where it is zero-copy */
+			.bind = dp->path == CAP_INGRESS_AUTO ? XSK_BIND_ZEROCOPY
+							      : (enum xsk_bind)o->bind,
 			.ts_clock = XSK_TS_TAI,
 			.ring_size = o->ring_size,
 			.batch = o->batch,
 			.no_pin = o->no_pin,
 		};
-		ret = xsk_set_open(&so, &dp->xsk, err, errlen);
-		if (ret)
+		char zc_err[256];
+
+		ret = xsk_set_open(&so, &dp->xsk, dp->path == CAP_INGRESS_AUTO ? zc_err : err,
+				   dp->path == CAP_INGRESS_AUTO ? sizeof(zc_err) : errlen);
+		if (ret && dp->path == CAP_INGRESS_AFXDP)
 			goto out;
-		if (!xsk_set_zerocopy(dp->xsk))
+		if (ret) {
 			/* measured: on copy-mode drivers the ring-buffer path
 			 * captured about 1.5x the AF_XDP rate (afxdp/README.md) */
+			dp->path = CAP_INGRESS_RINGBUF;
+			dp->xsk = NULL;
+			snprintf(dp->why, sizeof(dp->why), "%s is a capture port without AF_XDP "
+				 "zero-copy: the ring buffer is the faster path there", cfg->iface);
+		} else if (dp->path == CAP_INGRESS_AUTO) {
+			dp->path = CAP_INGRESS_AFXDP;
+			snprintf(dp->why, sizeof(dp->why), "%s is a capture port with AF_XDP "
+				 "zero-copy", cfg->iface);
+		} else if (!xsk_set_zerocopy(dp->xsk)) {
 			cap_log(k, "%s: AF_XDP in copy mode (no zero-copy); on such drivers "
-				   "--ingress-path ringbuf captures faster", cfg->iface);
+				   "--ingress-path ringbuf (or auto) captures faster", cfg->iface);
+		}
 	}
 	struct xsk_rb_opts ro = {
 		.ringbuf_map_fd = xp_rb_fd(dp->xp),
@@ -159,7 +180,7 @@ int cap_dp_start(struct cap_core *k, const struct cap_cfg *cfg, struct cap_dp *d
 		snprintf(err, errlen, "ring buffer consumer: %s", strerror(-ret));
 		goto out;
 	}
-	struct xp_config xc = cap_xp_cfg(cfg, dp->rb_ingress);
+	struct xp_config xc = cap_xp_cfg(cfg, dp->path);
 	ret = xp_set_config(dp->xp, &xc);
 	if (ret) {
 		snprintf(err, errlen, "config map: %s", strerror(-ret));

@@ -15,7 +15,8 @@ struct cap_dp {
 	struct xp *xp;
 	struct xsk_set *xsk; /* NULL on the ring-buffer and transparent paths */
 	struct xsk_rb *rb;
-	bool rb_ingress;     /* ingress through the ring buffer, frames consumed */
+	enum cap_ingress path; /* AUTO only between attach and start */
+	char why[192];	       /* why this path */
 	bool xdp_native;
 	unsigned int rx_queues;
 };
@@ -43,6 +44,7 @@ struct cap {
 	struct cap_dp dp;
 	struct wr_writer *wr; /* outlives interface moves: one file */
 	struct xp_elf elf;    /* the programs attached now */
+	bool force_transparent; /* asked for at add: every interface it moves to too */
 	struct cap_stats base; /* counters of data paths retired by moves */
 	uint64_t base_put;     /* records their producers put */
 	struct cap_stats final;
@@ -80,8 +82,8 @@ void cap_log(struct cap_core *k, const char *fmt, ...) __attribute__((format(pri
 
 /* datapath.c: building and tearing down one interface's data path. */
 /* Attaches the programs with capture off (nothing reaches user space yet). */
-int cap_dp_attach(struct cap_core *k, const struct cap_cfg *cfg, const struct xp_elf *elf,
-		  struct cap_dp *dp, char *err, size_t errlen);
+int cap_dp_attach(struct cap_core *k, const struct cap_cfg *cfg, bool force_transparent,
+		  const struct xp_elf *elf, struct cap_dp *dp, char *err, size_t errlen);
 /* Starts the consumers feeding wr, then turns capture on. On error the
  * data path is back to attached only. */
 int cap_dp_start(struct cap_core *k, const struct cap_cfg *cfg, struct cap_dp *dp,
@@ -96,12 +98,16 @@ int cap_wr_open(struct cap_core *k, const struct cap_cfg *cfg, struct wr_writer 
 int cap_check_filter(const char *expr, char *err, size_t errlen); /* libpcap only */
 int cap_build_filter(struct cap_core *k, struct cap *c, const char *expr,
 		     struct xp_elf *elf, char *err, size_t errlen);
-struct xp_config cap_xp_cfg(const struct cap_cfg *c, bool ringbuf);
+struct xp_config cap_xp_cfg(const struct cap_cfg *c, enum cap_ingress path);
 
 /* policy.c */
 int cap_check_cfg(const struct cap_cfg *c, unsigned int fields, char *err, size_t errlen);
-enum cap_ingress cap_ingress_choose(struct cap_core *k, const struct cap_cfg *cfg);
-void cap_warn_host_iface(struct cap_core *k, const struct cap_cfg *cfg);
+/* The ingress path for cfg on its interface; AUTO: a capture port, AF_XDP if
+ * it binds zero-copy, else the ring buffer. why gets the reason. */
+enum cap_ingress cap_ingress_choose(struct cap_core *k, const struct cap_cfg *cfg,
+				    bool force_transparent, char *why, size_t whylen);
+/* Whether the host itself uses iface; why gets the reason. */
+bool cap_host_iface(const char *iface, char *why, size_t whylen);
 
 /* stats.c */
 void cap_dp_stats(const struct cap_dp *dp, struct wr_writer *wr, struct cap_stats *st);

@@ -15,7 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <libgen.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include "capture/internal.h"
@@ -184,50 +187,142 @@ int cap_check_cfg(const struct cap_cfg *c, unsigned int fields, char *err, size_
 	return 0;
 }
 
-/* AUTO: AF_XDP, the design's path and the zero-copy one on NICs that have
- * it. On copy-mode drivers (veth here) the ring-buffer path measured about as
- * fast at half the CPU (afxdp/README.md, "Which ingress path"): an option. */
-static enum cap_ingress resolve(enum cap_ingress p)
-{
-	return p == CAP_INGRESS_AUTO ? CAP_INGRESS_AFXDP : p;
-}
+static const char *const ingress_names[] = {
+	[CAP_INGRESS_AUTO] = "auto",
+	[CAP_INGRESS_AFXDP] = "afxdp",
+	[CAP_INGRESS_RINGBUF] = "ringbuf",
+	[CAP_INGRESS_TRANSPARENT] = "transparent",
+};
+
+#define NINGRESS (sizeof(ingress_names) / sizeof(ingress_names[0]))
 
 const char *cap_ingress_name(enum cap_ingress p)
 {
-	return resolve(p) == CAP_INGRESS_RINGBUF ? "ringbuf" : "afxdp";
+	return (unsigned int)p < NINGRESS ? ingress_names[p] : "?";
 }
 
-enum cap_ingress cap_ingress_choose(struct cap_core *k, const struct cap_cfg *cfg)
+int cap_ingress_parse(const char *s, enum cap_ingress *out)
 {
-	return resolve(k->dp.ingress_path);
+	unsigned int i;
+
+	for (i = 0; s && i < NINGRESS; i++)
+		if (!strcmp(s, ingress_names[i])) {
+			*out = (enum cap_ingress)i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
-/* Warns when AF_XDP or the ringbuf path would take frames away from a host
- * that uses the interface itself (link-local IPv6 alone doesn't count:
- * every up interface has one). */
-void cap_warn_host_iface(struct cap_core *k, const struct cap_cfg *cfg)
+static bool has_address(const char *iface, char *why, size_t len)
 {
+	char addr[INET6_ADDRSTRLEN];
 	struct ifaddrs *ifa, *i;
 	bool used = false;
 
-	if (cfg->transparent || getifaddrs(&ifa))
-		return;
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || strcmp(i->ifa_name, cfg->iface))
+	if (getifaddrs(&ifa))
+		return false;
+	for (i = ifa; i && !used; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, iface))
 			continue;
-		if (i->ifa_addr->sa_family == AF_INET)
+		if (i->ifa_addr->sa_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, addr,
+				  sizeof(addr));
 			used = true;
+		}
+		/* every up interface has a link-local one: that alone is no use */
 		if (i->ifa_addr->sa_family == AF_INET6 &&
-		    !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+		    !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr)) {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, addr,
+				  sizeof(addr));
 			used = true;
+		}
 	}
 	freeifaddrs(ifa);
 	if (used)
-		cap_log(k, "warning: %s has IP addresses, and the capture-port "
-			   "ingress path (AF_XDP or --ingress-path ringbuf) takes matching frames "
-			   "away from the host's network stack (right for a capture/SPAN port, "
-			   "wrong for an interface the host talks on: a filter matching your own "
-			   "traffic would cut it off). Use --transparent to capture a copy and "
-			   "let every frame through.",
-			cfg->iface);
+		snprintf(why, len, "%s has the address %s", iface, addr);
+	return used;
+}
+
+/* A bridge, bond or team port (or a VRF member): its master carries it. */
+static bool has_master(const char *iface, char *why, size_t len)
+{
+	char path[128], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", iface);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	snprintf(why, len, "%s is a port of %s", iface, basename(target));
+	return true;
+}
+
+/* A default route (IPv4 or IPv6) through iface. */
+static bool has_default_route(const char *iface, char *why, size_t len)
+{
+	char line[512], name[IF_NAMESIZE + 1], dst[64];
+	unsigned int plen;
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/net/route", "r");
+	if (f) {
+		/* Iface Destination Gateway ...; the first line is a header */
+		while (!found && fgets(line, sizeof(line), f))
+			if (sscanf(line, "%16s %63s", name, dst) == 2 && !strcmp(name, iface) &&
+			    !strcmp(dst, "00000000"))
+				found = true;
+		fclose(f);
+	}
+	f = found ? NULL : fopen("/proc/net/ipv6_route", "r");
+	if (f) {
+		/* dst plen src plen next metric refs use flags iface */
+		while (!found && fgets(line, sizeof(line), f))
+			if (sscanf(line, "%63s %x %*s %*s %*s %*s %*s %*s %*s %16s", dst, &plen,
+				   name) == 3 &&
+			    plen == 0 && !strcmp(name, iface) &&
+			    strspn(dst, "0") == strlen(dst))
+				found = true;
+		fclose(f);
+	}
+	if (found)
+		snprintf(why, len, "a default route goes through %s", iface);
+	return found;
+}
+
+bool cap_host_iface(const char *iface, char *why, size_t len)
+{
+	return has_address(iface, why, len) || has_master(iface, why, len) ||
+	       has_default_route(iface, why, len);
+}
+
+enum cap_ingress cap_ingress_choose(struct cap_core *k, const struct cap_cfg *cfg,
+				    bool force_transparent, char *why, size_t len)
+{
+	enum cap_ingress p = force_transparent ? CAP_INGRESS_TRANSPARENT : k->dp.ingress_path;
+	char host[160];
+	bool used;
+
+	used = cap_host_iface(cfg->iface, host, sizeof(host));
+	if (p != CAP_INGRESS_AUTO) {
+		snprintf(why, len, "%s was asked for", cap_ingress_name(p));
+		/* a warning is all we give when the operator insists */
+		if (used && p != CAP_INGRESS_TRANSPARENT)
+			cap_log(k, "warning: %s, and the %s ingress path takes matching frames "
+				   "away from the host's network stack (right for a capture/SPAN "
+				   "port, wrong for an interface the host talks on: a filter "
+				   "matching your own traffic would cut it off). Use "
+				   "--ingress-path transparent (or auto) to capture a copy and let "
+				   "every frame through.",
+				host, cap_ingress_name(p));
+		return p;
+	}
+	if (used) {
+		snprintf(why, len, "%s: the host uses it, so every frame goes on", host);
+		return CAP_INGRESS_TRANSPARENT;
+	}
+	snprintf(why, len, "%s is a capture port (no address, no master, no default route)",
+		 cfg->iface);
+	return CAP_INGRESS_AUTO;
 }

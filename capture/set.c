@@ -53,7 +53,7 @@ static int move_iface(struct cap_core *k, struct cap *c, const struct cap_cfg *n
 		snprintf(err, errlen, "interface %s is already captured", next->iface);
 		return ret;
 	}
-	ret = cap_dp_attach(k, next, elf, &ndp, err, errlen);
+	ret = cap_dp_attach(k, next, c->force_transparent, elf, &ndp, err, errlen);
 	if (ret)
 		goto out;
 	ret = cap_dp_start(k, next, &ndp, c->wr, err, errlen);
@@ -65,6 +65,7 @@ static int move_iface(struct cap_core *k, struct cap *c, const struct cap_cfg *n
 	cap_stats_retire(c, &c->dp);
 	cap_dp_close(&c->dp);
 	c->dp = ndp;
+	c->cfg.transparent = ndp.path == CAP_INGRESS_TRANSPARENT;
 out:
 	cap_move_done(k, c, ret == 0);
 	return ret;
@@ -155,7 +156,7 @@ int cap_set(struct cap_core *k, const char *name, const struct cap_cfg *cfg,
 			goto undo;
 		filter_swapped = fields & CAP_F_FILTER;
 	} else if (fields & (CAP_F_MODE | CAP_F_SNAPLEN)) {
-		struct xp_config xc = cap_xp_cfg(next, c->dp.rb_ingress);
+		struct xp_config xc = cap_xp_cfg(next, c->dp.path);
 
 		/* A map update: can't fail once the map exists. */
 		ret = xp_set_config(c->dp.xp, &xc);
@@ -172,6 +173,7 @@ int cap_set(struct cap_core *k, const char *name, const struct cap_cfg *cfg,
 	if (net_switched && !next->network)
 		atomic_fetch_add(&c->pull_gen, 1); /* pull clients end */
 	atomic_store(&c->network, next->network);
+	next->transparent = c->dp.path == CAP_INGRESS_TRANSPARENT;
 	c->cfg = *next;
 	if (now)
 		*now = *next;

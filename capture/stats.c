@@ -141,13 +141,14 @@ void cap_log_started(struct cap_core *k, struct cap *c)
 	if (c->dp.xsk)
 		snprintf(q, sizeof(q), " %s, %u queue%s", st.zerocopy ? "zero-copy" : "copy mode",
 			 st.queues, st.queues == 1 ? "" : "s");
-	cap_log(k, "capture %s on %s: XDP %s mode, ingress via %s%s; mode %s, filter '%s', "
-		   "snaplen %u, %s %s.pcap",
+	cap_log(k, "capture %s on %s: XDP %s mode, ingress via %s%s (%s); mode %s, "
+		   "filter '%s', snaplen %u, %s %s.pcap",
 		cfg->name, cfg->iface, st.xdp_native ? "native" : "generic (SKB)",
-		cfg->transparent ? "ring buffer (transparent)"
-		: c->dp.xsk	 ? "AF_XDP"
-				 : "ring buffer (ringbuf path, frames consumed)",
-		q, cap_mode_name(cfg->mode), cfg->filter, cfg->snaplen,
+		c->dp.path == CAP_INGRESS_TRANSPARENT ? "ring buffer (transparent: every "
+							"frame goes on)"
+		: c->dp.xsk ? "AF_XDP"
+			    : "ring buffer (ringbuf path, frames consumed)",
+		q, c->dp.why, cap_mode_name(cfg->mode), cfg->filter, cfg->snaplen,
 		cfg->network ? "network mode, file" : "writing", cfg->dump);
 	pthread_mutex_unlock(&c->lock);
 }

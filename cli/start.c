@@ -48,16 +48,17 @@ static void usage(FILE *out)
 		"  --dump PATH          file prefix, writes PATH.pcap; its folder must exist\n"
 		"                       (default: ${TMPDIR:-/tmp}/NAME)\n"
 		"  --listen ADDR:PORT   REST API address (default: 127.0.0.1:9000; 'off': none)\n"
-		"  --transparent        ingress through the BPF ring buffer: matching frames\n"
-		"                       still reach the host stack (for interfaces that carry\n"
-		"                       the host's own traffic). Default: --ingress-path,\n"
-		"                       which takes matching frames away from the stack\n"
-		"                       (capture ports).\n"
-		"  --ingress-path P     afxdp|ringbuf: how captured ingress frames reach user\n"
-		"                       space when not --transparent (both take them from\n"
-		"                       the stack). afxdp: AF_XDP sockets (zero-copy on\n"
-		"                       NICs that have it); ringbuf: the XDP program copies\n"
-		"                       snaplen bytes into a BPF ring buffer (default: %s)\n"
+		"  --ingress-path P     auto|afxdp|ringbuf|transparent (default: auto): how\n"
+		"                       ingress matches reach user space. transparent: a\n"
+		"                       copy through the BPF ring buffer, every frame goes\n"
+		"                       on to the host. afxdp, ringbuf: capture-port paths\n"
+		"                       that take matching frames away from the host (AF_XDP\n"
+		"                       sockets; XDP copies into the ring buffer). auto: an\n"
+		"                       interface the host uses (an address, a bridge/bond/\n"
+		"                       team port, a default route) is captured transparently;\n"
+		"                       any other is a capture port: afxdp where it binds\n"
+		"                       zero-copy, else ringbuf\n"
+		"  --transparent        the same as --ingress-path transparent\n"
 		"  --ringbuf-size BYTES BPF ring buffer size, a power of 2 (default: 8 MiB)\n"
 		"  --token-file FILE    REST: require 'Authorization: Bearer <token>'\n"
 		"  --tls-cert FILE      REST: HTTPS with this PEM (certificate and key)\n"
@@ -74,7 +75,7 @@ static void usage(FILE *out)
 		"                       queue q on the q-th CPU the process may use, when\n"
 		"                       there are enough; not on veth)\n"
 		"  --help               this text\n",
-		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX, cap_ingress_name(CAP_INGRESS_AUTO));
+		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX);
 }
 
 static void log_line(void *arg, const char *msg)
@@ -219,7 +220,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 			S->listen = strcmp(optarg, "off") ? optarg : NULL;
 			break;
 		case 't':
-			c->transparent = true;
+			S->core.dp.ingress_path = CAP_INGRESS_TRANSPARENT;
 			break;
 		case O_TOKEN:
 			S->rest.token_file = optarg;
@@ -290,12 +291,9 @@ static int parse_args(struct start *S, int argc, char **argv)
 			}
 			break;
 		case O_INGRESS:
-			if (!strcmp(optarg, "afxdp"))
-				S->core.dp.ingress_path = CAP_INGRESS_AFXDP;
-			else if (!strcmp(optarg, "ringbuf"))
-				S->core.dp.ingress_path = CAP_INGRESS_RINGBUF;
-			else {
-				fprintf(stderr, "capture-appliance: --ingress-path afxdp|ringbuf\n");
+			if (cap_ingress_parse(optarg, &S->core.dp.ingress_path)) {
+				fprintf(stderr, "capture-appliance: --ingress-path "
+						"auto|afxdp|ringbuf|transparent\n");
 				return 2;
 			}
 			break;
