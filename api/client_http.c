@@ -289,9 +289,10 @@ int api_cli_request(const struct api_cli_server *s, const char *method,
 			 "Content-Type: application/json\r\nContent-Length: %zu\r\n",
 			 strlen(body));
 	len = asprintf(&req,
-		       "%s %s%s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: capture-appliance\r\n"
+		       "%s %s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: capture-appliance\r\n"
 		       "Connection: close\r\nAccept: %s\r\n%s%s\r\n%s",
-		       method, s->prefix, path, s->host, s->port,
+		       method, s->prefix, path, strchr(s->host, ':') ? "[" : "", s->host,
+		       strchr(s->host, ':') ? "]" : "", s->port,
 		       sink ? "*/*" : "application/json", auth, ctype,
 		       body ? body : "");
 	if (len < 0) {

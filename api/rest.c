@@ -14,6 +14,7 @@
 #include <civetweb.h>
 
 #include "api/rest_int.h"
+#include "api/token.h"
 
 struct route {
 	struct api_rest_route_info info; /* method, path template */
@@ -112,7 +113,10 @@ static int begin_request(struct mg_connection *conn)
 	char allow[64] = "";
 	struct api_req q;
 	size_t i;
+	int st;
 
+	if ((st = api_guard(r, conn)))
+		return st;
 	if (!authorized(r, conn))
 		return api_http_error_hdr(conn, 401, "WWW-Authenticate", "Bearer",
 					  "missing or wrong token");
@@ -148,35 +152,9 @@ static int log_message(const struct mg_connection *conn, const char *msg)
 	return 1;
 }
 
-static int read_token(const char *path, char **out, size_t *len, char *err, size_t errlen)
-{
-	char buf[4096];
-	size_t n;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "token file %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-		     buf[n - 1] == '\t'))
-		buf[--n] = '\0';
-	if (n == 0 || strlen(buf) != n || strpbrk(buf, " \t\r\n")) {
-		snprintf(err, errlen, "token file %s: must hold one non-empty token", path);
-		return -EINVAL;
-	}
-	*out = strdup(buf);
-	*len = n;
-	return *out ? 0 : -ENOMEM;
-}
-
 /* 127.0.0.0/8, ::1 and "localhost" are loopback; everything else (incl.
  * a bare port, which civetweb binds to all addresses) is not. */
-static bool listen_is_loopback(const char *listen)
+bool api_rest_listen_is_loopback(const char *listen)
 {
 	char host[128];
 	const char *colon = strrchr(listen, ':');
@@ -271,11 +249,19 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 		return -ENOMEM;
 	r->core = o->core;
 	r->body_limit = o->body_limit ? o->body_limit : API_REST_BODY_LIMIT_DEFAULT;
-	if (o->token_file) {
-		ret = read_token(o->token_file, &r->token, &r->token_len, err, errlen);
-		if (ret)
-			goto out;
+	if (o->no_auth && !api_rest_listen_is_loopback(listen)) {
+		snprintf(err, errlen, "--no-auth is refused on %s: without a token only a "
+			 "loopback address may be served", listen);
+		ret = -EINVAL;
+		goto out;
 	}
+	r->loopback = api_rest_listen_is_loopback(listen);
+	if (o->token_file)
+		ret = api_token_read(o->token_file, &r->token, &r->token_len, err, errlen);
+	else if (!o->no_auth)
+		ret = api_token_default(&r->token, &r->token_len, err, errlen);
+	if (ret)
+		goto out;
 	if (o->tls_cert && !mg_check_feature(MG_FEATURES_TLS)) {
 		snprintf(err, errlen, "this civetweb has no TLS support");
 		ret = -ENOTSUP;
@@ -320,11 +306,6 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 		ret = -EADDRINUSE;
 		goto out;
 	}
-	if (!r->token && !listen_is_loopback(listen))
-		fprintf(stderr,
-			"capture-appliance: WARNING: listening on %s beyond loopback without "
-			"a token: anyone who can reach it controls the capture (use --token-file)\n",
-			listen);
 	*out = r;
 	return 0;
 out:

@@ -22,7 +22,8 @@
 
 struct api_rest_opts {
 	const char *listen;	/* "ADDR:PORT"; NULL: API_REST_LISTEN_DEFAULT */
-	const char *token_file; /* Bearer token required when set */
+	const char *token_file; /* the bearer token; NULL: API_TOKEN_DEFAULT (api/token.h) */
+	bool no_auth;		/* no token at all (refused beyond loopback) */
 	const char *tls_cert;	/* PEM with certificate and key: HTTPS */
 	size_t body_limit;	/* request body bytes; 0: default */
 	unsigned int threads;	/* civetweb worker threads; 0: default (32) */
@@ -44,6 +45,9 @@ void api_rest_stop(struct api_rest *r);
 /* Checks a listen address before anything is started: ADDR:PORT with ADDR
  * an IPv4 address, [IPv6] or a host name, PORT 1..65535. -EINVAL with err. */
 int api_rest_check_listen(const char *listen, char *err, size_t errlen);
+
+/* 127.0.0.0/8, [::1] or localhost (a bare port or 0.0.0.0 is not). */
+bool api_rest_listen_is_loopback(const char *listen);
 
 /* The server's route table, for the OpenAPI completeness test. Paths use
  * OpenAPI templating: /api/v1/captures/{name}. */

@@ -46,6 +46,7 @@ struct api_rest {
 	struct cap_core *core; /* the captures; not ours to close */
 	char *token; /* NULL: no auth */
 	size_t token_len;
+	bool loopback; /* listening on a loopback address only */
 	size_t body_limit;
 	atomic_bool stopping;
 };
@@ -60,6 +61,11 @@ struct api_req {
 };
 
 typedef int (*api_handler_fn)(struct api_req *q);
+
+/* ---- request guard (rest_guard.c) ---- */
+
+/* 0 when the request may go on; else the status of the refusal it sent. */
+int api_guard(struct api_rest *r, struct mg_connection *conn);
 
 /* ---- HTTP helpers (rest_http.c) ---- */
 

@@ -19,6 +19,7 @@
 
 #include "capture/capture.h"
 #include "api/client.h"
+#include "api/token.h"
 #include "cli/cli.h"
 
 #define DEFAULT_SERVER "http://127.0.0.1:9000"
@@ -37,7 +38,10 @@ static void print_help(FILE *out, const struct cmd *c)
 	fprintf(out, "Usage: capture-appliance [--server URL] [--token-file FILE] %s\n",
 		c->usage);
 	fprintf(out, "  --server URL       the appliance (default %s, or $CAPTURE_APPLIANCE_SERVER)\n"
-		     "  --token-file FILE  send the bearer token in FILE\n", DEFAULT_SERVER);
+		     "  --token-file FILE  send the bearer token in FILE (default: "
+		     API_TOKEN_DEFAULT ",\n"
+		     "                     the server's own, readable by root only)\n",
+		     DEFAULT_SERVER);
 }
 
 /* Sends one request; prints the server's error. Returns the response (body
@@ -447,33 +451,12 @@ static const struct cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-static int read_token_file(const char *path, char **out)
-{
-	char buf[1100];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		fprintf(stderr, "capture-appliance: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (!buf[0] || strlen(buf) > 1024) {
-		fprintf(stderr, "capture-appliance: %s: no token in it\n", path);
-		return -1;
-	}
-	*out = strdup(buf);
-	return *out ? 0 : -1;
-}
-
 int cli_client(int argc, char **argv)
 {
 	const char *server = getenv("CAPTURE_APPLIANCE_SERVER");
 	const char *token_file = NULL;
 	char **args, err[ERRLEN], *token = NULL;
+	size_t toklen;
 	struct api_cli_server s;
 	const struct cmd *c;
 	int i, n = 0, ret = 2;
@@ -517,7 +500,11 @@ int cli_client(int argc, char **argv)
 		fprintf(stderr, "capture-appliance: %s\n", err);
 		goto out;
 	}
-	if (token_file && read_token_file(token_file, &token)) {
+	/* root reads the server's own token; anyone else must be given one */
+	if (!token_file && !access(API_TOKEN_DEFAULT, R_OK))
+		token_file = API_TOKEN_DEFAULT;
+	if (token_file && api_token_read(token_file, &token, &toklen, err, sizeof(err))) {
+		fprintf(stderr, "capture-appliance: %s\n", err);
 		ret = 1;
 		goto out;
 	}

@@ -60,7 +60,12 @@ static void usage(FILE *out)
 		"                       zero-copy, else ringbuf\n"
 		"  --transparent        the same as --ingress-path transparent\n"
 		"  --ringbuf-size BYTES BPF ring buffer size, a power of 2 (default: 8 MiB)\n"
-		"  --token-file FILE    REST: require 'Authorization: Bearer <token>'\n"
+		"  --token-file FILE    REST: the bearer token every request must carry\n"
+		"                       ('Authorization: Bearer <token>'; default: a random\n"
+		"                       one in /run/capture-appliance/api.token, root only,\n"
+		"                       which the CLI reads by itself)\n"
+		"  --no-auth            REST: no token at all: any local user may drive the\n"
+		"                       appliance (refused unless --listen is loopback)\n"
 		"  --tls-cert FILE      REST: HTTPS with this PEM (certificate and key)\n"
 		"  --dump-root DIR      --dump and REST dump paths must lie under DIR\n"
 		"                       (relative ones are taken relative to DIR)\n"
@@ -148,7 +153,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 static int parse_args(struct start *S, int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH };
+	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
@@ -159,6 +164,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "transparent", no_argument, NULL, 't' },
 		{ "token-file", required_argument, NULL, O_TOKEN },
+		{ "no-auth", no_argument, NULL, O_NOAUTH },
 		{ "tls-cert", required_argument, NULL, O_TLS },
 		{ "dump-root", required_argument, NULL, O_ROOT },
 		{ "xdp-mode", required_argument, NULL, O_XDP },
@@ -224,6 +230,9 @@ static int parse_args(struct start *S, int argc, char **argv)
 			break;
 		case O_TOKEN:
 			S->rest.token_file = optarg;
+			break;
+		case O_NOAUTH:
+			S->rest.no_auth = true;
 			break;
 		case O_TLS:
 			S->rest.tls_cert = optarg;
@@ -313,8 +322,17 @@ static int parse_args(struct start *S, int argc, char **argv)
 			return 2;
 		}
 	}
+	if (S->rest.no_auth && S->rest.token_file) {
+		fprintf(stderr, "capture-appliance: --no-auth and --token-file contradict\n");
+		return 2;
+	}
 	if (S->listen && api_rest_check_listen(S->listen, err, sizeof(err))) {
 		fprintf(stderr, "capture-appliance: %s\n", err);
+		return 2;
+	}
+	if (S->listen && S->rest.no_auth && !api_rest_listen_is_loopback(S->listen)) {
+		fprintf(stderr, "capture-appliance: --no-auth is refused on %s: without a "
+				"token only a loopback address may be served\n", S->listen);
 		return 2;
 	}
 	if (optind < argc) {

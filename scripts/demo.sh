@@ -79,13 +79,8 @@ cat "$out/appliance.log"
 echo "attached: $(ip -n "$NH_CAP_NS" link show dev "$NH_CAP_IF" | grep -o 'prog/xdp.*' || echo 'no XDP')"
 
 step "Sending traffic"
-# With the default capture-port path (ring buffer or AF_XDP) the captured echo
-# requests never reach the capture host's stack, so pings go unanswered there
-# (--transparent answers).
-if [ ${#extra[@]} -eq 0 ]; then
-	echo "(capture-port path: captured frames are taken from the host, so these pings get" \
-		"no answer; run with --transparent to capture a copy and keep them answered)"
-fi
+# The capture veth has an address: the default path (auto) captures it
+# transparently, so the pings are answered while they are captured.
 echo "ping: peer -> capture host, 3 echo requests"
 ip netns exec "$NH_PEER_NS" ping -c 3 -i 0.2 -W 1 "$NH_CAP_IP" || true
 send=$SRC/tests/integration/send.py
@@ -94,8 +89,10 @@ ip netns exec "$NH_PEER_NS" python3 "$send" --iface "$NH_PEER_IF" --count 10 --r
 	--src-mac "$NH_PEER_MAC" --dst-mac "$NH_CAP_MAC" --src-ip "$NH_PEER_IP" --dst-ip "$NH_CAP_IP"
 ip netns exec "$NH_CAP_NS" python3 "$send" --mode udp --count 10 --rate 100 \
 	--src-ip "$NH_CAP_IP" --dst-ip "$NH_PEER_IP" --tag 2
-echo "REST: curl http://127.0.0.1:9000/api/v1/captures/demo/stats (inside $NH_CAP_NS)"
-ip netns exec "$NH_CAP_NS" curl -s -m 5 http://127.0.0.1:9000/api/v1/captures/demo/stats || true
+echo "REST: curl -H 'Authorization: Bearer <root-only token>' http://127.0.0.1:9000/api/v1/captures/demo/stats (inside $NH_CAP_NS)"
+ip netns exec "$NH_CAP_NS" curl -s -m 5 \
+	-H "Authorization: Bearer $(cat /run/capture-appliance/api.token)" \
+	http://127.0.0.1:9000/api/v1/captures/demo/stats || true
 echo
 
 step "Stopping (SIGINT)"

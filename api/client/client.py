@@ -15,6 +15,7 @@ import argparse
 import http.client
 import ipaddress
 import json
+import os
 import signal
 import ssl
 import struct
@@ -61,6 +62,9 @@ class PcapCutter:
         if off:
             self.out.write(self.buf[:off])
             self.buf = self.buf[off:]
+
+
+DEFAULT_TOKEN = "/run/capture-appliance/api.token"
 
 
 def connect(args):
@@ -117,7 +121,8 @@ def main(argv=None):
     p.add_argument("--name", help="capture name (default: the one in network mode)")
     p.add_argument("--count", type=int, help="stop after N packets")
     p.add_argument("--seconds", type=int, help="stop after S seconds")
-    p.add_argument("--token-file", help="file holding the bearer token")
+    p.add_argument("--token-file", help="file holding the bearer token (default: "
+                   "%s, the server's own, when readable: root)" % DEFAULT_TOKEN)
     p.add_argument("--tls", action="store_true", help="HTTPS")
     p.add_argument("--insecure", action="store_true", help="with --tls: don't verify the certificate")
     p.add_argument("--timeout", type=float, default=None, help=argparse.SUPPRESS)
@@ -134,6 +139,8 @@ def main(argv=None):
     if not 0 < args.port < 65536:
         p.error("--port out of range")
     token = None
+    if not args.token_file and os.access(DEFAULT_TOKEN, os.R_OK):
+        args.token_file = DEFAULT_TOKEN
     if args.token_file:
         try:
             with open(args.token_file) as f:

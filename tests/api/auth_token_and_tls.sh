@@ -1,21 +1,37 @@
 #!/bin/bash
 # Authentication and transport security:
-# - without --token-file every route answers without credentials;
-# - with it, every route (healthz too) needs "Authorization: Bearer TOKEN":
-#   none, a wrong one, a prefix of it or a longer one get 401 and change
-#   nothing; the CLI and the Python client pass --token-file;
+# - with --no-auth (loopback only) every route answers without credentials;
+# - by default every route needs the server's own token (a root-only file,
+#   /run/capture-appliance/api.token); root's CLI reads it by itself;
+# - with --token-file, every route (healthz too) needs "Authorization:
+#   Bearer TOKEN": none, a wrong one, a prefix of it or a longer one get 401
+#   and change nothing; the CLI and the Python client pass --token-file;
 # - --tls-cert serves HTTPS with a self-signed certificate (curl verifies it
 #   against the certificate; plain HTTP to that port gets no answer);
-# - listening beyond loopback without a token prints a warning, with a
-#   token it does not.
+# - --no-auth beyond loopback is refused before anything is attached; a
+#   token beyond loopback starts without a warning.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 api_init "$1" au
 
-# no token: open
-api_start
+# --no-auth: open
+api_start --no-auth
 expect 200 GET /healthz
 expect 200 PUT /api/v1/captures/first/snaplen '100'
+api_stop
+
+# default: the server's own token
+api_start
+DEF=$(cat /run/capture-appliance/api.token)
+[ "$(stat -c %a:%U /run/capture-appliance/api.token)" = 600:root ] ||
+	api_fail "the default token file is not root's alone: $(stat -c %a:%U /run/capture-appliance/api.token)"
+API_AUTH=()
+expect 401 GET /api/v1/captures
+API_CURL=(-H "Authorization: Bearer $DEF")
+expect 200 PUT /api/v1/captures/first/snaplen '101'
+API_CURL=()
+api_cli show first snaplen >"$API_TMP/out" || api_fail "root's CLI without flags failed"
+[ "$(cat "$API_TMP/out")" = 101 ] || api_fail "CLI show: $(cat "$API_TMP/out")"
 api_stop
 
 TOKEN=Tk-$RANDOM$RANDOM-secret
@@ -86,11 +102,14 @@ wait "$py" || api_fail "python pull over TLS failed: $(cat "$API_TMP/py.err")"
 api_stop
 API_URL=http://127.0.0.1:9000
 
-# beyond loopback: a warning without a token, none with one
-api_start --listen 0.0.0.0:9000
-grep -q "WARNING: listening on 0.0.0.0:9000 beyond loopback without a token" "$API_LOG" ||
-	api_fail "no warning for 0.0.0.0 without a token"
-api_stop
+# beyond loopback: refused without a token, no warning with one
+if in_cap "$API_BIN" start --iface "$NH_CAP_IF" --listen 0.0.0.0:9000 --no-auth \
+	--dump "$API_TMP/x" >"$API_TMP/noauth.log" 2>&1; then
+	api_fail "--no-auth on 0.0.0.0 was accepted"
+fi
+grep -q "no-auth is refused on 0.0.0.0:9000" "$API_TMP/noauth.log" ||
+	api_fail "no reason for refusing --no-auth: $(cat "$API_TMP/noauth.log")"
+in_cap ip link show dev "$NH_CAP_IF" | grep -q xdp && api_fail "a refused start attached XDP"
 api_start --listen 0.0.0.0:9000 --token-file "$API_TMP/token"
 grep -q WARNING "$API_LOG" && api_fail "warned although a token is required"
 api_stop

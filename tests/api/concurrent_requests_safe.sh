@@ -21,9 +21,9 @@ call()
 {
 	local want=$1 m=$2 url=$3 code t0=$EPOCHREALTIME
 	if [ $# -ge 4 ]; then
-		code=$(in_cap curl -sS -m 120 -o /dev/null -w '%{http_code}' -X "$m" --data-binary "$4" "$url" 2>&1 || true)
+		code=$(in_cap curl "${API_AUTH[@]}" -sS -m 120 -o /dev/null -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' --data-binary "$4" "$url" 2>&1 || true)
 	else
-		code=$(in_cap curl -sS -m 120 -o /dev/null -w '%{http_code}' -X "$m" "$url" 2>&1 || true)
+		code=$(in_cap curl "${API_AUTH[@]}" -sS -m 120 -o /dev/null -w '%{http_code}' -X "$m" "$url" 2>&1 || true)
 	fi
 	[ "$code" = "$want" ] ||
 		echo "$m $url ${4:-}: want $want got $code after $(bc <<<"$EPOCHREALTIME - $t0") s" >>"$API_TMP/errors"
@@ -67,7 +67,7 @@ lister()
 	done
 }
 
-in_cap curl -sf -N -o "$API_TMP/pull.pcap" "$U/first/packets?seconds=20" &
+in_cap curl "${API_AUTH[@]}" -sf -N -o "$API_TMP/pull.pcap" "$U/first/packets?seconds=20" &
 pull=$!
 pids=()
 for k in 1 2 3 4; do writer $k & pids+=($!); done

@@ -27,12 +27,13 @@ expect 200 PUT /api/v1/captures/first/networkmode 'true'
 
 # A pull client that never reads: the server's sends block once the
 # socket buffers are full.
-in_cap python3 - <<'PY' &
-import socket, time
+in_cap env AUTH="${API_AUTH[1]}" python3 - <<'PY' &
+import os, socket, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(("127.0.0.1", 9000))
-s.sendall(b"GET /api/v1/captures/first/packets HTTP/1.1\r\nHost: 127.0.0.1:9000\r\n\r\n")
+s.sendall(b"GET /api/v1/captures/first/packets HTTP/1.1\r\nHost: 127.0.0.1:9000\r\n" +
+          os.environ["AUTH"].encode() + b"\r\n\r\n")
 time.sleep(60)
 PY
 PULL=$!
@@ -42,7 +43,7 @@ wait_stat first written 20000 20
 
 # A filter change whose compile is held.
 touch "$API_TMP/slow"
-in_cap curl -s -o "$API_TMP/patch.body" -w '%{http_code}' -X PATCH \
+in_cap curl "${API_AUTH[@]}" -s -o "$API_TMP/patch.body" -w '%{http_code}' -X PATCH \
 	-H 'Content-Type: application/json' --data-binary '{"filter":"udp port 6666"}' \
 	"$API_URL/api/v1/captures/first" >"$API_TMP/patch.code" &
 PATCH=$!

@@ -71,7 +71,7 @@ api_send 5555 20
 wait_stat first written 20
 expect 200 GET /api/v1/captures/first/stats
 jeq '.matched' 20
-in_cap curl -sf -o "$API_TMP/dl.pcap" "$API_URL/api/v1/captures/first/dump" ||
+in_cap curl "${API_AUTH[@]}" -sf -o "$API_TMP/dl.pcap" "$API_URL/api/v1/captures/first/dump" ||
 	api_fail "download failed"
 n=$(pcap_count "$API_TMP/dl.pcap")
 [ "$n" = 20 ] || api_fail "downloaded file has $n records, want 20"

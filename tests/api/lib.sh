@@ -5,7 +5,9 @@
 #
 #   source "$(dirname "$0")/lib.sh"
 #   api_init BINARY TAG            # hosts "api<TAG><pid>", $API_TMP, cleanup trap
-#   api_start [start options]      # appliance on $NH_CAP_IF, REST on 127.0.0.1:9000
+#   api_start [start options]      # appliance on $NH_CAP_IF, REST on 127.0.0.1:9000;
+#                                  # API_AUTH: the default token's header unless
+#                                  # the options choose --token-file or --no-auth
 #   req GET /api/v1/captures       # -> $CODE and $BODY
 #   expect 200 GET /healthz        # req + status check
 #   jeq .snaplen 80                # a value out of $BODY (jq) must be 80
@@ -19,6 +21,7 @@ source "$API_SRC/scripts/netns/lib.sh"
 
 API_URL=http://127.0.0.1:9000
 API_CURL=()
+API_AUTH=()
 
 api_log() { echo "[$(date +%T.%3N)] $*"; }
 
@@ -63,7 +66,13 @@ api_start()
 	API_PID=$!
 	nh_cleanup_add "kill -KILL $API_PID"
 	for ((i = 0; i < 200; i++)); do
-		grep -q "REST API on" "$API_LOG" && return 0
+		if grep -q "REST API on" "$API_LOG"; then
+			# the server's own token, as root's CLI would read it
+			API_AUTH=()
+			[[ " $* " == *" --token-file "* || " $* " == *" --no-auth "* ]] ||
+				API_AUTH=(-H "Authorization: Bearer $(cat /run/capture-appliance/api.token)")
+			return 0
+		fi
 		kill -0 "$API_PID" 2>/dev/null || api_fail "appliance exited before it was ready"
 		sleep 0.05
 	done
@@ -90,7 +99,8 @@ api_alive()
 req()
 {
 	local method=$1 path=$2 out
-	local args=(-s -S -m 60 -X "$method" -o "$API_TMP/body" -w '%{http_code}' "${API_CURL[@]}")
+	local args=(-s -S -m 60 -X "$method" -o "$API_TMP/body" -w '%{http_code}' "${API_AUTH[@]}"
+		"${API_CURL[@]}")
 	if [ $# -ge 3 ]; then
 		printf '%s' "$3" >"$API_TMP/req"
 		args+=(-H 'Content-Type: application/json' --data-binary "@$API_TMP/req")

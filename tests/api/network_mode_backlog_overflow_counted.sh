@@ -18,7 +18,7 @@ dropped=$(stat_of first net_dropped)
 expect 200 GET /api/v1/captures/first
 jeq .stats.net_dropped "$dropped"
 
-in_cap curl -sf -o "$API_TMP/backlog.pcap" "$U/packets?seconds=2" || api_fail "pull failed"
+in_cap curl "${API_AUTH[@]}" -sf -o "$API_TMP/backlog.pcap" "$U/packets?seconds=2" || api_fail "pull failed"
 got=$(python3 "$API_DIR/pcap_seqs.py" "$API_TMP/backlog.pcap") || api_fail "bad pcap"
 n=$(grep -c "^5555 " <<<"$got" || true)
 ((n > 0)) || api_fail "nothing left in the backlog"

@@ -20,7 +20,7 @@ expect 200 PUT /api/v1/captures/first/networkmode 'true'
 size0=$(stat -c %s "$API_TMP/first.pcap")
 
 # two clients at once
-in_cap curl -sf -N -o "$API_TMP/a.pcap" "$U/packets?count=300" &
+in_cap curl "${API_AUTH[@]}" -sf -N -o "$API_TMP/a.pcap" "$U/packets?count=300" &
 pa=$!
 in_cap "$API_BIN" pull first -w "$API_TMP/b.pcap" --count 300 2>"$API_TMP/b.err" &
 pb=$!
@@ -41,7 +41,7 @@ tcpdump -nr "$API_TMP/a.pcap" >/dev/null 2>&1 || api_fail "tcpdump can't read th
 # a live pipe into tcpdump (a new port: what the writer's backlog may
 # replay from before is told apart)
 expect 200 PUT /api/v1/captures/first/filter '"udp port 5556"'
-in_cap bash -c "curl -sN '$U/packets?seconds=4' | tcpdump -nr - 2>/dev/null" >"$API_TMP/live.txt" &
+in_cap bash -c "curl -sN -H '${API_AUTH[1]}' '$U/packets?seconds=4' | tcpdump -nr - 2>/dev/null" >"$API_TMP/live.txt" &
 pl=$!
 sleep 1.5
 api_send 5556 20
@@ -51,14 +51,14 @@ n=$(grep -c "\.5556: UDP" "$API_TMP/live.txt" || true)
 
 # ?seconds: ends by itself, with a valid (empty) pcap
 t0=$(date +%s%N)
-in_cap curl -sf -o "$API_TMP/s.pcap" "$U/packets?seconds=2" || api_fail "seconds pull failed"
+in_cap curl "${API_AUTH[@]}" -sf -o "$API_TMP/s.pcap" "$U/packets?seconds=2" || api_fail "seconds pull failed"
 ms=$((($(date +%s%N) - t0) / 1000000))
 ((ms >= 1900 && ms < 15000)) || api_fail "?seconds=2 took $ms ms"
 seqs_ok "$API_TMP/s.pcap" 5557 0 # valid pcap, nothing new
 
 # networkmode off ends a running pull (which had packets)
 expect 200 PUT /api/v1/captures/first/filter '"udp port 5558"'
-in_cap curl -sf -N -o "$API_TMP/off.pcap" "$U/packets" &
+in_cap curl "${API_AUTH[@]}" -sf -N -o "$API_TMP/off.pcap" "$U/packets" &
 po=$!
 sleep 1.5
 api_send 5558 5
@@ -71,7 +71,7 @@ seqs_ok "$API_TMP/off.pcap" 5558 5
 
 # a client that goes away mid-stream
 expect 200 PUT /api/v1/captures/first/networkmode 'true'
-in_cap curl -s -N -o "$API_TMP/gone.pcap" "$U/packets" &
+in_cap curl "${API_AUTH[@]}" -s -N -o "$API_TMP/gone.pcap" "$U/packets" &
 pg=$!
 sleep 1.5
 api_send 5558 50

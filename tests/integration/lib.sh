@@ -261,6 +261,9 @@ it_rest()
 {
 	local m=$1 p=$2 body=${3:-}
 	local args=(-sS -m 60 -o "$IT_TMP/rest.body" -w '%{http_code}' -X "$m")
+	# the server's own token, as root's CLI reads it
+	[ -r /run/capture-appliance/api.token ] &&
+		args+=(-H "Authorization: Bearer $(cat /run/capture-appliance/api.token)")
 	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data "$body")
 	rm -f "$IT_TMP/rest.body"
 	IT_HTTP=$(it_cap curl "${args[@]}" "http://127.0.0.1:9000$p") || IT_HTTP=000
