@@ -276,16 +276,18 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 		goto out;
 	/* civetweb marks an HTTPS port with a trailing 's' */
 	snprintf(ports, sizeof(ports), "%s%s", listen, o->tls_cert ? "s" : "");
-	snprintf(threads, sizeof(threads), "%u", o->threads ? o->threads : 32);
+	snprintf(threads, sizeof(threads), "%u", o->threads ? o->threads : API_REST_THREADS_DEFAULT);
 	opts[n++] = "listening_ports";
 	opts[n++] = ports;
 	opts[n++] = "num_threads";
 	opts[n++] = threads;
 	opts[n++] = "enable_keep_alive";
 	opts[n++] = "yes";
-	/* long pulls write for minutes; this only bounds a stuck send/recv */
+	/* a connection holds a worker while its request is read: a half-sent
+	 * or idle one lets go after this; for a pull it bounds a send that
+	 * makes no progress at all (the client stopped reading) */
 	opts[n++] = "request_timeout_ms";
-	opts[n++] = "60000";
+	opts[n++] = "10000";
 	if (o->tls_cert) {
 		opts[n++] = "ssl_certificate";
 		opts[n++] = o->tls_cert;

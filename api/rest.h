@@ -19,6 +19,9 @@
 
 #define API_REST_LISTEN_DEFAULT "127.0.0.1:9000"
 #define API_REST_BODY_LIMIT_DEFAULT (64u * 1024)
+/* Workers: the core's pull streams (CAP_PULLS_DEFAULT) and half-sent
+ * requests (10 s each at most) leave most of them to the control routes. */
+#define API_REST_THREADS_DEFAULT 128u
 
 struct api_rest_opts {
 	const char *listen;	/* "ADDR:PORT"; NULL: API_REST_LISTEN_DEFAULT */
@@ -26,7 +29,7 @@ struct api_rest_opts {
 	bool no_auth;		/* no token at all (refused beyond loopback) */
 	const char *tls_cert;	/* PEM with certificate and key: HTTPS */
 	size_t body_limit;	/* request body bytes; 0: default */
-	unsigned int threads;	/* civetweb worker threads; 0: default (32) */
+	unsigned int threads;	/* civetweb worker threads; 0: API_REST_THREADS_DEFAULT */
 	struct cap_core *core;	/* the captures it serves (required) */
 };
 

@@ -154,6 +154,8 @@ int api_h_packets(struct api_req *q)
 	if (ret == -EAGAIN)
 		return api_http_error(q->conn, 409,
 				      "networkmode is false: set it to true to pull packets");
+	if (ret == -EBUSY)
+		return api_http_error(q->conn, 503, "too many pull clients at once; try later");
 	if (ret)
 		return api_http_error(q->conn, 500, "can't subscribe: %s", strerror(-ret));
 	stream(q, p, count, seconds);

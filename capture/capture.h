@@ -138,7 +138,11 @@ struct cap_core_opts {
 	void *log_arg;
 	cap_final_fn on_final;
 	void *final_arg;
+	unsigned int max_pulls;	  /* pull clients at once, all captures; 0: CAP_PULLS_DEFAULT */
+	const char *allow_iface;  /* comma-separated glob patterns; NULL: any interface */
 };
+
+#define CAP_PULLS_DEFAULT 32u
 
 struct cap_core;
 
@@ -156,9 +160,10 @@ void cap_cfg_init(struct cap_cfg *cfg);
  * Adds and starts a capture. cfg->name and cfg->iface are required; fields
  * tells which others the user gave (CAP_F_*). Checked before anything is
  * attached: name, interface, filter (libpcap's message), dump path (policy,
- * see cap_check_dump). -EEXIST name taken, -EBUSY interface taken (by this
- * core or another appliance), -EINVAL bad input (err says which), -ENODEV no
- * such interface. On success *now (if not NULL) holds what runs.
+ * see cap_check_dump), the interface against allow_iface. -EEXIST name
+ * taken, -EBUSY interface or dump prefix taken (by this core or another
+ * appliance), -EINVAL bad input (err says which), -ENODEV no such
+ * interface. On success *now (if not NULL) holds what runs.
  */
 int cap_add(struct cap_core *k, const struct cap_cfg *cfg, unsigned int fields,
 	    struct cap_cfg *now, char *err, size_t errlen);
@@ -189,7 +194,8 @@ int cap_ingress_of(struct cap_core *k, const char *name, enum cap_ingress *path,
 
 /* Network mode: a pull client's stream (pcap header, then records). */
 struct cap_pull;
-/* -ENOENT unknown name, -EAGAIN network mode is off. */
+/* -ENOENT unknown name, -EAGAIN network mode is off, -EBUSY max_pulls
+ * clients are pulling already. */
 int cap_pull_begin(struct cap_core *k, const char *name, struct cap_pull **out);
 /* Up to len bytes of whole records; waits up to timeout_ms. 0 on timeout,
  * -ESHUTDOWN once the capture is gone or network mode is off, -errno on

@@ -44,6 +44,11 @@ int cap_core_open(const struct cap_core_opts *o, struct cap_core **out, char *er
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_cond_init(&k->cond, NULL);
 	k->compile_max = cpus > 0 ? (unsigned int)cpus : 1;
+	k->max_pulls = o->max_pulls ? o->max_pulls : CAP_PULLS_DEFAULT;
+	if (o->allow_iface && !(k->allow_iface = strdup(o->allow_iface))) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	k->dp = o->dp;
 	k->log = o->log;
 	k->log_arg = o->log_arg;
@@ -108,6 +113,29 @@ static bool name_taken_locked(struct cap_core *k, const char *name)
 		if (!c->closing && !strcmp(c->cfg.name, name))
 			return true;
 	return false;
+}
+
+static bool dump_taken_locked(struct cap_core *k, const char *dump, const struct cap *self)
+{
+	struct cap *c;
+
+	for (c = k->head; c; c = c->next)
+		if (c != self && !strcmp(c->dump, dump))
+			return true;
+	return false;
+}
+
+int cap_hold_dump(struct cap_core *k, struct cap *c, const char *dump)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&k->lock);
+	if (dump_taken_locked(k, dump, c))
+		ret = -EBUSY;
+	else
+		snprintf(c->dump, sizeof(c->dump), "%s", dump);
+	pthread_mutex_unlock(&k->lock);
+	return ret;
 }
 
 static bool iface_taken_locked(struct cap_core *k, const char *iface, const struct cap *self)
@@ -197,6 +225,7 @@ static int reserve(struct cap_core *k, const struct cap_cfg *cfg, struct cap **o
 	pthread_mutex_init(&c->lock, NULL);
 	c->cfg = *cfg;
 	snprintf(c->iface, sizeof(c->iface), "%s", cfg->iface);
+	snprintf(c->dump, sizeof(c->dump), "%s", cfg->dump);
 	c->refs = 2; /* the list's and the caller's */
 	atomic_init(&c->network, cfg->network);
 
@@ -207,6 +236,10 @@ static int reserve(struct cap_core *k, const struct cap_cfg *cfg, struct cap **o
 	} else if (iface_taken_locked(k, cfg->iface, NULL)) {
 		ret = -EBUSY;
 		snprintf(err, errlen, "interface %s is already captured", cfg->iface);
+	} else if (dump_taken_locked(k, cfg->dump, NULL)) {
+		ret = -EBUSY;
+		snprintf(err, errlen, "dump %s is another capture's: two captures never share "
+			 "a file", cfg->dump);
 	} else {
 		/* append: listings keep creation order */
 		for (pp = &k->head; *pp; pp = &(*pp)->next)
@@ -238,6 +271,9 @@ static int check_new(struct cap_core *k, struct cap_cfg *cfg, unsigned int field
 		snprintf(err, errlen, "an interface is required");
 		return -EINVAL;
 	}
+	ret = cap_check_iface(k, cfg->iface, err, errlen);
+	if (ret)
+		return ret;
 	ret = cap_check_cfg(cfg, fields | CAP_F_MODE | CAP_F_SNAPLEN, err, errlen);
 	if (!ret)
 		ret = cap_check_filter(cfg->filter, err, errlen);
@@ -469,6 +505,7 @@ void cap_core_close(struct cap_core *k)
 	}
 	free(k->dump_root);
 	free(k->default_dir);
+	free(k->allow_iface);
 	pthread_cond_destroy(&k->cond);
 	pthread_mutex_destroy(&k->lock);
 	free(k);

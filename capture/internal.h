@@ -35,6 +35,7 @@ struct cap {
 	bool closing;	     /* cap_del began: its name is free again */
 	char iface[IF_NAMESIZE];
 	char held[IF_NAMESIZE]; /* the old interface, held during a move */
+	char dump[PATH_MAX];	/* the dump prefix it writes: no other capture's */
 	bool compiling;	     /* holds one of the core's compile slots */
 
 	/* Under c->lock (L2). */
@@ -61,6 +62,9 @@ struct cap_core {
 	struct cap *head;
 	unsigned int compiles;	   /* compile slots in use */
 	unsigned int compile_max;  /* slots in all (CPUs) */
+	unsigned int pulls;	   /* pull clients now */
+	unsigned int max_pulls;
+	char *allow_iface;	   /* comma-separated globs, or NULL */
 	struct cap_opts dp;
 	char *dump_root;	   /* realpath, or NULL */
 	char *default_dir;
@@ -75,6 +79,8 @@ struct cap *cap_ref(struct cap_core *k, const char *name); /* NULL: no such capt
 void cap_unref(struct cap_core *k, struct cap *c);
 /* Moves a data path's counters into c->base (it is being retired). */
 void cap_stats_retire(struct cap *c, const struct cap_dp *dp);
+/* Reserves the dump prefix for c (-EBUSY when another capture writes it). */
+int cap_hold_dump(struct cap_core *k, struct cap *c, const char *dump);
 /* Reserves iface for c (-EBUSY when another capture has it). */
 int cap_hold_iface(struct cap_core *k, struct cap *c, const char *iface);
 void cap_move_done(struct cap_core *k, struct cap *c, bool moved);
@@ -102,6 +108,8 @@ struct xp_config cap_xp_cfg(const struct cap_cfg *c, enum cap_ingress path);
 
 /* policy.c */
 int cap_check_cfg(const struct cap_cfg *c, unsigned int fields, char *err, size_t errlen);
+/* -EPERM with err unless iface matches one of k's allow_iface globs. */
+int cap_check_iface(struct cap_core *k, const char *iface, char *err, size_t errlen);
 /* The ingress path for cfg on its interface; AUTO: a capture port, AF_XDP if
  * it binds zero-copy, else the ring buffer. why gets the reason. */
 enum cap_ingress cap_ingress_choose(struct cap_core *k, const struct cap_cfg *cfg,

@@ -8,6 +8,7 @@
  * resolved) must lie inside the real root.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,30 @@ int cap_check_cfg(const struct cap_cfg *c, unsigned int fields, char *err, size_
 		return -ENAMETOOLONG;
 	}
 	return 0;
+}
+
+int cap_check_iface(struct cap_core *k, const char *iface, char *err, size_t errlen)
+{
+	char pat[256];
+	const char *p = k->allow_iface, *e;
+	size_t n;
+
+	if (!p)
+		return 0;
+	while (*p) {
+		e = strchrnul(p, ',');
+		n = (size_t)(e - p);
+		if (n && n < sizeof(pat)) {
+			memcpy(pat, p, n);
+			pat[n] = '\0';
+			if (!fnmatch(pat, iface, 0))
+				return 0;
+		}
+		p = *e ? e + 1 : e;
+	}
+	snprintf(err, errlen, "interface %s is not one this appliance may capture on "
+		 "(--allow-iface %s)", iface, k->allow_iface);
+	return -EPERM;
 }
 
 static const char *const ingress_names[] = {

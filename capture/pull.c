@@ -23,6 +23,13 @@ struct cap_pull {
 	unsigned int gen;
 };
 
+static void pull_slot_put(struct cap_core *k)
+{
+	pthread_mutex_lock(&k->lock);
+	k->pulls--;
+	pthread_mutex_unlock(&k->lock);
+}
+
 int cap_pull_begin(struct cap_core *k, const char *name, struct cap_pull **out)
 {
 	struct cap_pull *p;
@@ -37,15 +44,25 @@ int cap_pull_begin(struct cap_core *k, const char *name, struct cap_pull **out)
 		cap_unref(k, c);
 		return -ENOMEM;
 	}
-	pthread_mutex_lock(&c->lock);
-	if (c->state != CAP_LIVE)
-		ret = -ENOENT;
-	else if (!c->cfg.network)
-		ret = -EAGAIN;
+	pthread_mutex_lock(&k->lock);
+	if (k->pulls >= k->max_pulls)
+		ret = -EBUSY;
 	else
-		ret = wr_subscribe(c->wr, &p->sub);
-	p->gen = atomic_load(&c->pull_gen);
-	pthread_mutex_unlock(&c->lock);
+		k->pulls++;
+	pthread_mutex_unlock(&k->lock);
+	if (!ret) {
+		pthread_mutex_lock(&c->lock);
+		if (c->state != CAP_LIVE)
+			ret = -ENOENT;
+		else if (!c->cfg.network)
+			ret = -EAGAIN;
+		else
+			ret = wr_subscribe(c->wr, &p->sub);
+		p->gen = atomic_load(&c->pull_gen);
+		pthread_mutex_unlock(&c->lock);
+		if (ret)
+			pull_slot_put(k);
+	}
 	if (ret) {
 		free(p);
 		cap_unref(k, c);
@@ -75,6 +92,7 @@ void cap_pull_end(struct cap_pull *p)
 	if (!p)
 		return;
 	wr_unsubscribe(p->sub);
+	pull_slot_put(p->k);
 	cap_unref(p->k, p->c);
 	free(p);
 }

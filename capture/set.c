@@ -31,6 +31,11 @@ static int check_change(struct cap_core *k, struct cap_cfg *in, unsigned int fie
 		snprintf(err, errlen, "%s: no such interface", in->iface);
 		return -ENODEV;
 	}
+	if (fields & CAP_F_IFACE) {
+		ret = cap_check_iface(k, in->iface, err, errlen);
+		if (ret)
+			return ret;
+	}
 	if (fields & CAP_F_DUMP) {
 		ret = cap_check_dump(k->dump_root, in->dump, dump, sizeof(dump), err, errlen);
 		if (ret)
@@ -76,7 +81,7 @@ int cap_set(struct cap_core *k, const char *name, const struct cap_cfg *cfg,
 {
 	struct xp_elf elf = { 0 };
 	struct cap_cfg *in = NULL, *next = NULL;
-	bool filter_swapped = false, net_switched = false, moved;
+	bool filter_swapped = false, net_switched = false, dump_held = false, moved;
 	char path[PATH_MAX + 8], msg[512];
 	struct cap *c;
 	int ret;
@@ -142,6 +147,13 @@ int cap_set(struct cap_core *k, const char *name, const struct cap_cfg *cfg,
 		net_switched = true;
 	}
 	if (strcmp(next->dump, c->cfg.dump)) {
+		ret = cap_hold_dump(k, c, next->dump);
+		if (ret) {
+			snprintf(err, errlen, "dump %s is another capture's: two captures never "
+				 "share a file", next->dump);
+			goto undo;
+		}
+		dump_held = true;
 		cap_dump_file(next->dump, path, sizeof(path));
 		ret = wr_reopen(c->wr, path);
 		if (ret) {
@@ -180,6 +192,8 @@ int cap_set(struct cap_core *k, const char *name, const struct cap_cfg *cfg,
 	ret = 0;
 	goto out;
 undo:
+	if (dump_held)
+		cap_hold_dump(k, c, c->cfg.dump);
 	if (net_switched)
 		wr_set_network(c->wr, c->cfg.network);
 	if (filter_swapped && !moved)

@@ -38,7 +38,8 @@ static void usage(FILE *out)
 		"Usage: capture-appliance start --iface IFACE [options]\n"
 		"\n"
 		"Captures the traffic of IFACE into DUMP.pcap, in the foreground, until\n"
-		"SIGINT/SIGTERM. SIGUSR1 prints the counters.\n"
+		"SIGINT, SIGTERM, SIGHUP or SIGQUIT (each stops cleanly: everything taken is\n"
+		"written, nothing stays attached). SIGUSR1 prints the counters.\n"
 		"\n"
 		"  --iface IFACE        interface to capture on (required)\n"
 		"  --name NAME          capture name (default: IFACE)\n"
@@ -67,6 +68,10 @@ static void usage(FILE *out)
 		"  --no-auth            REST: no token at all: any local user may drive the\n"
 		"                       appliance (refused unless --listen is loopback)\n"
 		"  --tls-cert FILE      REST: HTTPS with this PEM (certificate and key)\n"
+		"  --allow-iface LIST   captures only on interfaces matching one of these\n"
+		"                       comma-separated glob patterns (e.g. 'eth1,span*'),\n"
+		"                       names of the appliance's own network namespace;\n"
+		"                       --iface too (default: any)\n"
 		"  --dump-root DIR      --dump and REST dump paths must lie under DIR\n"
 		"                       (relative ones are taken relative to DIR)\n"
 		"  --net-buffer BYTES   network-mode backlog per capture (default: 64 MiB)\n"
@@ -153,7 +158,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 static int parse_args(struct start *S, int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH };
+	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
@@ -165,6 +170,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "transparent", no_argument, NULL, 't' },
 		{ "token-file", required_argument, NULL, O_TOKEN },
 		{ "no-auth", no_argument, NULL, O_NOAUTH },
+		{ "allow-iface", required_argument, NULL, O_ALLOW },
 		{ "tls-cert", required_argument, NULL, O_TLS },
 		{ "dump-root", required_argument, NULL, O_ROOT },
 		{ "xdp-mode", required_argument, NULL, O_XDP },
@@ -230,6 +236,9 @@ static int parse_args(struct start *S, int argc, char **argv)
 			break;
 		case O_TOKEN:
 			S->rest.token_file = optarg;
+			break;
+		case O_ALLOW:
+			S->core.allow_iface = optarg;
 			break;
 		case O_NOAUTH:
 			S->rest.no_auth = true;
@@ -415,6 +424,10 @@ int cli_start(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	/* a closed terminal or a quit key stops as cleanly as SIGTERM: nothing
+	 * may stay attached */
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGQUIT);
 	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -447,7 +460,7 @@ int cli_start(int argc, char **argv)
 	for (;;) {
 		tmo = (struct timespec){ .tv_sec = S.interval ? S.interval : 3600 };
 		sig = sigtimedwait(&sigs, NULL, &tmo);
-		if (sig == SIGINT || sig == SIGTERM)
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)
 			break;
 		if (sig == SIGUSR1 || (sig < 0 && errno == EAGAIN && S.interval))
 			print_first(&S, k);

@@ -122,7 +122,7 @@ it_stop()
 	fi
 	IT_RC=0
 	wait "$IT_PID" || IT_RC=$?
-	if [ "$sig" = INT ] || [ "$sig" = TERM ]; then
+	if [ "$sig" = INT ] || [ "$sig" = TERM ] || [ "$sig" = HUP ] || [ "$sig" = QUIT ]; then
 		[ "$IT_RC" -eq 0 ] || it_fail "exit status $IT_RC after SIG$sig"
 	fi
 }

@@ -1,5 +1,6 @@
 #!/bin/bash
-# SIGINT or SIGTERM (argument 2: INT|TERM) while capturing both directions:
+# SIGINT, SIGTERM, SIGHUP (terminal closed) or SIGQUIT (argument 2:
+# INT|TERM|HUP|QUIT) while capturing both directions:
 # exit status 0, every frame taken is in the file, and no XDP program and no
 # TC filter is left on the interface.
 set -euo pipefail
