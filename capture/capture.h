@@ -223,6 +223,10 @@ int cap_dump_open(struct cap_core *k, const char *name, int *fd, char *path, siz
  */
 int cap_check_dump(const char *root, const char *dump, char *out, size_t outlen,
 		   char *err, size_t errlen);
+/* Drops every capability a core does not need (from the process, its
+ * bounding set, for good: no new privileges either). Call before any thread
+ * exists. bind_low_port keeps CAP_NET_BIND_SERVICE. */
+int cap_drop_privileges(bool bind_low_port, char *err, size_t errlen);
 /* The file a dump prefix names. */
 void cap_dump_file(const char *dump, char *out, size_t len);
 /* A capture name: 1..CAP_NAME_MAX-1 of [A-Za-z0-9._-], not starting with '.'. */

@@ -375,6 +375,13 @@ static int parse_args(struct start *S, int argc, char **argv)
 	return 0;
 }
 
+static bool low_port(const char *listen)
+{
+	const char *colon = strrchr(listen, ':');
+
+	return colon && atoi(colon + 1) < 1024;
+}
+
 static void print_first(struct start *S, struct cap_core *k)
 {
 	struct cap_stats st;
@@ -418,6 +425,13 @@ int cli_start(int argc, char **argv)
 			fprintf(stderr, "capture-appliance: %s\n", err[0] ? err : strerror(-ret));
 			return 1;
 		}
+	}
+	/* Before any thread exists: every thread inherits what is left. */
+	err[0] = 0;
+	ret = cap_drop_privileges(S.listen && low_port(S.listen), err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "capture-appliance: %s\n", err);
+		return 1;
 	}
 	/* Signals go to this thread only (sigtimedwait below): block them
 	 * before any worker thread exists, so every thread inherits the mask. */

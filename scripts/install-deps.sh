@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
 	build-essential cmake pkg-config clang llvm
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
-	libpcap-dev liburing-dev libcivetweb-dev libcjson-dev libcmocka-dev libssl-dev
+	libpcap-dev liburing-dev libcivetweb-dev libcjson-dev libcmocka-dev libssl-dev libcap-ng-dev
 	iproute2 tcpdump tshark wireshark-common netsniff-ng
 	curl python3 gnuplot-nox iputils-ping ethtool jq openssl
 )
