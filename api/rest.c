@@ -29,6 +29,7 @@ struct route {
 static const struct route routes[] = {
 	{ { "GET", "/healthz" }, api_h_healthz, NULL },
 	{ { "GET", "/api/v1/openapi.json" }, api_h_openapi, NULL },
+	{ { "GET", "/metrics" }, api_h_metrics, NULL },
 	{ { "GET", "/api/v1/captures" }, api_h_list, NULL },
 	{ { "POST", "/api/v1/captures" }, api_h_create, NULL },
 	{ { "GET", "/api/v1/captures/{name}" }, api_h_get, NULL },
@@ -115,6 +116,17 @@ static int begin_request(struct mg_connection *conn)
 	size_t i;
 	int st;
 
+	if (r->metrics_port && ri->server_port == r->metrics_port) {
+		/* the read-only listener: the metrics, nothing else */
+		if (strcmp(uri, "/metrics"))
+			return api_http_error(conn, 404, "only /metrics is served here");
+		if (strcmp(ri->request_method, "GET"))
+			return api_http_error_hdr(conn, 405, "Allow", "GET", "only GET here");
+		memset(&q, 0, sizeof(q));
+		q.r = r;
+		q.conn = conn;
+		return api_h_metrics(&q);
+	}
 	if ((st = api_guard(r, conn)))
 		return st;
 	if (!authorized(r, conn))
@@ -227,7 +239,7 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 		   char *err, size_t errlen)
 {
 	const char *listen = o->listen ? o->listen : API_REST_LISTEN_DEFAULT;
-	char ports[160], threads[16];
+	char ports[320], threads[16];
 	const char *opts[20];
 	struct mg_callbacks cb;
 	struct api_rest *r;
@@ -274,8 +286,20 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 	}
 	if (o->tls_cert && (ret = api_rest_tls_prepare(err, errlen)))
 		goto out;
+	if (o->metrics_listen) {
+		ret = api_rest_check_listen(o->metrics_listen, err, errlen);
+		if (ret)
+			goto out;
+		r->metrics_port = atoi(strrchr(o->metrics_listen, ':') + 1);
+		if (r->metrics_port == atoi(strrchr(listen, ':') + 1)) {
+			snprintf(err, errlen, "--metrics-listen needs a port of its own");
+			ret = -EINVAL;
+			goto out;
+		}
+	}
 	/* civetweb marks an HTTPS port with a trailing 's' */
-	snprintf(ports, sizeof(ports), "%s%s", listen, o->tls_cert ? "s" : "");
+	snprintf(ports, sizeof(ports), "%s%s%s%s", listen, o->tls_cert ? "s" : "",
+		 o->metrics_listen ? "," : "", o->metrics_listen ? o->metrics_listen : "");
 	snprintf(threads, sizeof(threads), "%u", o->threads ? o->threads : API_REST_THREADS_DEFAULT);
 	opts[n++] = "listening_ports";
 	opts[n++] = ports;

@@ -31,6 +31,7 @@ struct api_rest_opts {
 	size_t body_limit;	/* request body bytes; 0: default */
 	unsigned int threads;	/* civetweb worker threads; 0: API_REST_THREADS_DEFAULT */
 	struct cap_core *core;	/* the captures it serves (required) */
+	const char *metrics_listen; /* "ADDR:PORT": GET /metrics only, no token; NULL: none */
 };
 
 struct api_rest;

@@ -47,6 +47,7 @@ struct api_rest {
 	char *token; /* NULL: no auth */
 	size_t token_len;
 	bool loopback; /* listening on a loopback address only */
+	int metrics_port; /* the read-only metrics listener's, or 0 */
 	size_t body_limit;
 	atomic_bool stopping;
 };
@@ -101,6 +102,7 @@ int api_h_field_put(struct api_req *q);
 int api_h_stats(struct api_req *q);
 int api_h_packets(struct api_req *q);
 int api_h_dump(struct api_req *q);
+int api_h_metrics(struct api_req *q);
 
 /* Loads the libssl shim civetweb needs with OpenSSL 3 (rest_tls.c). */
 int api_rest_tls_prepare(char *err, size_t errlen);

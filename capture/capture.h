@@ -63,6 +63,8 @@ struct cap_stats {
 	/* kernel side (summed over CPUs) */
 	uint64_t seen;		 /* frames the programs saw */
 	uint64_t matched;	 /* frames the filter accepted */
+	uint64_t seen_in, seen_out;	  /* seen, by direction (ingress XDP, egress TC) */
+	uint64_t matched_in, matched_out; /* matched, by direction */
 	uint64_t redirected;	 /* handed to AF_XDP */
 	uint64_t redirect_failed;
 	uint64_t rb_full;	 /* ring buffer full (egress / transparent) */
@@ -181,6 +183,18 @@ int cap_del(struct cap_core *k, const char *name, char *err, size_t errlen);
  */
 int cap_set(struct cap_core *k, const char *name, const struct cap_cfg *cfg,
 	    unsigned int fields, struct cap_cfg *now, char *err, size_t errlen);
+/* Filter compiles: a histogram of their durations (upper bounds in
+ * seconds, the last bucket is +Inf), and pull clients now. */
+#define CAP_COMPILE_BUCKETS 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
+#define CAP_NCOMPILE_BUCKETS 8
+struct cap_core_stats {
+	uint64_t compile_le[CAP_NCOMPILE_BUCKETS + 1]; /* cumulative, as Prometheus wants */
+	uint64_t compiles;
+	double compile_seconds;
+	unsigned int pulls;
+};
+void cap_core_stats(struct cap_core *k, struct cap_core_stats *out);
+
 /* Settings and (if st) counters of one capture; -ENOENT. */
 int cap_get(struct cap_core *k, const char *name, struct cap_cfg *cfg,
 	    struct cap_stats *st);

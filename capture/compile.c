@@ -57,9 +57,28 @@ static int slot_get(struct cap_core *k, struct cap *c, char *err, size_t errlen)
 	return 0;
 }
 
-static void slot_put(struct cap_core *k, struct cap *c)
+static const double buckets[CAP_NCOMPILE_BUCKETS] = { CAP_COMPILE_BUCKETS };
+
+static double now_s(void)
 {
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Gives the slot back and counts the compile's duration. */
+static void slot_put(struct cap_core *k, struct cap *c, double secs)
+{
+	int i;
+
 	pthread_mutex_lock(&k->lock);
+	for (i = 0; i < CAP_NCOMPILE_BUCKETS; i++)
+		if (secs <= buckets[i])
+			k->cst.compile_le[i]++;
+	k->cst.compile_le[CAP_NCOMPILE_BUCKETS]++;
+	k->cst.compiles++;
+	k->cst.compile_seconds += secs;
 	k->compiles--;
 	if (c)
 		c->compiling = false;
@@ -95,6 +114,7 @@ int cap_build_filter(struct cap_core *k, struct cap *c, const char *expr,
 {
 	pid_t tid = (pid_t)syscall(SYS_gettid);
 	int ret, nice_was;
+	double t0;
 
 	ret = cap_check_filter(expr, err, errlen);
 	if (ret)
@@ -107,8 +127,17 @@ int cap_build_filter(struct cap_core *k, struct cap *c, const char *expr,
 	if (errno)
 		nice_was = 0;
 	setpriority(PRIO_PROCESS, (id_t)tid, 10);
+	t0 = now_s();
 	ret = build(expr, elf, err, errlen);
 	setpriority(PRIO_PROCESS, (id_t)tid, nice_was);
-	slot_put(k, c);
+	slot_put(k, c, now_s() - t0);
 	return ret;
+}
+
+void cap_core_stats(struct cap_core *k, struct cap_core_stats *out)
+{
+	pthread_mutex_lock(&k->lock);
+	*out = k->cst;
+	out->pulls = k->pulls;
+	pthread_mutex_unlock(&k->lock);
 }

@@ -63,6 +63,7 @@ struct cap_core {
 	unsigned int compiles;	   /* compile slots in use */
 	unsigned int compile_max;  /* slots in all (CPUs) */
 	unsigned int pulls;	   /* pull clients now */
+	struct cap_core_stats cst; /* compile histogram (pulls: see above) */
 	unsigned int max_pulls;
 	char *allow_iface;	   /* comma-separated globs, or NULL */
 	struct cap_opts dp;

@@ -15,6 +15,10 @@ void cap_stats_add(struct cap_stats *to, const struct cap_stats *f)
 {
 	to->seen += f->seen;
 	to->matched += f->matched;
+	to->seen_in += f->seen_in;
+	to->seen_out += f->seen_out;
+	to->matched_in += f->matched_in;
+	to->matched_out += f->matched_out;
 	to->redirected += f->redirected;
 	to->redirect_failed += f->redirect_failed;
 	to->rb_full += f->rb_full;
@@ -43,8 +47,12 @@ static void dp_stats(const struct cap_dp *dp, struct cap_stats *st)
 	 * in the first one */
 	xp_counters(dp->xp, again);
 
-	st->seen = again[CA_CNT_RX_SEEN] + again[CA_CNT_TX_SEEN];
-	st->matched = k[CA_CNT_RX_MATCHED] + k[CA_CNT_TX_MATCHED];
+	st->seen_in = again[CA_CNT_RX_SEEN];
+	st->seen_out = again[CA_CNT_TX_SEEN];
+	st->matched_in = k[CA_CNT_RX_MATCHED];
+	st->matched_out = k[CA_CNT_TX_MATCHED];
+	st->seen = st->seen_in + st->seen_out;
+	st->matched = st->matched_in + st->matched_out;
 	st->redirected = k[CA_CNT_RX_REDIRECTED];
 	st->redirect_failed = k[CA_CNT_RX_NO_XSK] + k[CA_CNT_RX_META_FAIL];
 	st->rb_full = k[CA_CNT_RX_RB_FULL] + k[CA_CNT_TX_RB_FULL];

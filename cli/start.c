@@ -68,6 +68,10 @@ static void usage(FILE *out)
 		"  --no-auth            REST: no token at all: any local user may drive the\n"
 		"                       appliance (refused unless --listen is loopback)\n"
 		"  --tls-cert FILE      REST: HTTPS with this PEM (certificate and key)\n"
+		"  --metrics-listen ADDR:PORT\n"
+		"                       also serve GET /metrics (Prometheus), and nothing\n"
+		"                       else, on this address, without a token (default:\n"
+		"                       none; /metrics is always on the REST API too)\n"
 		"  --allow-iface LIST   captures only on interfaces matching one of these\n"
 		"                       comma-separated glob patterns (e.g. 'eth1,span*'),\n"
 		"                       names of the appliance's own network namespace;\n"
@@ -158,7 +162,7 @@ static int parse_u32(const char *s, uint32_t *out)
 
 static int parse_args(struct start *S, int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW };
+	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
@@ -171,6 +175,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "token-file", required_argument, NULL, O_TOKEN },
 		{ "no-auth", no_argument, NULL, O_NOAUTH },
 		{ "allow-iface", required_argument, NULL, O_ALLOW },
+		{ "metrics-listen", required_argument, NULL, O_METRICS },
 		{ "tls-cert", required_argument, NULL, O_TLS },
 		{ "dump-root", required_argument, NULL, O_ROOT },
 		{ "xdp-mode", required_argument, NULL, O_XDP },
@@ -236,6 +241,9 @@ static int parse_args(struct start *S, int argc, char **argv)
 			break;
 		case O_TOKEN:
 			S->rest.token_file = optarg;
+			break;
+		case O_METRICS:
+			S->rest.metrics_listen = optarg;
 			break;
 		case O_ALLOW:
 			S->core.allow_iface = optarg;
@@ -337,6 +345,11 @@ static int parse_args(struct start *S, int argc, char **argv)
 	}
 	if (S->listen && api_rest_check_listen(S->listen, err, sizeof(err))) {
 		fprintf(stderr, "capture-appliance: %s\n", err);
+		return 2;
+	}
+	if (S->rest.metrics_listen &&
+	    api_rest_check_listen(S->rest.metrics_listen, err, sizeof(err))) {
+		fprintf(stderr, "capture-appliance: --metrics-listen: %s\n", err);
 		return 2;
 	}
 	if (S->listen && S->rest.no_auth && !api_rest_listen_is_loopback(S->listen)) {

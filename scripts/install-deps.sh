@@ -8,7 +8,7 @@ PKGS=(
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	libpcap-dev liburing-dev libcivetweb-dev libcjson-dev libcmocka-dev libssl-dev libcap-ng-dev
 	iproute2 tcpdump tshark wireshark-common netsniff-ng
-	curl python3 gnuplot-nox iputils-ping ethtool jq openssl
+	curl python3 gnuplot-nox iputils-ping ethtool jq openssl prometheus
 )
 
 if [ "$(id -u)" -ne 0 ]; then
