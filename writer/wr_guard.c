@@ -65,18 +65,45 @@ WR_CHILD_CODE static void nap_ms(long ms)
 	syscall(SYS_nanosleep, &ts, NULL);
 }
 
-/* Cuts the file after the last complete record at or after size. */
+/* "/proc/self/fd/N" without libc. */
+WR_CHILD_CODE static void fd_path(char *buf, int fd)
+{
+	static const char pre[] = "/proc/self/fd/";
+	char digits[12];
+	int n = 0, i;
+
+	do {
+		digits[n++] = (char)('0' + fd % 10);
+		fd /= 10;
+	} while (fd && n < (int)sizeof(digits));
+	for (i = 0; pre[i]; i++)
+		buf[i] = pre[i];
+	while (n)
+		buf[i++] = digits[--n];
+	buf[i] = 0;
+}
+
+/* Cuts the file after the last complete record at or after size. The name
+ * is looked up without following a link (O_PATH opens nothing), and only
+ * the very inode the writer created is opened for writing. */
 WR_CHILD_CODE static void repair(const struct wr_guard_slot *s, uint64_t size)
 {
 	struct stat st;
 	off_t last = -1;
 	uint64_t off = size;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, s->path, O_RDWR | O_CLOEXEC, 0);
+	char proc[32];
+	int pfd = (int)syscall(SYS_openat, AT_FDCWD, s->path,
+			       O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+	int fd = -1;
 
-	if (fd < 0)
+	if (pfd < 0)
 		return;
-	if (syscall(SYS_fstat, fd, &st) || st.st_dev != s->dev || st.st_ino != s->ino ||
+	if (syscall(SYS_fstat, pfd, &st) || st.st_dev != s->dev || st.st_ino != s->ino ||
 	    !S_ISREG(st.st_mode))
+		goto out;
+	fd_path(proc, pfd);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, proc, O_RDWR | O_CLOEXEC, 0);
+	if (fd < 0)
 		goto out;
 	/* writes still in flight (io-wq, DIO completions) settle first */
 	for (int i = 0; i < 50; i++) {
@@ -99,7 +126,9 @@ WR_CHILD_CODE static void repair(const struct wr_guard_slot *s, uint64_t size)
 	if (off < (uint64_t)st.st_size)
 		syscall(SYS_ftruncate, fd, (off_t)off);
 out:
-	syscall(SYS_close, fd);
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	syscall(SYS_close, pfd);
 }
 
 WR_CHILD_CODE static int child(void *arg)

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "writer/wr_pcap.h"
 #include "writer/wr_queue.h"
@@ -41,6 +42,18 @@ struct wr_buf {
 
 enum wr_dest_kind { WR_DEST_FILE, WR_DEST_NET };
 
+/* Permissions of new files. */
+struct wr_fmode {
+	mode_t mode;
+	gid_t gid; /* (gid_t)-1: unchanged */
+};
+
+/* A file being created: fd, and a temporary name if it has one. */
+struct wr_newfile {
+	int fd;
+	char tmp[320];
+};
+
 /* Where a generation's records go. Owned by the writer thread once live. */
 struct wr_dest {
 	enum wr_dest_kind kind;
@@ -51,6 +64,10 @@ struct wr_dest {
 	bool no_falloc;	  /* refused (no space, not supported) */
 	uint8_t *tail;	  /* direct: the unaligned last block (WR_ALIGN bytes) */
 	char *path;
+	int dirfd;	  /* the folder, opened once */
+	char *name;	  /* the file's name in it */
+	struct wr_newfile nf; /* the file until it is committed */
+	bool committed;	  /* linked under its name */
 	uint32_t gen;	  /* the generation it serves */
 	/* planning of the next batch of writes (writer thread) */
 	uint64_t wpos;
@@ -100,6 +117,8 @@ struct wr_writer {
 	char *path;		/* current file path (ctl) */
 	bool network;		/* current mode (ctl) */
 	bool direct_ok;		/* direct requested and not refused */
+	struct wr_fmode fmode;	/* new files */
+	int start;		/* thread start: 0 wait, 1 go, 2 give up (lock) */
 
 	uint8_t *mem;		/* nbufs * buf_size, aligned */
 	struct wr_buf *bufs;
@@ -133,8 +152,19 @@ struct wr_writer {
 	size_t stage_size;	/* bytes per slot */
 };
 
+/* wr_file.c: safe creation (see there) */
+int wr_dir_open(const char *path, int *dirfd, char **base);
+int wr_file_check(int dirfd, const char *name, bool replace);
+int wr_file_prepare(int dirfd, const char *name, const struct wr_fmode *m,
+		    const void *hdr, size_t len, struct wr_newfile *f);
+int wr_file_commit(int dirfd, const char *name, bool replace, struct wr_newfile *f);
+void wr_file_abort(int dirfd, struct wr_newfile *f);
+
 /* wr_dest.c */
 int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **out);
+int wr_dest_commit(struct wr_writer *w, struct wr_dest *d);
+int wr_reopen_direct(int fd);
+int wr_dest_direct(struct wr_writer *w, struct wr_dest *d, const void *h, size_t len);
 int wr_dest_net_new(struct wr_writer *w, struct wr_dest **out);
 int wr_dest_finish(struct wr_writer *w, struct wr_dest *d);
 uint64_t wr_now_ns(void);

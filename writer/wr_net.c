@@ -51,7 +51,7 @@ int wr_net_new(const struct wr_opts *o, struct wr_net **out)
 	pthread_condattr_destroy(&ca);
 	n->refs = 1;
 	n->cap = o->net_buffer_bytes;
-	wr_pcap_fhdr_init(&n->fhdr, o->snaplen);
+	wr_pcap_fhdr_init(&n->fhdr, o->snaplen, o->linktype);
 	*out = n;
 	return 0;
 }

@@ -28,14 +28,15 @@ struct wr_pcap_rhdr {
 _Static_assert(sizeof(struct wr_pcap_fhdr) == 24, "pcap file header");
 _Static_assert(sizeof(struct wr_pcap_rhdr) == 16, "pcap record header");
 
-static inline void wr_pcap_fhdr_init(struct wr_pcap_fhdr *h, uint32_t snaplen)
+static inline void wr_pcap_fhdr_init(struct wr_pcap_fhdr *h, uint32_t snaplen,
+				     uint32_t linktype)
 {
 	*h = (struct wr_pcap_fhdr){
 		.magic = WR_PCAP_MAGIC_NS,
 		.version_major = 2,
 		.version_minor = 4,
 		.snaplen = snaplen,
-		.linktype = WR_LINKTYPE_ETHERNET,
+		.linktype = linktype,
 	};
 }
 

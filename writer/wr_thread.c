@@ -238,6 +238,13 @@ void *wr_thread_main(void *arg)
 	uint64_t peek_every = (uint64_t)w->o.flush_ms * 1000000ull / 2, last_peek = 0;
 	bool stop = false;
 
+	pthread_mutex_lock(&w->lock);
+	while (!w->start)
+		pthread_cond_wait(&w->cond, &w->lock);
+	stop = w->start != 1;
+	pthread_mutex_unlock(&w->lock);
+	if (stop)
+		return NULL; /* wr_open failed after all */
 	p.jobs = calloc(p.cap, sizeof(*p.jobs));
 	if (!p.jobs)
 		abort(); /* wr_open checked memory; nothing sane to do */

@@ -35,6 +35,12 @@ static int check_opts(struct wr_opts *o)
 		o->flush_ms = WR_DEF_FLUSH_MS;
 	if (!o->net_buffer_bytes)
 		o->net_buffer_bytes = WR_DEF_NET_BYTES;
+	if (!o->linktype)
+		o->linktype = WR_LINKTYPE_ETHERNET;
+	if (!o->file_mode)
+		o->file_mode = 0600;
+	if (o->file_mode & ~(mode_t)0777)
+		return -EINVAL;
 	/* every record must fit a buffer and the backlog */
 	if (o->buf_size < sizeof(struct wr_pcap_rhdr) + o->snaplen ||
 	    o->net_buffer_bytes < sizeof(struct wr_pcap_rhdr) + o->snaplen ||
@@ -79,14 +85,32 @@ static void writer_free(struct wr_writer *w)
 	free(w);
 }
 
-static int make_dest(struct wr_writer *w, bool network, const char *path,
+/* A new destination; a file is given its name only when commit (wr_open
+ * commits later, once nothing else can fail). */
+static int make_dest(struct wr_writer *w, bool network, const char *path, bool commit,
 		     struct wr_dest **out)
 {
 	int ret = network ? wr_dest_net_new(w, out) : wr_dest_file_open(w, path, out);
 
+	if (!ret && commit) {
+		ret = wr_dest_commit(w, *out);
+		if (ret) {
+			wr_dest_finish(w, *out);
+			*out = NULL;
+		}
+	}
 	if (!ret)
 		atomic_store(&w->st_direct, !network && (*out)->dfd >= 0);
 	return ret;
+}
+
+/* Lets the writer thread run (go) or end before it did anything. */
+static void release_thread(struct wr_writer *w, bool go)
+{
+	pthread_mutex_lock(&w->lock);
+	w->start = go ? 1 : 2;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 }
 
 int wr_open(const struct wr_opts *opts, struct wr_writer **out)
@@ -115,6 +139,7 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 		}
 	}
 	w->o.path = NULL; /* w->path is the current one */
+	w->fmode = (struct wr_fmode){ w->o.file_mode, w->o.file_gid };
 	w->network = w->o.network;
 	w->direct_ok = w->o.direct == WR_DIRECT_ON ||
 		       (w->o.direct == WR_DIRECT_AUTO && WR_AUTO_DIRECT);
@@ -142,7 +167,7 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 	ret = wr_net_new(&w->o, &w->net);
 	if (ret)
 		goto out;
-	ret = make_dest(w, w->network, w->path, &w->dests[0]);
+	ret = make_dest(w, w->network, w->path, false, &w->dests[0]);
 	if (ret)
 		goto out;
 	if (w->direct_ok) {
@@ -151,26 +176,31 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 		w->stage = aligned_alloc(WR_ALIGN, WR_STAGE_SLOTS * w->stage_size);
 		if (!w->stage) {
 			ret = -ENOMEM;
-			goto out_dest;
+			goto out;
 		}
 	}
 	ret = wr_io_ops_of(w)->init(w, &w->io);
 	if (ret)
-		goto out_dest;
+		goto out;
 	/* without it (fork refused) only the after-SIGKILL repair is missing */
 	if (wr_guard_start(&w->guard))
 		w->guard = NULL;
+	/* the thread waits for the commit: an existing file is replaced only
+	 * once nothing can fail any more */
 	ret = -pthread_create(&w->thr, NULL, wr_thread_main, w);
 	if (ret)
-		goto out_dest;
+		goto out;
+	ret = wr_dest_commit(w, w->dests[0]);
+	release_thread(w, !ret);
+	if (ret) {
+		pthread_join(w->thr, NULL);
+		goto out;
+	}
 	*out = w;
 	return 0;
 
-out_dest:
-	/* the file we created must not stay behind */
-	if (w->dests[0] && w->dests[0]->kind == WR_DEST_FILE)
-		unlink(w->dests[0]->path);
 out:
+	/* a file prepared but not committed disappears (wr_dest_finish) */
 	writer_free(w);
 	return ret;
 }
@@ -292,7 +322,7 @@ int wr_reopen(struct wr_writer *w, const char *path)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = w->network ? check_dir(path) : make_dest(w, false, path, &d);
+	ret = w->network ? check_dir(path) : make_dest(w, false, path, true, &d);
 	if (ret) {
 		free(p);
 		goto out;
@@ -320,7 +350,7 @@ int wr_set_network(struct wr_writer *w, bool on)
 		ret = -EINVAL; /* nowhere to write */
 		goto out;
 	}
-	ret = make_dest(w, on, w->path, &d);
+	ret = make_dest(w, on, w->path, true, &d);
 	if (ret)
 		goto out;
 	switch_to(w, d);

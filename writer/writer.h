@@ -39,7 +39,10 @@ enum wr_direct {
 };
 
 struct wr_opts {
-	const char *path;	 /* the pcap file; an existing file is replaced */
+	/* the pcap file; an existing regular file is replaced (only once the
+	 * new one has its header: a failed wr_open leaves it untouched); an
+	 * existing symlink, folder, FIFO or device is refused */
+	const char *path;
 	uint32_t snaplen;	 /* goes into the pcap file header */
 	enum wr_backend backend;
 	enum wr_direct direct;
@@ -48,6 +51,10 @@ struct wr_opts {
 	unsigned int flush_ms;	 /* max age of data before it is written; 0 = default (200) */
 	bool network;		 /* start in network mode (no file written) */
 	size_t net_buffer_bytes; /* network-mode backlog; 0 = default (64 MiB) */
+	uint32_t linktype;	 /* pcap link type; 0 = LINKTYPE_ETHERNET (1) */
+	mode_t file_mode;	 /* new files' permissions; 0 = 0600 */
+	gid_t file_gid;		 /* new files' group; (gid_t)-1 = the creator's
+				  * (note: 0 is root's group) */
 };
 
 /* One record: cap_len bytes at data, cut already to the snaplen. */
@@ -76,8 +83,10 @@ struct wr_stream;
 struct wr_sub;
 
 /* Creates (replaces) the file with the pcap header, starts the writer
- * thread (and the guardian process). -ENOENT/-EACCES/-ENOTDIR/-EISDIR for a
- * bad path, with nothing created; -EINVAL for bad options (a record of
+ * thread (and the guardian process). -ENOENT/-EACCES/-ENOTDIR for a bad
+ * folder; for an existing entry at the path that is not a regular file:
+ * -ELOOP (symlink), -EISDIR (folder), -EPERM (FIFO, device, socket); in
+ * every error case nothing is created or changed. -EINVAL for bad options (a record of
  * snaplen bytes must fit buf_size and net_buffer_bytes; nbufs 2..1024; no
  * path outside network mode). snaplen 0 = 262144. */
 int wr_open(const struct wr_opts *o, struct wr_writer **out);

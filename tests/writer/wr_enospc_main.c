@@ -5,6 +5,9 @@
  * Checks: close reports ENOSPC, the lost records are counted, every record
  * is either in the file or counted, and the file is valid pcap of exactly
  * the records that fit.
+ *   wr_enospc_main PATH open-fails
+ * Checks that wr_open on the full file system fails with -ENOSPC (the
+ * script checks the existing file at PATH is unchanged).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +29,13 @@ int main(int argc, char **argv)
 	long inf;
 	int ret;
 
+	if (argc == 3 && !strcmp(argv[2], "open-fails")) {
+		o.path = argv[1];
+		ret = wr_open(&o, &w);
+		if (ret != -ENOSPC)
+			FAIL("wr_open on a full file system returned %d, want -ENOSPC\n", ret);
+		return 0;
+	}
 	if (argc != 4)
 		FAIL("usage: %s PATH uring|pwrite on|off\n", argv[0]);
 	o.path = argv[1];
