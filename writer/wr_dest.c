@@ -104,6 +104,8 @@ int wr_dest_commit(struct wr_writer *w, struct wr_dest *d)
 
 	if (d->kind != WR_DEST_FILE || d->committed)
 		return 0;
+	if (d->cat)
+		return wr_rot_commit(w, d);
 	ret = wr_file_commit(d->dirfd, d->name, true, &d->nf);
 	if (ret)
 		return ret;
@@ -134,18 +136,21 @@ int wr_dest_finish(struct wr_writer *w, struct wr_dest *d)
 	if (!d)
 		return 0;
 	if (d->kind == WR_DEST_FILE) {
+		if (d->cat)
+			wr_rot_seal(w, d);
 		if (d->fd >= 0 && d->falloc > d->size && ftruncate(d->fd, (off_t)d->size))
 			ret = -errno;
 		if (d->dfd >= 0)
 			close(d->dfd);
 		if (!d->committed) {
-			wr_file_abort(d->dirfd, &d->nf);
+			wr_file_abort(d->cat ? d->cat->dirfd : d->dirfd, &d->nf);
 			d->fd = -1;
 		}
 		if (d->fd >= 0 && close(d->fd) && !ret)
 			ret = -errno;
 		if (d->dirfd >= 0)
 			close(d->dirfd);
+		wr_cat_put(d->cat);
 	}
 	free(d->tail);
 	free(d->name);

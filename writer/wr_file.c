@@ -162,6 +162,8 @@ int wr_file_commit(int dirfd, const char *name, bool replace, struct wr_newfile 
 	int ret;
 
 	ret = wr_file_check(dirfd, name, replace);
+	if (ret && !replace && ret != -ENOENT && ret != -EACCES)
+		return -EEXIST; /* the name is taken, whatever by */
 	if (ret)
 		return ret;
 	if (!f->tmp[0]) {

@@ -54,6 +54,7 @@ struct wr_guard {
 	void *stack;
 	int rfd;
 	const struct wr_dest *last[2]; /* what each slot describes (writer thread) */
+	uint64_t last_fileno[2];      /* which of its files (rotation) */
 	pid_t pid;
 	int wfd;
 };
@@ -229,10 +230,10 @@ void wr_guard_note(struct wr_guard *g, const struct wr_dest *d)
 {
 	struct wr_guard_slot *s;
 
-	if (!g || d->kind != WR_DEST_FILE)
+	if (!g || d->kind != WR_DEST_FILE || d->fd < 0)
 		return;
 	s = &g->pg->slot[d->gen & 1];
-	if (g->last[d->gen & 1] != d) {
+	if (g->last[d->gen & 1] != d || g->last_fileno[d->gen & 1] != d->fileno) {
 		struct stat st;
 
 		if (fstat(d->fd, &st))
@@ -244,6 +245,7 @@ void wr_guard_note(struct wr_guard *g, const struct wr_dest *d)
 		atomic_store(&s->size, d->size);
 		atomic_fetch_add(&s->seq, 1);
 		g->last[d->gen & 1] = d;
+		g->last_fileno[d->gen & 1] = d->fileno;
 		return;
 	}
 	atomic_store_explicit(&s->size, d->size, memory_order_release);

@@ -29,6 +29,8 @@ struct wr_buf {
 	size_t len;
 	uint32_t nrec;
 	uint32_t gen; /* destination generation it was filled for */
+	uint64_t win; /* time rotation: the window of its records (a late
+		       * record may be older, never newer) */
 	/* published by the producer while it fills the buffer, so the writer
 	 * thread can write an aged prefix itself (wr_thread.c) */
 	_Atomic size_t committed;   /* bytes of complete records */
@@ -54,6 +56,29 @@ struct wr_newfile {
 	char tmp[320];
 };
 
+/* One file of a rotation prefix (wr_cat.c). */
+struct wr_fent {
+	uint32_t seq;
+	char name[256];
+	uint64_t bytes;	   /* sealed: the file's size; open: complete records */
+	bool sealed;
+	/* what walking the file found (wr_list_files) */
+	uint64_t walked;   /* bytes walked */
+	uint64_t records, first_ns, last_ns;
+};
+
+/* The files of a rotation prefix, oldest first; the open one (if any) last. */
+struct wr_cat {
+	pthread_mutex_t lock;	/* entries: writer thread vs. listing */
+	_Atomic int refs;
+	int dirfd;
+	char *prefix, *dir, *base; /* dir: prefix up to and with the last '/' */
+	uint32_t next_seq;	/* writer thread */
+	struct wr_fent *v;
+	size_t n, cap;
+	uint64_t bytes;		/* sum of v[].bytes */
+};
+
 /* Where a generation's records go. Owned by the writer thread once live. */
 struct wr_dest {
 	enum wr_dest_kind kind;
@@ -69,6 +94,14 @@ struct wr_dest {
 	struct wr_newfile nf; /* the file until it is committed */
 	bool committed;	  /* linked under its name */
 	uint32_t gen;	  /* the generation it serves */
+	/* rotation (wr_rotate.c); writer thread only once live */
+	struct wr_cat *cat;	  /* NULL: one file, no rotation */
+	uint32_t seq;		  /* the open file's sequence number */
+	uint64_t fileno;	  /* counts files opened: the guard follows */
+	uint64_t q_size;	  /* bytes queued for the file jobs go to */
+	uint64_t q_win;		  /* its time window (when q_any) */
+	bool q_any;		  /* records queued for it */
+	bool q_new;		  /* the next job starts a new file */
 	/* planning of the next batch of writes (writer thread) */
 	uint64_t wpos;
 	const uint8_t *ptail;
@@ -81,6 +114,9 @@ struct wr_stream {
 	struct wr_writer *w;
 	struct wr_buf *cur;
 	uint8_t *p, *end;	/* free space in cur */
+	uint64_t t_next;	/* time rotation: records from here on belong to
+				 * the next window (UINT64_MAX: off) */
+	uint64_t win;		/* the window cur is filled for */
 	uint64_t first_ns;	/* monotonic time of cur's first record */
 	uint32_t gen;
 	_Atomic uint32_t gen_ack; /* gen this stream fills for (read by control) */
@@ -108,7 +144,15 @@ struct wr_job {
 	bool complete;
 	bool failed;	    /* completed by a failed write: later jobs must be
 			     * planned again at the cut-back size */
+	bool rot;	    /* a new file starts with this job */
 };
+
+/* The writer thread's jobs, in file order (grows as jobs are split). */
+struct wr_pending {
+	struct wr_job *jobs;
+	unsigned int n, cap;
+};
+struct wr_job *wr_pending_add(struct wr_pending *p);
 
 struct wr_io;
 
@@ -145,6 +189,12 @@ struct wr_writer {
 	_Atomic int first_err;
 	_Atomic bool st_direct;
 
+	/* rotation */
+	uint64_t rot_ns;	/* rotate_seconds in ns; 0 = off */
+	bool rotating;
+	struct wr_cat *cat;	/* the current prefix's catalog (lock) */
+	_Atomic uint64_t st_deleted, st_sealed;
+
 	struct wr_net *net;
 	struct wr_io *io;
 	struct wr_guard *guard;	/* NULL if it could not be started */
@@ -159,6 +209,27 @@ int wr_file_prepare(int dirfd, const char *name, const struct wr_fmode *m,
 		    const void *hdr, size_t len, struct wr_newfile *f);
 int wr_file_commit(int dirfd, const char *name, bool replace, struct wr_newfile *f);
 void wr_file_abort(int dirfd, struct wr_newfile *f);
+
+/* wr_cat.c */
+bool wr_cat_match(const char *base, const char *name, uint32_t *seq);
+int wr_cat_name(const struct wr_cat *c, uint32_t seq, uint64_t ts_ns, char *buf, size_t len);
+int wr_cat_new(const char *prefix, struct wr_cat **out);
+void wr_cat_put(struct wr_cat *c);
+int wr_cat_add_open(struct wr_cat *c, uint32_t seq, const char *name, uint64_t bytes);
+void wr_cat_update(struct wr_cat *c, uint32_t seq, uint64_t bytes, bool sealed);
+void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, _Atomic uint64_t *deleted);
+void wr_cat_gauges(struct wr_cat *c, uint64_t *files, uint64_t *bytes);
+int wr_walk_pcap(int fd, uint64_t bytes, struct wr_fent *e);
+int wr_cat_list(struct wr_cat *c, struct wr_file_info **out, size_t *n);
+
+/* wr_rotate.c */
+int wr_rot_dest_new(struct wr_writer *w, const char *prefix, struct wr_dest **out);
+int wr_rot_commit(struct wr_writer *w, struct wr_dest *d);
+void wr_rot_take(struct wr_writer *w, struct wr_pending *p, struct wr_dest *d,
+		 struct wr_buf *b, size_t off, size_t len, uint32_t nrec, bool peek);
+int wr_rot_switch(struct wr_writer *w, struct wr_job *j);
+void wr_rot_seal(struct wr_writer *w, struct wr_dest *d);
+void wr_rot_tick(struct wr_writer *w, struct wr_dest *d, bool idle);
 
 /* wr_dest.c */
 int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **out);

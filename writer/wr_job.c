@@ -149,6 +149,8 @@ static void job_fail(struct wr_writer *w, struct wr_job *j, int err)
 			atomic_store(&w->st_direct, false);
 		}
 	}
+	if (d->cat)
+		wr_cat_update(d->cat, d->seq, d->size, false);
 	atomic_fetch_add(&w->st_records, kept);
 	atomic_fetch_add(&w->st_bytes, bound);
 	atomic_fetch_add(&w->st_errors, j->nrec - kept);
@@ -193,6 +195,9 @@ bool wr_job_result(struct wr_writer *w, struct wr_job *j, long res)
 			memcpy(d->tail + (t - j->len), j->data, j->len);
 	}
 	wr_guard_note(w->guard, d);
+	/* the listing sees the file grow no later than the counters */
+	if (d->cat)
+		wr_cat_update(d->cat, d->seq, d->size, false);
 	atomic_fetch_add(&w->st_records, j->nrec);
 	atomic_fetch_add(&w->st_bytes, j->len);
 	if (!j->peek)

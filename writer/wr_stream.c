@@ -40,6 +40,7 @@ static bool take(struct wr_stream *s)
 	s->p = s->cur->data;
 	s->end = s->p + w->o.buf_size;
 	s->first_ns = wr_now_ns();
+	s->cur->win = s->win;
 	atomic_store_explicit(&s->cur->committed, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->cur->first_ns, s->first_ns, memory_order_relaxed);
 	atomic_store_explicit(&s->owner, pthread_self(), memory_order_relaxed);
@@ -57,6 +58,25 @@ void wr_stream_follow(struct wr_stream *s, uint32_t g)
 	atomic_store_explicit(&s->gen_ack, g, memory_order_release);
 }
 
+/* Time rotation: r passed the end of the stream's window. The buffer goes
+ * to the writer with the records of the old window; the next one is
+ * tagged with the new window. */
+static void cross(struct wr_stream *s, uint64_t ts)
+{
+	uint64_t period = s->w->rot_ns;
+
+	if (!period) {
+		s->t_next = UINT64_MAX;
+		return;
+	}
+	s->win = ts / period;
+	s->t_next = (s->win + 1) * period;
+	if (s->cur && s->cur->nrec)
+		handover(s);
+	else if (s->cur)
+		s->cur->win = s->win;
+}
+
 int wr_put(struct wr_stream *s, const struct wr_rec *r)
 {
 	struct wr_writer *w = s->w;
@@ -66,6 +86,8 @@ int wr_put(struct wr_stream *s, const struct wr_rec *r)
 
 	if (g != s->gen)
 		wr_stream_follow(s, g);
+	if (r->ts_ns >= s->t_next)
+		cross(s, r->ts_ns);
 	if ((size_t)(s->end - s->p) < sizeof(h) + cap) {
 		if (s->cur)
 			handover(s);
@@ -115,6 +137,7 @@ int wr_stream_new(struct wr_writer *w, struct wr_stream **out)
 	if (!s)
 		return -ENOMEM;
 	s->w = w;
+	s->t_next = w->rot_ns ? 0 : UINT64_MAX;
 	pthread_mutex_lock(&w->lock);
 	s->gen = atomic_load(&w->gen);
 	atomic_init(&s->gen_ack, s->gen);

@@ -14,10 +14,19 @@
 
 #include "writer/wr_internal.h"
 
-struct wr_pending {
-	struct wr_job *jobs; /* in file order */
-	unsigned int n, cap;
-};
+struct wr_job *wr_pending_add(struct wr_pending *p)
+{
+	if (p->n == p->cap) {
+		unsigned int cap = p->cap ? 2 * p->cap : 64;
+		struct wr_job *v = realloc(p->jobs, cap * sizeof(*v));
+
+		if (!v)
+			abort(); /* a few KiB; nothing sane to do without them */
+		p->jobs = v;
+		p->cap = cap;
+	}
+	return &p->jobs[p->n++];
+}
 
 void wr_wake(struct wr_writer *w)
 {
@@ -65,7 +74,11 @@ static void take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b,
 			wr_buf_release(w, b);
 		return;
 	}
-	p->jobs[p->n++] = (struct wr_job){
+	if (d->cat) {
+		wr_rot_take(w, p, d, b, off, len, nrec, peek);
+		return;
+	}
+	*wr_pending_add(p) = (struct wr_job){
 		.b = b, .d = d, .data = b->data + off, .len = len, .nrec = nrec, .peek = peek,
 	};
 }
@@ -76,7 +89,7 @@ static void fetch(struct wr_writer *w, struct wr_pending *p)
 {
 	uint32_t idx;
 
-	while (p->n < p->cap && wr_queue_pop(&w->fullq, &idx)) {
+	while (wr_queue_pop(&w->fullq, &idx)) {
 		struct wr_buf *b = &w->bufs[idx];
 
 		b->fetched = true;
@@ -95,9 +108,8 @@ static void peek_aged(struct wr_writer *w, struct wr_pending *p)
 	uint64_t now = wr_now_ns(), age = (uint64_t)w->o.flush_ms * 1000000ull;
 	unsigned int npeek = 0;
 
-	/* at most nbufs peeks pending: the other half of the list is for
-	 * whole buffers, so fetch can always take every handed-over buffer
-	 * (a switch relies on that) */
+	/* at most nbufs peeks pending (the list grows as needed; fetch
+	 * always takes every handed-over buffer: a switch relies on that) */
 	for (unsigned int i = 0; i < p->n; i++)
 		npeek += p->jobs[i].peek;
 	pthread_mutex_lock(&w->lock);
@@ -139,6 +151,21 @@ static void peek_aged(struct wr_writer *w, struct wr_pending *p)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* A job that cannot be written at all (no file to write it to): its
+ * records are counted as lost, its buffer goes back. */
+static void drop_first(struct wr_writer *w, struct wr_pending *p, int err)
+{
+	struct wr_job *j = &p->jobs[0];
+	int expect = 0;
+
+	atomic_fetch_add(&w->st_errors, j->nrec);
+	atomic_compare_exchange_strong(&w->first_err, &expect, err);
+	if (!j->peek)
+		wr_buf_release(w, j->b);
+	memmove(p->jobs, p->jobs + 1, (p->n - 1) * sizeof(*p->jobs));
+	p->n--;
+}
+
 /* Plans and writes one batch from the front of the pending list. */
 static void run_batch(struct wr_writer *w, const struct wr_io_ops *ops,
 		      struct wr_pending *p)
@@ -151,6 +178,25 @@ static void run_batch(struct wr_writer *w, const struct wr_io_ops *ops,
 
 	if (direct && n > WR_STAGE_SLOTS)
 		n = WR_STAGE_SLOTS;
+	/* rotation: a job that starts a new file waits until everything
+	 * before it is written; then the file is switched */
+	for (i = 0; i < n; i++) {
+		struct wr_job *j = &p->jobs[i];
+		int ret;
+
+		if (!j->d->cat || j->done || (!j->rot && j->d->fd >= 0))
+			continue;
+		if (i) {
+			n = i;
+			break;
+		}
+		ret = wr_rot_switch(w, j);
+		j->rot = false;
+		if (j->d->fd < 0) {
+			drop_first(w, p, ret ? ret : -EIO);
+			return;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		struct wr_dest *d = p->jobs[i].d;
 
@@ -229,12 +275,27 @@ static void retire(struct wr_writer *w, const struct wr_io_ops *ops,
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Rotation's periodic work for each rotating destination. */
+static void rot_ticks(struct wr_writer *w, struct wr_pending *p)
+{
+	for (int k = 0; k < 2; k++) {
+		struct wr_dest *d = w->dests[k];
+		bool idle = true;
+
+		if (!d || !d->cat)
+			continue;
+		for (unsigned int i = 0; i < p->n && idle; i++)
+			idle = p->jobs[i].d != d;
+		wr_rot_tick(w, d, idle);
+	}
+}
+
 void *wr_thread_main(void *arg)
 {
 	struct wr_writer *w = arg;
 	const struct wr_io_ops *ops = wr_io_ops_of(w);
 	/* pending jobs: every buffer once, plus a peek per buffer */
-	struct wr_pending p = { .cap = 2 * w->o.nbufs };
+	struct wr_pending p = { 0 };
 	uint64_t peek_every = (uint64_t)w->o.flush_ms * 1000000ull / 2, last_peek = 0;
 	bool stop = false;
 
@@ -245,9 +306,8 @@ void *wr_thread_main(void *arg)
 	pthread_mutex_unlock(&w->lock);
 	if (stop)
 		return NULL; /* wr_open failed after all */
-	p.jobs = calloc(p.cap, sizeof(*p.jobs));
-	if (!p.jobs)
-		abort(); /* wr_open checked memory; nothing sane to do */
+	wr_pending_add(&p); /* allocates the list */
+	p.n = 0;
 	for (;;) {
 		if (atomic_load(&w->req)) {
 			bool ret_req;
@@ -273,6 +333,7 @@ void *wr_thread_main(void *arg)
 			fetch(w, &p);
 			if (wr_now_ns() - last_peek >= peek_every) {
 				peek_aged(w, &p);
+				rot_ticks(w, &p);
 				last_peek = wr_now_ns();
 			}
 		}

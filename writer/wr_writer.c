@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Writer life cycle and control: open, close, file switch, network mode. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +49,17 @@ static int check_opts(struct wr_opts *o)
 	    o->nbufs < 2 || o->nbufs > 1024 || o->backend > WR_BACKEND_PWRITE ||
 	    o->direct > WR_DIRECT_OFF)
 		return -EINVAL;
-	if (!o->network && (!o->path || !*o->path))
+	if (!o->rotate_bytes && !o->rotate_seconds &&
+	    (o->retain_bytes || o->retain_files || o->min_free_pct))
+		return -EINVAL; /* retention needs a series of files */
+	if (o->min_free_pct > 99 || o->rotate_seconds > 366u * 86400u)
+		return -EINVAL;
+	if (o->rotate_bytes || o->rotate_seconds) {
+		if (!o->prefix || !*o->prefix)
+			return -EINVAL;
+		return 0;
+	}
+	if (!o->network && (!o->path || !*o->path) && (!o->prefix || !*o->prefix))
 		return -EINVAL;
 	return 0;
 }
@@ -71,6 +83,7 @@ static void writer_free(struct wr_writer *w)
 			set_err(w, wr_dest_finish(w, w->dests[i]));
 	if (w->net)
 		wr_net_put(w->net);
+	wr_cat_put(w->cat);
 	if (w->efd >= 0)
 		close(w->efd);
 	wr_queue_fini(&w->freeq);
@@ -90,7 +103,14 @@ static void writer_free(struct wr_writer *w)
 static int make_dest(struct wr_writer *w, bool network, const char *path, bool commit,
 		     struct wr_dest **out)
 {
-	int ret = network ? wr_dest_net_new(w, out) : wr_dest_file_open(w, path, out);
+	int ret;
+
+	if (network)
+		ret = wr_dest_net_new(w, out);
+	else if (w->rotating)
+		ret = wr_rot_dest_new(w, path, out);
+	else
+		ret = wr_dest_file_open(w, path, out);
 
 	if (!ret && commit) {
 		ret = wr_dest_commit(w, *out);
@@ -99,9 +119,21 @@ static int make_dest(struct wr_writer *w, bool network, const char *path, bool c
 			*out = NULL;
 		}
 	}
-	if (!ret)
-		atomic_store(&w->st_direct, !network && (*out)->dfd >= 0);
-	return ret;
+	if (ret)
+		return ret;
+	atomic_store(&w->st_direct, !network && (*out)->dfd >= 0);
+	if ((*out)->cat) {
+		/* listing and gauges follow the newest prefix */
+		struct wr_cat *old;
+
+		atomic_fetch_add(&(*out)->cat->refs, 1);
+		pthread_mutex_lock(&w->lock);
+		old = w->cat;
+		w->cat = (*out)->cat;
+		pthread_mutex_unlock(&w->lock);
+		wr_cat_put(old);
+	}
+	return 0;
 }
 
 /* Lets the writer thread run (go) or end before it did anything. */
@@ -131,14 +163,20 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 	ret = check_opts(&w->o);
 	if (ret)
 		goto out;
-	if (w->o.path) {
+	w->rotating = w->o.rotate_bytes || w->o.rotate_seconds;
+	w->rot_ns = (uint64_t)w->o.rotate_seconds * 1000000000ull;
+	if (w->rotating) /* the prefix is the "path" */
+		w->path = strdup(w->o.prefix);
+	else if (w->o.path)
 		w->path = strdup(w->o.path);
-		if (!w->path) {
-			ret = -ENOMEM;
-			goto out;
-		}
+	else if (w->o.prefix && asprintf(&w->path, "%s.pcap", w->o.prefix) < 0)
+		w->path = NULL;
+	if ((w->o.path || w->o.prefix) && !w->path) {
+		ret = -ENOMEM;
+		goto out;
 	}
 	w->o.path = NULL; /* w->path is the current one */
+	w->o.prefix = NULL;
 	w->fmode = (struct wr_fmode){ w->o.file_mode, w->o.file_gid };
 	w->network = w->o.network;
 	w->direct_ok = w->o.direct == WR_DIRECT_ON ||
@@ -390,8 +428,78 @@ int wr_get_stats(struct wr_writer *w, struct wr_stats *st)
 		.first_error = atomic_load(&w->first_err),
 		.direct = atomic_load(&w->st_direct),
 		.backend = w->o.backend,
+		.files_sealed = atomic_load(&w->st_sealed),
 	};
+	pthread_mutex_lock(&w->lock);
+	if (w->cat)
+		wr_cat_gauges(w->cat, &st->files, &st->bytes_kept);
+	pthread_mutex_unlock(&w->lock);
+	/* after the gauges: a deletion they show is counted already */
+	st->files_deleted = atomic_load(&w->st_deleted);
 	return 0;
+}
+
+/* Without rotation: the one file, walked. */
+static int list_one(struct wr_writer *w, struct wr_file_info **out, size_t *n)
+{
+	struct wr_fent e = { 0 };
+	struct stat st;
+	int fd = -1, ret = 0;
+	const char *base;
+
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	*n = 0;
+	pthread_mutex_lock(&w->ctl);
+	if (w->network || !w->path)
+		goto out;
+	fd = open(w->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		ret = fd < 0 ? -errno : -EPERM;
+		goto out;
+	}
+	wr_walk_pcap(fd, (uint64_t)st.st_size, &e);
+	base = strrchr(w->path, '/');
+	snprintf((*out)->name, sizeof((*out)->name), "%s", base ? base + 1 : w->path);
+	(*out)->first_ns = e.first_ns;
+	(*out)->last_ns = e.last_ns;
+	(*out)->records = e.records;
+	(*out)->bytes = e.walked;
+	*n = 1;
+out:
+	pthread_mutex_unlock(&w->ctl);
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+int wr_list_files(struct wr_writer *w, struct wr_file_info **out, size_t *n)
+{
+	struct wr_cat *c;
+	int ret;
+
+	if (!w || !out || !n)
+		return -EINVAL;
+	if (!w->rotating)
+		return list_one(w, out, n);
+	pthread_mutex_lock(&w->lock);
+	c = w->cat;
+	if (c)
+		atomic_fetch_add(&c->refs, 1);
+	pthread_mutex_unlock(&w->lock);
+	if (!c) {
+		*n = 0;
+		*out = calloc(1, sizeof(**out));
+		return *out ? 0 : -ENOMEM;
+	}
+	ret = wr_cat_list(c, out, n);
+	wr_cat_put(c);
+	return ret;
 }
 
 const char *wr_path(struct wr_writer *w)

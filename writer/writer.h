@@ -55,6 +55,27 @@ struct wr_opts {
 	mode_t file_mode;	 /* new files' permissions; 0 = 0600 */
 	gid_t file_gid;		 /* new files' group; (gid_t)-1 = the creator's
 				  * (note: 0 is root's group) */
+
+	/* Rotation: on when rotate_bytes or rotate_seconds is set (whichever
+	 * comes first). The writer then names the files itself, in the folder
+	 * of prefix: PREFIX-NNNNNNNN-YYYYMMDDTHHMMSS.nnnnnnnnnZ.pcap, with a
+	 * sequence number that continues after those already there, and the
+	 * UTC time of the file's first record (or of its creation, for the
+	 * file opened by wr_open). path is then not used. Without rotation
+	 * the file is path, or PREFIX.pcap when only prefix is given. */
+	const char *prefix;
+	uint64_t rotate_bytes;	 /* a file ends with the record that makes it
+				  * at least this big; 0 = off */
+	uint32_t rotate_seconds; /* files hold records of one UTC-aligned window
+				  * of this many seconds (by record time; an
+				  * idle file is sealed by the wall clock);
+				  * 0 = off */
+	/* Retention (rotation only): the oldest sealed files of the prefix,
+	 * those from before wr_open included, are deleted while one of these
+	 * budgets is exceeded; never the file being written. 0 = none. */
+	uint64_t retain_bytes;	 /* all files of the prefix together */
+	uint32_t retain_files;	 /* number of files, the open one included */
+	uint32_t min_free_pct;	 /* keep this % of the file system free */
 };
 
 /* One record: cap_len bytes at data, cut already to the snaplen. */
@@ -76,6 +97,21 @@ struct wr_stats {
 	int first_error;	 /* -errno of the first failed write (e.g. -ENOSPC); 0: none */
 	bool direct;		 /* O_DIRECT in use */
 	enum wr_backend backend;
+	/* rotation and retention (0 without rotation) */
+	uint64_t files_deleted;	 /* by retention, since wr_open */
+	uint64_t files;		 /* files of the prefix now, the open one included */
+	uint64_t bytes_kept;	 /* their bytes */
+	uint64_t files_sealed;	 /* files this writer sealed */
+};
+
+/* One capture file (wr_list_files, wr_scan_prefix). */
+struct wr_file_info {
+	char name[256];	  /* file name, in the prefix's folder */
+	uint32_t seq;	  /* sequence number (0 without rotation) */
+	uint64_t first_ns, last_ns; /* first and last record's time; 0 if none */
+	uint64_t records;
+	uint64_t bytes;	  /* complete records and header */
+	bool sealed;	  /* complete, never written again */
 };
 
 struct wr_writer;
@@ -119,12 +155,25 @@ int wr_reopen(struct wr_writer *w, const char *path);
  * Records put before the call go to the old destination, as in wr_reopen. */
 int wr_set_network(struct wr_writer *w, bool on);
 int wr_get_stats(struct wr_writer *w, struct wr_stats *st);
-/* The current file path (NULL if none); valid until the next wr_reopen. */
+/* The current file path (NULL if none); with rotation, the prefix. Valid
+ * until the next wr_reopen. With rotation wr_reopen takes a new prefix
+ * (the open file is sealed, the new prefix's sequence continues). */
 const char *wr_path(struct wr_writer *w);
 /* Extension: holds the writer thread (pause) or lets it go on. While held,
  * nothing is written and producers get -ENOBUFS once the pool is used up
  * (tests of the drop path; maintenance). wr_close resumes and writes all. */
 int wr_pause(struct wr_writer *w, bool pause);
+
+/* The writer's files, oldest first, in *out (free() it), *n entries.
+ * With rotation: every file of the prefix (those from before wr_open too);
+ * without: the one file (none in network mode). Reading the records' times
+ * walks the files once (what was walked is remembered). */
+int wr_list_files(struct wr_writer *w, struct wr_file_info **out, size_t *n);
+/* The same without a writer: the rotation files of prefix in its folder,
+ * each read for its first and last record. Which one a running writer
+ * still writes cannot be known here: every file but the newest is
+ * reported sealed. */
+int wr_scan_prefix(const char *prefix, struct wr_file_info **out, size_t *n);
 
 /* Network-mode subscribers: each gets the pcap header, then the records no
  * subscriber has pulled yet (captured while nobody was connected), then every
