@@ -29,8 +29,9 @@ struct wr_buf {
 	size_t len;
 	uint32_t nrec;
 	uint32_t gen; /* destination generation it was filled for */
-	uint64_t win; /* time rotation: the window of its records (a late
-		       * record may be older, never newer) */
+	/* time rotation: the window of its records (a late record may be
+	 * older, never newer); set by the producer, read by peeks */
+	_Atomic uint64_t win;
 	/* published by the producer while it fills the buffer, so the writer
 	 * thread can write an aged prefix itself (wr_thread.c) */
 	_Atomic size_t committed;   /* bytes of complete records */
@@ -145,6 +146,8 @@ struct wr_job {
 	bool failed;	    /* completed by a failed write: later jobs must be
 			     * planned again at the cut-back size */
 	bool rot;	    /* a new file starts with this job */
+	bool gathered;	    /* rot: older windows' records were gathered */
+	uint64_t win;	    /* time window of its records */
 };
 
 /* The writer thread's jobs, in file order (grows as jobs are split). */

@@ -184,7 +184,7 @@ static size_t cut_at(const uint8_t *p, size_t len, uint64_t need, uint32_t *n)
 void wr_rot_take(struct wr_writer *w, struct wr_pending *p, struct wr_dest *d,
 		 struct wr_buf *b, size_t off, size_t len, uint32_t nrec, bool peek)
 {
-	uint64_t win = w->rot_ns ? b->win : 0;
+	uint64_t win = w->rot_ns ? atomic_load_explicit(&b->win, memory_order_relaxed) : 0;
 
 	while (len) {
 		bool rot = d->q_new || (w->rot_ns && d->q_any && win > d->q_win);
@@ -213,6 +213,7 @@ void wr_rot_take(struct wr_writer *w, struct wr_pending *p, struct wr_dest *d,
 			/* only the last piece gives the buffer back */
 			.peek = cut < len ? true : peek,
 			.rot = rot,
+			.win = win,
 		};
 		d->q_size += cut;
 		d->q_any = true;

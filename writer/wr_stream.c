@@ -40,7 +40,7 @@ static bool take(struct wr_stream *s)
 	s->p = s->cur->data;
 	s->end = s->p + w->o.buf_size;
 	s->first_ns = wr_now_ns();
-	s->cur->win = s->win;
+	atomic_store_explicit(&s->cur->win, s->win, memory_order_relaxed);
 	atomic_store_explicit(&s->cur->committed, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->cur->first_ns, s->first_ns, memory_order_relaxed);
 	atomic_store_explicit(&s->owner, pthread_self(), memory_order_relaxed);
@@ -73,8 +73,8 @@ static void cross(struct wr_stream *s, uint64_t ts)
 	s->t_next = (s->win + 1) * period;
 	if (s->cur && s->cur->nrec)
 		handover(s);
-	else if (s->cur)
-		s->cur->win = s->win;
+	else if (s->cur) /* before its first record's commit (release) */
+		atomic_store_explicit(&s->cur->win, s->win, memory_order_relaxed);
 }
 
 int wr_put(struct wr_stream *s, const struct wr_rec *r)

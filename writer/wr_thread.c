@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,10 +104,12 @@ static void fetch(struct wr_writer *w, struct wr_pending *p)
  * keeps the buffer (it only ever appends). So data reaches the file even if
  * a producer stops calling wr_stream_flush. Lock-free for the producers:
  * they publish the buffer and its committed size with plain stores. */
-static void peek_aged(struct wr_writer *w, struct wr_pending *p)
+static bool peek_streams(struct wr_writer *w, struct wr_pending *p, uint64_t age,
+			 uint64_t below_win)
 {
-	uint64_t now = wr_now_ns(), age = (uint64_t)w->o.flush_ms * 1000000ull;
+	uint64_t now = wr_now_ns();
 	unsigned int npeek = 0;
+	bool all = true;
 
 	/* at most nbufs peeks pending (the list grows as needed; fetch
 	 * always takes every handed-over buffer: a switch relies on that) */
@@ -130,8 +133,10 @@ static void peek_aged(struct wr_writer *w, struct wr_pending *p)
 		 * b itself may have been handed over meanwhile: then it is
 		 * a whole-buffer job now and must not be peeked */
 		fetch(w, p);
-		if (!wr_queue_empty(&w->fullq))
+		if (!wr_queue_empty(&w->fullq)) {
+			all = false;
 			break; /* a hand-over in progress: next round */
+		}
 		if (b->fetched)
 			continue;
 		c = atomic_load_explicit(&b->committed, memory_order_acquire);
@@ -139,6 +144,11 @@ static void peek_aged(struct wr_writer *w, struct wr_pending *p)
 		if (b->peek_ns > since)
 			since = b->peek_ns;
 		if (c <= b->flushed || now - since < age)
+			continue;
+		/* read after committed: a window change precedes the
+		 * first record of the new window */
+		if (below_win != UINT64_MAX &&
+		    atomic_load_explicit(&b->win, memory_order_relaxed) >= below_win)
 			continue;
 		uint32_t n = wr_count_records(b->data + b->flushed, c - b->flushed, NULL);
 
@@ -149,6 +159,49 @@ static void peek_aged(struct wr_writer *w, struct wr_pending *p)
 		b->peek_ns = now;
 	}
 	pthread_mutex_unlock(&w->lock);
+	return all;
+}
+
+static void peek_aged(struct wr_writer *w, struct wr_pending *p)
+{
+	peek_streams(w, p, (uint64_t)w->o.flush_ms * 1000000ull, UINT64_MAX);
+}
+
+/* Time rotation: before the file of a new window starts (p->jobs[0]), the
+ * records of older windows that streams hold or handed over meanwhile go
+ * into the old file: taken now and moved in front of it. Per stream the
+ * windows only grow, so this keeps every stream's order. Returns whether
+ * jobs were moved. */
+static bool gather(struct wr_writer *w, struct wr_pending *p)
+{
+	struct wr_dest *d = p->jobs[0].d;
+	uint64_t nwin = p->jobs[0].win;
+	struct wr_job *tmp;
+	unsigned int k = 0, moved = 0;
+
+	p->jobs[0].gathered = true;
+	/* a pass is cut short while a hand-over is in progress (order):
+	 * try again a while, then what is missed is written late */
+	for (int i = 0; i < 1000; i++) {
+		fetch(w, p);
+		if (peek_streams(w, p, 0, nwin))
+			break;
+		sched_yield();
+	}
+	tmp = malloc(p->n * sizeof(*tmp));
+	if (!tmp)
+		return false; /* then they are late: written to the new file */
+	for (unsigned int i = 1; i < p->n; i++)
+		if (p->jobs[i].d == d && p->jobs[i].win < nwin)
+			tmp[k++] = p->jobs[i];
+	moved = k;
+	tmp[k++] = p->jobs[0];
+	for (unsigned int i = 1; i < p->n; i++)
+		if (!(p->jobs[i].d == d && p->jobs[i].win < nwin))
+			tmp[k++] = p->jobs[i];
+	memcpy(p->jobs, tmp, p->n * sizeof(*tmp));
+	free(tmp);
+	return moved > 0;
 }
 
 /* A job that cannot be written at all (no file to write it to): its
@@ -190,6 +243,9 @@ static void run_batch(struct wr_writer *w, const struct wr_io_ops *ops,
 			n = i;
 			break;
 		}
+		if (j->rot && w->rot_ns && !j->gathered && j->d->fd >= 0 && gather(w, p))
+			return; /* the older records first */
+		j = &p->jobs[0];
 		ret = wr_rot_switch(w, j);
 		j->rot = false;
 		if (j->d->fd < 0) {

@@ -196,6 +196,65 @@ static void rotate_by_time(void **state)
 	free(v);
 }
 
+/* Two streams crossing a window boundary at different moments: the one
+ * behind still holds records of the old window when the other starts the
+ * new file. They are gathered into the old file first, so every file still
+ * holds one window only, and each stream's records stay in order. */
+static void rotate_by_time_two_streams(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t period = 2000000000ull;
+	/* no aged flush during the test: only the gathering can take b's
+	 * records before the new file starts */
+	struct wr_opts o = { .prefix = f->prefix, .snaplen = T_SNAPLEN, .rotate_seconds = 2,
+			     .flush_ms = 20000, .file_gid = (gid_t)-1 };
+	struct t_seen *seen = calloc(10000, sizeof(*seen));
+	struct wr_writer *w;
+	uint64_t last[3] = { 0 }, total = 0;
+	struct wr_file_info *v;
+	struct wr_stream *a, *b;
+	size_t k;
+
+	assert_int_equal(wr_open(&o, &w), 0);
+	assert_int_equal(wr_stream_new(w, &a), 0);
+	assert_int_equal(wr_stream_new(w, &b), 0);
+	/* ids up to 1620 lie in the first 2-s window, from 1621 in the next:
+	 * b holds old-window records in its buffer while a starts the new
+	 * window */
+	t_put_all(a, 1, 0, 1000, T_SNAPLEN);
+	t_put_all(b, 2, 0, 1621, T_SNAPLEN);
+	t_put_all(a, 1, 1000, 2000, T_SNAPLEN);
+	assert_int_equal(wr_stream_flush(a, true), 0);
+	assert_true(t_wait_records(w, 3000 + 1621, 5000)); /* b's gathered */
+	t_put_all(b, 2, 1621, 1379, T_SNAPLEN);
+	wr_stream_free(a);
+	wr_stream_free(b);
+	assert_int_equal(wr_close(w), 0);
+	assert_int_equal(wr_scan_prefix(f->prefix, &v, &k), 0);
+	assert_true(k >= 2);
+	for (size_t i = 0; i < k; i++) {
+		char *p = file_path(f, &v[i]);
+		long n = t_read_check(p, T_SNAPLEN, seen, 10000);
+		uint64_t win = v[i].first_ns / period;
+
+		assert_true(n > 0);
+		for (long j = 0; j < n; j++) {
+			struct t_rec t;
+
+			t_make(&t, seen[j].p, seen[j].id, T_SNAPLEN);
+			assert_int_equal(t.r.ts_ns / period, win);
+			/* each stream's records in order, none twice */
+			assert_true(seen[j].id + 1 > last[seen[j].p]);
+			last[seen[j].p] = seen[j].id + 1;
+		}
+		total += (uint64_t)n;
+		free(p);
+	}
+	assert_int_equal(total, 6000);
+	free(v);
+	free(seen);
+}
+
 /* Both: whichever comes first. */
 static void rotate_by_size_and_time(void **state)
 {
@@ -527,6 +586,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		T(rotate_by_size),
 		T(rotate_by_time),
+		T(rotate_by_time_two_streams),
 		T(rotate_by_size_and_time),
 		T(retention_by_bytes_then_reopen),
 		T(retention_by_files_counts_existing),
