@@ -62,8 +62,8 @@ static char *file_path(const struct fx *f, const struct wr_file_info *fi)
 /* Every file: a valid pcap (libpcap, tcpdump, capinfos), its records those
  * of t_make in put order, continuing the previous file's; the listing's
  * counts and times right. Returns the next id expected. */
-static uint64_t check_files(const struct fx *f, const struct wr_file_info *v, size_t n,
-			    uint64_t next, bool tools)
+static uint64_t check_files_b(const struct fx *f, const char *base,
+			      const struct wr_file_info *v, size_t n, uint64_t next, bool tools)
 {
 	struct t_seen *seen = calloc(200000, sizeof(*seen));
 	uint32_t prev_seq = 0;
@@ -80,7 +80,7 @@ static uint64_t check_files(const struct fx *f, const struct wr_file_info *v, si
 		assert_int_equal((uint64_t)st.st_size, v[i].bytes);
 		assert_int_equal(st.st_mode & 07777, 0600);
 		/* names start with the prefix, sort by sequence, end in .pcap */
-		assert_int_equal(strncmp(v[i].name, "cap-", 4), 0);
+		assert_int_equal(strncmp(v[i].name, base, strlen(base)), 0);
 		assert_non_null(strstr(v[i].name, ".pcap"));
 		assert_int_equal(strcmp(strstr(v[i].name, ".pcap"), ".pcap"), 0);
 		assert_true(v[i].seq > prev_seq);
@@ -105,6 +105,12 @@ static uint64_t check_files(const struct fx *f, const struct wr_file_info *v, si
 	return next;
 }
 
+static uint64_t check_files(const struct fx *f, const struct wr_file_info *v, size_t n,
+			    uint64_t next, bool tools)
+{
+	return check_files_b(f, "cap-", v, n, next, tools);
+}
+
 static struct wr_writer *open_rot(const char *prefix, uint64_t bytes, uint32_t secs,
 				  uint64_t retain_bytes, uint32_t retain_files)
 {
@@ -118,6 +124,110 @@ static struct wr_writer *open_rot(const char *prefix, uint64_t bytes, uint32_t s
 
 	assert_int_equal(wr_open(&o, &w), 0);
 	return w;
+}
+
+/* The same through O_DIRECT and the pwrite backend: every new file gets
+ * its own direct descriptor and tail block. */
+static void rotate_by_size_direct_pwrite(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t n = 3000, rot = 70000;
+	struct wr_opts o = {
+		.prefix = f->prefix, .snaplen = T_SNAPLEN, .buf_size = 12288, .nbufs = 8,
+		.rotate_bytes = rot, .backend = WR_BACKEND_PWRITE, .direct = WR_DIRECT_ON,
+		.file_gid = (gid_t)-1,
+	};
+	struct wr_file_info *v;
+	struct wr_writer *w;
+	struct wr_stream *s;
+	size_t k;
+
+	assert_int_equal(wr_open(&o, &w), 0);
+	assert_int_equal(wr_stream_new(w, &s), 0);
+	t_put_all(s, 1, 0, n, T_SNAPLEN);
+	wr_stream_free(s);
+	assert_int_equal(wr_close(w), 0);
+	assert_int_equal(wr_scan_prefix(f->prefix, &v, &k), 0);
+	assert_true(k > 10);
+	assert_int_equal(check_files(f, v, k, 0, false), n);
+	for (size_t i = 0; i < k; i++)
+		assert_true(v[i].bytes <= rot + MAXREC_FILE);
+	free(v);
+}
+
+/* A new prefix (wr_reopen) seals the open file and starts the new
+ * prefix's series; network mode on and off continues the sequence. No
+ * record lost or written twice. */
+static void reopen_and_network_mode_continue(void **state)
+{
+	struct fx *f = *state;
+	char *other = t_path(f->dir, "other");
+	struct wr_writer *w = open_rot(f->prefix, 50000, 0, 0, 0);
+	struct wr_file_info *v;
+	struct wr_stream *s;
+	struct wr_sub *sub;
+	uint8_t buf[1 << 16];
+	uint64_t next;
+	size_t k;
+
+	assert_int_equal(wr_stream_new(w, &s), 0);
+	t_put_all(s, 1, 0, 300, T_SNAPLEN);
+	assert_int_equal(wr_reopen(w, other), 0);
+	assert_string_equal(wr_path(w), other);
+	t_put_all(s, 1, 300, 300, T_SNAPLEN);
+	assert_int_equal(wr_reopen(w, f->prefix), 0);
+	t_put_all(s, 1, 600, 100, T_SNAPLEN);
+	assert_int_equal(wr_subscribe(w, &sub), 0);
+	assert_int_equal(wr_set_network(w, true), 0);
+	t_put_all(s, 1, 700, 5, T_SNAPLEN);
+	wr_stream_flush(s, true);
+	ssize_t got = 0;
+
+	for (int i = 0; i < 20 && got <= 24; i++) {
+		ssize_t r = wr_sub_read(sub, buf, sizeof(buf), 200);
+
+		assert_true(r >= 0);
+		got += r;
+	}
+	assert_true(got > 24); /* the 5 records went to the network */
+	wr_unsubscribe(sub);
+	assert_int_equal(wr_set_network(w, false), 0);
+	t_put_all(s, 1, 705, 295, T_SNAPLEN);
+	wr_stream_free(s);
+	assert_int_equal(wr_close(w), 0);
+
+	/* prefix "cap": records 0..299, then (a second run of the series,
+	 * numbers continued) 600..699, then 705..999 */
+	assert_int_equal(wr_scan_prefix(f->prefix, &v, &k), 0);
+	next = 0;
+	size_t i = 0;
+
+	for (; i < k && next < 300; i++)
+		next = check_files(f, v + i, 1, next, false);
+	assert_int_equal(next, 300);
+	uint32_t seq = v[i - 1].seq;
+
+	for (; i < k && next < 700; i++) {
+		assert_true(v[i].seq > seq);
+		seq = v[i].seq;
+		next = check_files(f, v + i, 1, next == 300 ? 600 : next, false);
+	}
+	assert_int_equal(next, 700);
+	for (; i < k; i++) {
+		assert_true(v[i].seq > seq);
+		seq = v[i].seq;
+		next = check_files(f, v + i, 1, next == 700 ? 705 : next, false);
+	}
+	assert_int_equal(next, 1000);
+	free(v);
+	/* prefix "other": 300..599 */
+	assert_int_equal(wr_scan_prefix(other, &v, &k), 0);
+	assert_true(k > 0);
+	for (i = 0; i < k; i++)
+		assert_int_equal(strncmp(v[i].name, "other-", 6), 0);
+	assert_int_equal(check_files_b(f, "other-", v, k, 300, false), 600);
+	free(v);
+	free(other);
 }
 
 /* Size rotation over a known number of records: none lost, none twice, in
@@ -585,6 +695,8 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		T(rotate_by_size),
+		T(rotate_by_size_direct_pwrite),
+		T(reopen_and_network_mode_continue),
 		T(rotate_by_time),
 		T(rotate_by_time_two_streams),
 		T(rotate_by_size_and_time),
