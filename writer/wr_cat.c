@@ -49,16 +49,18 @@ bool wr_cat_match(const char *base, const char *name, uint32_t *seq)
 	return !strcmp(p, ".pcap") || !strcmp(p, ".pcapng");
 }
 
-int wr_cat_name(const struct wr_cat *c, uint32_t seq, uint64_t ts_ns, char *buf, size_t len)
+int wr_cat_name(const struct wr_cat *c, uint32_t seq, uint64_t ts_ns, bool ng, char *buf,
+		size_t len)
 {
 	time_t t = (time_t)(ts_ns / 1000000000ull);
 	struct tm tm;
 	int n;
 
 	gmtime_r(&t, &tm);
-	n = snprintf(buf, len, "%s-%0*u-%04d%02d%02dT%02d%02d%02d.%09luZ.pcap", c->base,
+	n = snprintf(buf, len, "%s-%0*u-%04d%02d%02dT%02d%02d%02d.%09luZ.%s", c->base,
 		     WR_SEQ_DIGITS, seq, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		     tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned long)(ts_ns % 1000000000ull));
+		     tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned long)(ts_ns % 1000000000ull),
+		     ng ? "pcapng" : "pcap");
 	return n < 0 || (size_t)n >= len || n > 255 ? -ENAMETOOLONG : 0;
 }
 
@@ -254,55 +256,61 @@ void wr_cat_gauges(struct wr_cat *c, uint64_t *files, uint64_t *bytes)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Walks the record headers of fd from e->walked up to bytes: records,
- * first and last time. Stops at a record that is not complete. */
-int wr_walk_pcap(int fd, uint64_t bytes, struct wr_fent *e)
+/* Whether fd is pcapng (by its first 4 bytes). */
+int wr_file_is_ng(int fd, bool *ng)
+{
+	uint32_t magic;
+
+	if (pread(fd, &magic, 4, 0) != 4)
+		return -EINVAL;
+	*ng = magic == WR_NG_SHB;
+	return 0;
+}
+
+static void count(struct wr_fent *e, const uint8_t *p, bool ng)
+{
+	uint64_t ts;
+
+	if (!wr_rec_is_pkt(p, ng))
+		return;
+	ts = wr_rec_ts(p, ng);
+	if (!e->records)
+		e->first_ns = ts;
+	e->last_ns = ts;
+	e->records++;
+}
+
+/* Walks the records (pcapng: blocks) of fd from e->walked up to bytes:
+ * packets, first and last time. Stops at one that is not complete. */
+int wr_walk(int fd, uint64_t bytes, bool ng, struct wr_fent *e)
 {
 	const size_t chunk = 256 * 1024;
 	uint8_t *buf = malloc(chunk);
-	uint64_t off = e->walked < sizeof(struct wr_pcap_fhdr) ? sizeof(struct wr_pcap_fhdr)
-								 : e->walked;
+	uint64_t off = e->walked;
 	int ret = 0;
 
 	if (!buf)
 		return -ENOMEM;
-	while (off + sizeof(struct wr_pcap_rhdr) <= bytes) {
+	if (!ng && off < sizeof(struct wr_pcap_fhdr))
+		off = sizeof(struct wr_pcap_fhdr);
+	while (off + WR_REC_MIN <= bytes) {
 		size_t want = bytes - off < chunk ? (size_t)(bytes - off) : chunk;
 		ssize_t got = pread(fd, buf, want, (off_t)off);
 		size_t pos = 0;
 
-		if (got < 0) {
-			ret = -errno;
+		if (got < (ssize_t)WR_REC_MIN) {
+			ret = got < 0 ? -errno : 0;
 			break;
 		}
-		while (pos + sizeof(struct wr_pcap_rhdr) <= (size_t)got) {
-			struct wr_pcap_rhdr h;
-			uint64_t ts;
+		while (pos + WR_REC_MIN <= (size_t)got) {
+			size_t rl = wr_rec_len(buf + pos, ng);
 
-			memcpy(&h, buf + pos, sizeof(h));
-			if (off + pos + sizeof(h) + h.incl_len > bytes)
+			if (!rl || off + pos + rl > bytes)
 				goto done;
-			ts = (uint64_t)h.ts_sec * 1000000000ull + h.ts_nsec;
-			if (!e->records)
-				e->first_ns = ts;
-			e->last_ns = ts;
-			e->records++;
-			pos += sizeof(h) + h.incl_len;
-		}
-		if (!pos) {
-			/* one record larger than the chunk: skip by header */
-			struct wr_pcap_rhdr h;
-
-			memcpy(&h, buf, sizeof(h));
-			if (off + sizeof(h) + h.incl_len > bytes)
-				goto done;
-			uint64_t ts = (uint64_t)h.ts_sec * 1000000000ull + h.ts_nsec;
-
-			if (!e->records)
-				e->first_ns = ts;
-			e->last_ns = ts;
-			e->records++;
-			pos = sizeof(h) + h.incl_len;
+			if (pos + rl > (size_t)got && pos)
+				break; /* read again from here */
+			count(e, buf + pos, ng);
+			pos += rl;
 		}
 		off += pos;
 	}
@@ -318,6 +326,7 @@ static void fill(int dirfd, struct wr_fent *e)
 	int fd = openat(dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	uint64_t upto = e->bytes;
+	bool ng;
 
 	if (fd < 0)
 		return;
@@ -326,8 +335,8 @@ static void fill(int dirfd, struct wr_fent *e)
 	if (e->sealed || upto > (uint64_t)st.st_size)
 		upto = (uint64_t)st.st_size;
 	e->bytes = upto;
-	if (e->walked < upto)
-		wr_walk_pcap(fd, upto, e);
+	if (e->walked < upto && !wr_file_is_ng(fd, &ng))
+		wr_walk(fd, upto, ng, e);
 out:
 	close(fd);
 }

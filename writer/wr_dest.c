@@ -39,7 +39,8 @@ int wr_dest_direct(struct wr_writer *w, struct wr_dest *d, const void *h, size_t
 		if (!d->tail)
 			return -ENOMEM;
 	}
-	memcpy(d->tail, h, len);
+	/* the last partial block of the header */
+	memcpy(d->tail, (const uint8_t *)h + (len - len % WR_ALIGN), len % WR_ALIGN);
 	d->dfd = wr_reopen_direct(d->fd);
 	if (d->dfd < 0) {
 		/* EINVAL: the file system refuses O_DIRECT (tmpfs and
@@ -56,7 +57,6 @@ int wr_dest_direct(struct wr_writer *w, struct wr_dest *d, const void *h, size_t
  * wr_dest_commit gives it the name; until then path is untouched. */
 int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **out)
 {
-	struct wr_pcap_fhdr h;
 	struct wr_dest *d;
 	int ret;
 
@@ -81,13 +81,15 @@ int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **ou
 	ret = wr_file_check(d->dirfd, d->name, true);
 	if (ret)
 		goto out;
-	wr_pcap_fhdr_init(&h, w->o.snaplen, w->o.linktype);
-	ret = wr_file_prepare(d->dirfd, d->name, &w->fmode, &h, sizeof(h), &d->nf);
+	ret = wr_hdr_get(w, &d->hdr, &d->hdr_len);
+	if (ret)
+		goto out;
+	ret = wr_file_prepare(d->dirfd, d->name, &w->fmode, d->hdr, d->hdr_len, &d->nf);
 	if (ret)
 		goto out;
 	d->fd = d->nf.fd;
-	d->size = sizeof(h);
-	ret = wr_dest_direct(w, d, &h, sizeof(h));
+	d->size = d->hdr_len;
+	ret = wr_dest_direct(w, d, d->hdr, d->hdr_len);
 	if (ret)
 		goto out;
 	*out = d;
@@ -110,7 +112,7 @@ int wr_dest_commit(struct wr_writer *w, struct wr_dest *d)
 	if (ret)
 		return ret;
 	d->committed = true;
-	atomic_fetch_add(&w->st_bytes, sizeof(struct wr_pcap_fhdr));
+	atomic_fetch_add(&w->st_bytes, d->hdr_len);
 	return 0;
 }
 
@@ -138,6 +140,8 @@ int wr_dest_finish(struct wr_writer *w, struct wr_dest *d)
 	if (d->kind == WR_DEST_FILE) {
 		if (d->cat)
 			wr_rot_seal(w, d);
+		else if (d->committed)
+			ret = wr_ng_finish_file(w, d);
 		if (d->fd >= 0 && d->falloc > d->size && ftruncate(d->fd, (off_t)d->size))
 			ret = -errno;
 		if (d->dfd >= 0)
@@ -153,6 +157,7 @@ int wr_dest_finish(struct wr_writer *w, struct wr_dest *d)
 		wr_cat_put(d->cat);
 	}
 	free(d->tail);
+	free(d->hdr);
 	free(d->name);
 	free(d->path);
 	free(d);

@@ -34,6 +34,7 @@
 struct wr_guard_slot {
 	_Atomic uint64_t seq;	/* odd while path/size change */
 	_Atomic uint64_t size;	/* complete records up to here; 0 = nothing */
+	uint32_t ng;		/* pcapng blocks, not pcap records */
 	uint64_t dev, ino;	/* the file itself: a new file at the same
 				 * path (a restart) is left alone */
 	char path[PATH_MAX];
@@ -115,14 +116,16 @@ WR_CHILD_CODE static void repair(const struct wr_guard_slot *s, uint64_t size)
 		last = st.st_size;
 		nap_ms(20);
 	}
-	while (off + sizeof(struct wr_pcap_rhdr) <= (uint64_t)st.st_size) {
-		struct wr_pcap_rhdr h;
+	while (off + WR_REC_MIN <= (uint64_t)st.st_size) {
+		uint8_t h[WR_REC_MIN];
+		size_t rl;
 
-		if (syscall(SYS_pread64, fd, &h, sizeof(h), (off_t)off) != (long)sizeof(h))
+		if (syscall(SYS_pread64, fd, h, sizeof(h), (off_t)off) != (long)sizeof(h))
 			break;
-		if (off + sizeof(h) + h.incl_len > (uint64_t)st.st_size)
+		rl = wr_rec_len(h, s->ng);
+		if (!rl || off + rl > (uint64_t)st.st_size)
 			break;
-		off += sizeof(h) + h.incl_len;
+		off += rl;
 	}
 	if (off < (uint64_t)st.st_size)
 		syscall(SYS_ftruncate, fd, (off_t)off);
@@ -239,6 +242,7 @@ void wr_guard_note(struct wr_guard *g, const struct wr_dest *d)
 		if (fstat(d->fd, &st))
 			return;
 		atomic_fetch_add(&s->seq, 1);
+		s->ng = d->hdr_len && d->hdr && d->hdr[0] == 0x0a;
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;
 		strncpy(s->path, d->path, sizeof(s->path) - 1);

@@ -93,6 +93,8 @@ struct wr_dest {
 	int dirfd;	  /* the folder, opened once */
 	char *name;	  /* the file's name in it */
 	struct wr_newfile nf; /* the file until it is committed */
+	uint8_t *hdr;	  /* the file's header */
+	size_t hdr_len;
 	bool committed;	  /* linked under its name */
 	uint32_t gen;	  /* the generation it serves */
 	/* rotation (wr_rotate.c); writer thread only once live */
@@ -165,6 +167,11 @@ struct wr_writer {
 	bool network;		/* current mode (ctl) */
 	bool direct_ok;		/* direct requested and not refused */
 	struct wr_fmode fmode;	/* new files */
+	bool ng;		/* pcapng */
+	uint8_t *hdr;		/* file header (pcap, or pcapng SHB + IDBs) (lock) */
+	size_t hdr_len;
+	char *if_name;		/* pcapng if_name (w->o.if_name points here) */
+	uint64_t start_ns;	/* pcapng isb_starttime */
 	int start;		/* thread start: 0 wait, 1 go, 2 give up (lock) */
 
 	uint8_t *mem;		/* nbufs * buf_size, aligned */
@@ -215,14 +222,16 @@ void wr_file_abort(int dirfd, struct wr_newfile *f);
 
 /* wr_cat.c */
 bool wr_cat_match(const char *base, const char *name, uint32_t *seq);
-int wr_cat_name(const struct wr_cat *c, uint32_t seq, uint64_t ts_ns, char *buf, size_t len);
+int wr_cat_name(const struct wr_cat *c, uint32_t seq, uint64_t ts_ns, bool ng, char *buf,
+		size_t len);
 int wr_cat_new(const char *prefix, struct wr_cat **out);
 void wr_cat_put(struct wr_cat *c);
 int wr_cat_add_open(struct wr_cat *c, uint32_t seq, const char *name, uint64_t bytes);
 void wr_cat_update(struct wr_cat *c, uint32_t seq, uint64_t bytes, bool sealed);
 void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, _Atomic uint64_t *deleted);
 void wr_cat_gauges(struct wr_cat *c, uint64_t *files, uint64_t *bytes);
-int wr_walk_pcap(int fd, uint64_t bytes, struct wr_fent *e);
+int wr_walk(int fd, uint64_t bytes, bool ng, struct wr_fent *e);
+int wr_file_is_ng(int fd, bool *ng);
 int wr_cat_list(struct wr_cat *c, struct wr_file_info **out, size_t *n);
 
 /* wr_rotate.c */
@@ -233,6 +242,12 @@ void wr_rot_take(struct wr_writer *w, struct wr_pending *p, struct wr_dest *d,
 int wr_rot_switch(struct wr_writer *w, struct wr_job *j);
 void wr_rot_seal(struct wr_writer *w, struct wr_dest *d);
 void wr_rot_tick(struct wr_writer *w, struct wr_dest *d, bool idle);
+
+/* wr_ng.c */
+int wr_ng_header(const struct wr_opts *o, const char *filter, uint8_t **out, size_t *len);
+int wr_ng_finish_file(struct wr_writer *w, struct wr_dest *d);
+int wr_hdr_make(const struct wr_opts *o, const char *filter, uint8_t **out, size_t *len);
+int wr_hdr_get(struct wr_writer *w, uint8_t **out, size_t *len);
 
 /* wr_dest.c */
 int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **out);
@@ -255,7 +270,7 @@ void wr_wake(struct wr_writer *w);
  * written, or failed with its lost records counted. */
 bool wr_job_result(struct wr_writer *w, struct wr_job *j, long res);
 void wr_buf_release(struct wr_writer *w, struct wr_buf *b);
-uint32_t wr_count_records(const uint8_t *p, size_t len, size_t *bound);
+uint32_t wr_count_records(const uint8_t *p, size_t len, bool ng, size_t *bound);
 
 /* wr_io_*.c: the backends (wr_io_ops_of in wr_writer.c). */
 struct wr_io_ops {
@@ -290,7 +305,9 @@ void wr_guard_forget(struct wr_guard *g, const struct wr_dest *d);
 void wr_guard_stop(struct wr_guard *g);
 
 /* wr_net.c */
-int wr_net_new(const struct wr_opts *o, struct wr_net **out);
+int wr_net_new(const struct wr_opts *o, const uint8_t *hdr, size_t hdr_len,
+	       struct wr_net **out);
+int wr_net_set_hdr(struct wr_net *n, const uint8_t *hdr, size_t len);
 void wr_net_put(struct wr_net *n); /* drops the writer's reference */
 uint64_t wr_net_append(struct wr_net *n, const uint8_t *p, size_t len);
 uint64_t wr_net_dropped(struct wr_net *n);

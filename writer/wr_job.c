@@ -16,18 +16,17 @@
 
 /* Counts the records that end within len bytes; *bound = where the last one
  * ends. */
-uint32_t wr_count_records(const uint8_t *p, size_t len, size_t *bound)
+uint32_t wr_count_records(const uint8_t *p, size_t len, bool ng, size_t *bound)
 {
 	size_t off = 0;
 	uint32_t n = 0;
 
-	while (off + sizeof(struct wr_pcap_rhdr) <= len) {
-		struct wr_pcap_rhdr h;
+	while (off + WR_REC_MIN <= len) {
+		size_t rl = wr_rec_len(p + off, ng);
 
-		memcpy(&h, p + off, sizeof(h));
-		if (off + sizeof(h) + h.incl_len > len)
+		if (!rl || off + rl > len)
 			break;
-		off += sizeof(h) + h.incl_len;
+		off += rl;
 		n++;
 	}
 	if (bound)
@@ -135,7 +134,7 @@ static void job_fail(struct wr_writer *w, struct wr_job *j, int err)
 
 	if (in_b > j->len)
 		in_b = j->len;
-	kept = wr_count_records(j->data, in_b, &bound);
+	kept = wr_count_records(j->data, in_b, w->ng, &bound);
 	/* if even this fails nothing more can be done; the error is counted */
 	(void)!ftruncate(d->fd, (off_t)(j->base + bound));
 	d->size = j->base + bound;

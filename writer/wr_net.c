@@ -17,6 +17,8 @@
 struct wr_sub {
 	struct wr_net *n;
 	uint64_t pos;	   /* stream position of the next record to read */
+	uint8_t *hdr;	   /* its header (taken at the first read) */
+	size_t hdr_len;
 	size_t hdr_off;	   /* bytes of the file header already read */
 	uint64_t limit;	   /* records still allowed; 0 = no limit */
 	bool limited;
@@ -33,17 +35,28 @@ struct wr_net {
 	uint64_t head, tail;	/* positions of the oldest byte and the next */
 	uint64_t delivered;	/* some subscriber has read up to here */
 	uint64_t dropped;	/* records */
-	struct wr_pcap_fhdr fhdr;
+	uint8_t *fhdr;		/* the stream's header (pcap or pcapng) */
+	size_t fhdr_len;
+	bool ng;
 	struct wr_sub *subs;
 };
 
-int wr_net_new(const struct wr_opts *o, struct wr_net **out)
+int wr_net_new(const struct wr_opts *o, const uint8_t *hdr, size_t hdr_len,
+	       struct wr_net **out)
 {
 	struct wr_net *n = calloc(1, sizeof(*n));
 	pthread_condattr_t ca;
 
 	if (!n)
 		return -ENOMEM;
+	n->fhdr = malloc(hdr_len);
+	if (!n->fhdr) {
+		free(n);
+		return -ENOMEM;
+	}
+	memcpy(n->fhdr, hdr, hdr_len);
+	n->fhdr_len = hdr_len;
+	n->ng = o->format == WR_FMT_PCAPNG;
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -51,8 +64,24 @@ int wr_net_new(const struct wr_opts *o, struct wr_net **out)
 	pthread_condattr_destroy(&ca);
 	n->refs = 1;
 	n->cap = o->net_buffer_bytes;
-	wr_pcap_fhdr_init(&n->fhdr, o->snaplen, o->linktype);
 	*out = n;
+	return 0;
+}
+
+/* New subscribers get this header (the current ones had theirs). */
+int wr_net_set_hdr(struct wr_net *n, const uint8_t *hdr, size_t len)
+{
+	uint8_t *h = malloc(len), *old;
+
+	if (!h)
+		return -ENOMEM;
+	memcpy(h, hdr, len);
+	pthread_mutex_lock(&n->lock);
+	old = n->fhdr;
+	n->fhdr = h;
+	n->fhdr_len = len;
+	pthread_mutex_unlock(&n->lock);
+	free(old);
 	return 0;
 }
 
@@ -68,6 +97,7 @@ static void net_unref(struct wr_net *n)
 	pthread_mutex_destroy(&n->lock);
 	pthread_cond_destroy(&n->cond);
 	free(n->ring);
+	free(n->fhdr);
 	free(n);
 }
 
@@ -100,10 +130,10 @@ static void ring_copy_in(struct wr_net *n, uint64_t pos, const void *src, size_t
 
 static size_t rec_len_at(const struct wr_net *n, uint64_t pos)
 {
-	struct wr_pcap_rhdr h;
+	uint8_t h[WR_REC_MIN];
 
-	ring_copy_out(n, pos, &h, sizeof(h));
-	return sizeof(h) + h.incl_len;
+	ring_copy_out(n, pos, h, sizeof(h));
+	return wr_rec_len(h, n->ng);
 }
 
 /* Drops the oldest record; counted unless every subscriber has it. */
@@ -128,17 +158,14 @@ uint64_t wr_net_append(struct wr_net *n, const uint8_t *p, size_t len)
 		n->ring = malloc(n->cap);
 		if (!n->ring) {
 			/* no memory for the backlog: the records are lost */
-			n->dropped += wr_count_records(p, len, NULL);
+			n->dropped += wr_count_records(p, len, n->ng, NULL);
 			pthread_mutex_unlock(&n->lock);
 			return 0;
 		}
 	}
-	while (off + sizeof(struct wr_pcap_rhdr) <= len) {
-		struct wr_pcap_rhdr h;
-		size_t rl;
+	while (off + WR_REC_MIN <= len) {
+		size_t rl = wr_rec_len(p + off, n->ng);
 
-		memcpy(&h, p + off, sizeof(h));
-		rl = sizeof(h) + h.incl_len;
 		while (n->tail - n->head + rl > n->cap)
 			evict_one(n);
 		ring_copy_in(n, n->tail, p + off, rl);
@@ -193,12 +220,19 @@ static ssize_t copy_avail(struct wr_sub *s, uint8_t *buf, size_t len)
 	struct wr_net *n = s->n;
 	size_t got = 0;
 
-	if (s->hdr_off < sizeof(n->fhdr)) {
-		size_t k = sizeof(n->fhdr) - s->hdr_off;
+	if (!s->hdr) { /* the header as it was when this subscriber began */
+		s->hdr = malloc(n->fhdr_len);
+		if (!s->hdr)
+			return -ENOMEM;
+		memcpy(s->hdr, n->fhdr, n->fhdr_len);
+		s->hdr_len = n->fhdr_len;
+	}
+	if (s->hdr_off < s->hdr_len) {
+		size_t k = s->hdr_len - s->hdr_off;
 
 		if (len < k)
 			return -EMSGSIZE;
-		memcpy(buf, (const uint8_t *)&n->fhdr + s->hdr_off, k);
+		memcpy(buf, s->hdr + s->hdr_off, k);
 		s->hdr_off += k;
 		got = k;
 	}
@@ -280,6 +314,7 @@ void wr_unsubscribe(struct wr_sub *s)
 		}
 	}
 	pthread_mutex_unlock(&n->lock);
+	free(s->hdr);
 	free(s);
 	net_unref(n);
 }

@@ -37,23 +37,30 @@ static uint64_t wall_ns(void)
 static int prepare(struct wr_writer *w, struct wr_dest *d, uint64_t ts, struct wr_newfile *nf,
 		   char **name, uint32_t *seq)
 {
-	struct wr_pcap_fhdr h;
+	uint8_t *h;
+	size_t hl;
 	char buf[256];
 	int ret;
 
 	*seq = d->cat->next_seq;
-	ret = wr_cat_name(d->cat, *seq, ts, buf, sizeof(buf));
+	ret = wr_cat_name(d->cat, *seq, ts, w->ng, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	ret = wr_hdr_get(w, &h, &hl);
 	if (ret)
 		return ret;
 	*name = strdup(buf);
-	if (!*name)
-		return -ENOMEM;
-	wr_pcap_fhdr_init(&h, w->o.snaplen, w->o.linktype);
-	ret = wr_file_prepare(d->cat->dirfd, buf, &w->fmode, &h, sizeof(h), nf);
+	ret = *name ? wr_file_prepare(d->cat->dirfd, buf, &w->fmode, h, hl, nf) : -ENOMEM;
 	if (ret) {
 		free(*name);
 		*name = NULL;
+	} else {
+		d->hdr_len = hl;
+		free(d->hdr);
+		d->hdr = h;
+		h = NULL;
 	}
+	free(h);
 	return ret;
 }
 
@@ -83,7 +90,6 @@ static int commit(struct wr_dest *d, struct wr_newfile *nf, char **name, uint32_
 static int install(struct wr_writer *w, struct wr_dest *d, struct wr_newfile *nf, char *name,
 		   uint32_t seq)
 {
-	struct wr_pcap_fhdr h;
 	char *path;
 
 	if (asprintf(&path, "%s%s", d->cat->dir, name) < 0)
@@ -96,15 +102,14 @@ static int install(struct wr_writer *w, struct wr_dest *d, struct wr_newfile *nf
 	d->cat->next_seq = seq + 1;
 	d->fd = nf->fd;
 	d->nf = *nf;
-	d->size = sizeof(h);
+	d->size = d->hdr_len;
 	d->falloc = 0;
 	d->no_falloc = false;
 	d->fileno++;
-	atomic_fetch_add(&w->st_bytes, sizeof(h));
-	wr_pcap_fhdr_init(&h, w->o.snaplen, w->o.linktype);
-	if (wr_cat_add_open(d->cat, seq, name, sizeof(h)))
+	atomic_fetch_add(&w->st_bytes, d->hdr_len);
+	if (wr_cat_add_open(d->cat, seq, name, d->hdr_len))
 		return -ENOMEM;
-	return wr_dest_direct(w, d, &h, sizeof(h));
+	return wr_dest_direct(w, d, d->hdr, d->hdr_len);
 }
 
 /* A rotating destination for prefix: its catalog read, its first file
@@ -163,16 +168,13 @@ int wr_rot_commit(struct wr_writer *w, struct wr_dest *d)
 
 /* Bytes of whole records from the start of p (len bytes) until at least
  * need bytes are reached, or all; *n records. */
-static size_t cut_at(const uint8_t *p, size_t len, uint64_t need, uint32_t *n)
+static size_t cut_at(const uint8_t *p, size_t len, bool ng, uint64_t need, uint32_t *n)
 {
 	size_t off = 0;
 	uint32_t k = 0;
 
-	while (off + sizeof(struct wr_pcap_rhdr) <= len) {
-		struct wr_pcap_rhdr h;
-
-		memcpy(&h, p + off, sizeof(h));
-		off += sizeof(h) + h.incl_len;
+	while (off + WR_REC_MIN <= len) {
+		off += wr_rec_len(p + off, ng); /* our own records: never 0 */
 		k++;
 		if (off >= need)
 			break;
@@ -195,16 +197,16 @@ void wr_rot_take(struct wr_writer *w, struct wr_pending *p, struct wr_dest *d,
 		if (rot) {
 			d->q_new = false;
 			d->q_any = false;
-			d->q_size = sizeof(struct wr_pcap_fhdr);
+			d->q_size = d->hdr_len;
 		}
 		if (!d->q_size)
-			d->q_size = sizeof(struct wr_pcap_fhdr);
+			d->q_size = d->hdr_len;
 		/* an empty file takes any window; a record older than the
 		 * file's window (late) goes to it too */
 		if (!d->q_any)
 			d->q_win = win;
 		if (w->o.rotate_bytes && d->q_size + len >= w->o.rotate_bytes) {
-			cut = cut_at(b->data + off, len, w->o.rotate_bytes - d->q_size, &cn);
+			cut = cut_at(b->data + off, len, w->ng, w->o.rotate_bytes - d->q_size, &cn);
 			d->q_new = true;
 		}
 		j = wr_pending_add(p);
@@ -230,7 +232,8 @@ void wr_rot_seal(struct wr_writer *w, struct wr_dest *d)
 
 	if (d->fd < 0 || !d->committed)
 		return;
-	if (d->falloc > d->size && ftruncate(d->fd, (off_t)d->size))
+	ret = wr_ng_finish_file(w, d);
+	if (d->falloc > d->size && ftruncate(d->fd, (off_t)d->size) && !ret)
 		ret = -errno;
 	if (d->dfd >= 0)
 		close(d->dfd);
@@ -253,13 +256,11 @@ int wr_rot_switch(struct wr_writer *w, struct wr_job *j)
 {
 	struct wr_dest *d = j->d;
 	struct wr_newfile nf;
-	struct wr_pcap_rhdr h;
 	char *name = NULL;
 	uint32_t seq;
 	int ret;
 
-	memcpy(&h, j->data, sizeof(h));
-	ret = prepare(w, d, (uint64_t)h.ts_sec * 1000000000ull + h.ts_nsec, &nf, &name, &seq);
+	ret = prepare(w, d, wr_rec_ts(j->data, w->ng), &nf, &name, &seq);
 	if (ret)
 		goto out;
 	ret = commit(d, &nf, &name, &seq);

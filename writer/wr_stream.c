@@ -77,27 +77,87 @@ static void cross(struct wr_stream *s, uint64_t ts)
 		atomic_store_explicit(&s->cur->win, s->win, memory_order_relaxed);
 }
 
+/* Room for len more bytes in the stream's buffer, or -ENOBUFS (counted). */
+static inline int room(struct wr_stream *s, size_t len)
+{
+	if ((size_t)(s->end - s->p) >= len)
+		return 0;
+	if (s->cur)
+		handover(s);
+	if (take(s))
+		return 0;
+	atomic_store_explicit(&s->dropped,
+			      atomic_load_explicit(&s->dropped, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	return -ENOBUFS;
+}
+
+/* The record is in: published for peeks and switches. */
+static inline void commit(struct wr_stream *s)
+{
+	/* a plain store on x86: the record is complete for a peek */
+	atomic_store_explicit(&s->cur->committed, (size_t)(s->p - s->cur->data),
+			      memory_order_release);
+	if (!s->cur->nrec++)
+		atomic_store_explicit(&s->holding, true, memory_order_release);
+}
+
+/* pcapng: an Enhanced Packet Block, direction in epb_flags. */
+static int put_ng(struct wr_stream *s, const struct wr_rec *r, uint32_t cap)
+{
+	uint32_t pad = (4 - cap % 4) % 4;
+	bool dir = r->dir == 1 || r->dir == 2;
+	uint32_t len = (uint32_t)sizeof(struct wr_ng_epb) + cap + pad + (dir ? 12 : 0) + 4;
+	struct wr_ng_epb h = {
+		.type = WR_NG_EPB,
+		.len = len,
+		.ifid = r->dir == 2, /* IDB 1: outbound */
+		.ts_hi = (uint32_t)(r->ts_ns >> 32),
+		.ts_lo = (uint32_t)r->ts_ns,
+		.cap_len = cap,
+		.orig_len = r->wire_len,
+	};
+	uint8_t *p;
+	int ret = room(s, len);
+
+	if (ret)
+		return ret;
+	p = s->p;
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + sizeof(h), r->data, cap);
+	p += sizeof(h) + cap;
+	memset(p, 0, pad);
+	p += pad;
+	if (dir) {
+		/* epb_flags (2), 4 bytes: bits 0-1 the direction; end of options */
+		uint32_t opt[3] = { 2u | 4u << 16, r->dir, 0 };
+
+		memcpy(p, opt, sizeof(opt));
+		p += sizeof(opt);
+	}
+	memcpy(p, &len, 4);
+	s->p = p + 4;
+	commit(s);
+	return 0;
+}
+
 int wr_put(struct wr_stream *s, const struct wr_rec *r)
 {
 	struct wr_writer *w = s->w;
 	uint32_t g = atomic_load_explicit(&w->gen, memory_order_acquire);
 	uint32_t cap = r->cap_len < w->o.snaplen ? r->cap_len : w->o.snaplen;
 	struct wr_pcap_rhdr h;
+	int ret;
 
 	if (g != s->gen)
 		wr_stream_follow(s, g);
 	if (r->ts_ns >= s->t_next)
 		cross(s, r->ts_ns);
-	if ((size_t)(s->end - s->p) < sizeof(h) + cap) {
-		if (s->cur)
-			handover(s);
-		if (!take(s)) {
-			atomic_store_explicit(&s->dropped,
-					      atomic_load_explicit(&s->dropped, memory_order_relaxed) + 1,
-					      memory_order_relaxed);
-			return -ENOBUFS;
-		}
-	}
+	if (w->ng)
+		return put_ng(s, r, cap);
+	ret = room(s, sizeof(h) + cap);
+	if (ret)
+		return ret;
 	h.ts_sec = (uint32_t)(r->ts_ns / 1000000000ull);
 	h.ts_nsec = (uint32_t)(r->ts_ns % 1000000000ull);
 	h.incl_len = cap;
@@ -105,11 +165,7 @@ int wr_put(struct wr_stream *s, const struct wr_rec *r)
 	memcpy(s->p, &h, sizeof(h));
 	memcpy(s->p + sizeof(h), r->data, cap);
 	s->p += sizeof(h) + cap;
-	/* a plain store on x86: the record is complete for a peek */
-	atomic_store_explicit(&s->cur->committed, (size_t)(s->p - s->cur->data),
-			      memory_order_release);
-	if (!s->cur->nrec++)
-		atomic_store_explicit(&s->holding, true, memory_order_release);
+	commit(s);
 	return 0;
 }
 

@@ -150,7 +150,7 @@ static bool peek_streams(struct wr_writer *w, struct wr_pending *p, uint64_t age
 		if (below_win != UINT64_MAX &&
 		    atomic_load_explicit(&b->win, memory_order_relaxed) >= below_win)
 			continue;
-		uint32_t n = wr_count_records(b->data + b->flushed, c - b->flushed, NULL);
+		uint32_t n = wr_count_records(b->data + b->flushed, c - b->flushed, w->ng, NULL);
 
 		take(w, p, b, g1, b->flushed, c - b->flushed, n, true);
 		npeek++;

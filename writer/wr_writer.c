@@ -44,8 +44,11 @@ static int check_opts(struct wr_opts *o)
 	if (o->file_mode & ~(mode_t)0777)
 		return -EINVAL;
 	/* every record must fit a buffer and the backlog */
-	if (o->buf_size < sizeof(struct wr_pcap_rhdr) + o->snaplen ||
-	    o->net_buffer_bytes < sizeof(struct wr_pcap_rhdr) + o->snaplen ||
+	size_t rmax = (o->format == WR_FMT_PCAPNG ? WR_NG_EPB_OVERHEAD
+						   : sizeof(struct wr_pcap_rhdr)) + o->snaplen;
+
+	if (o->buf_size < rmax || o->net_buffer_bytes < rmax || o->format > WR_FMT_PCAPNG ||
+	    o->linktype > 0xffff ||
 	    o->nbufs < 2 || o->nbufs > 1024 || o->backend > WR_BACKEND_PWRITE ||
 	    o->direct > WR_DIRECT_OFF)
 		return -EINVAL;
@@ -92,6 +95,8 @@ static void writer_free(struct wr_writer *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w->stage);
+	free(w->hdr);
+	free(w->if_name);
 	free(w->bufs);
 	free(w->mem);
 	free(w->path);
@@ -169,7 +174,8 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 		w->path = strdup(w->o.prefix);
 	else if (w->o.path)
 		w->path = strdup(w->o.path);
-	else if (w->o.prefix && asprintf(&w->path, "%s.pcap", w->o.prefix) < 0)
+	else if (w->o.prefix &&
+		 asprintf(&w->path, "%s.%s", w->o.prefix, w->o.format ? "pcapng" : "pcap") < 0)
 		w->path = NULL;
 	if ((w->o.path || w->o.prefix) && !w->path) {
 		ret = -ENOMEM;
@@ -178,6 +184,28 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 	w->o.path = NULL; /* w->path is the current one */
 	w->o.prefix = NULL;
 	w->fmode = (struct wr_fmode){ w->o.file_mode, w->o.file_gid };
+	w->ng = w->o.format == WR_FMT_PCAPNG;
+	w->start_ns = w->o.start_ns;
+	if (!w->start_ns) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		w->start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
+	/* the caller's strings may not outlive wr_open: our own copies */
+	w->o.filter = NULL;
+	w->o.if_name = NULL;
+	if (opts->if_name) {
+		w->if_name = strdup(opts->if_name);
+		if (!w->if_name) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		w->o.if_name = w->if_name;
+	}
+	ret = wr_hdr_make(&w->o, opts->filter, &w->hdr, &w->hdr_len);
+	if (ret)
+		goto out;
 	w->network = w->o.network;
 	w->direct_ok = w->o.direct == WR_DIRECT_ON ||
 		       (w->o.direct == WR_DIRECT_AUTO && WR_AUTO_DIRECT);
@@ -202,7 +230,7 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 		ret = -errno;
 		goto out;
 	}
-	ret = wr_net_new(&w->o, &w->net);
+	ret = wr_net_new(&w->o, w->hdr, w->hdr_len, &w->net);
 	if (ret)
 		goto out;
 	ret = make_dest(w, w->network, w->path, false, &w->dests[0]);
@@ -459,7 +487,7 @@ static int list_one(struct wr_writer *w, struct wr_file_info **out, size_t *n)
 		ret = fd < 0 ? -errno : -EPERM;
 		goto out;
 	}
-	wr_walk_pcap(fd, (uint64_t)st.st_size, &e);
+	wr_walk(fd, (uint64_t)st.st_size, w->ng, &e);
 	base = strrchr(w->path, '/');
 	snprintf((*out)->name, sizeof((*out)->name), "%s", base ? base + 1 : w->path);
 	(*out)->first_ns = e.first_ns;

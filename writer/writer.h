@@ -38,6 +38,21 @@ enum wr_direct {
 	WR_DIRECT_OFF,
 };
 
+enum wr_format {
+	WR_FMT_PCAP = 0, /* classic pcap, nanosecond magic (default) */
+	WR_FMT_PCAPNG,	 /* pcapng: SHB, an IDB per direction, EPBs, ISBs */
+};
+
+/* pcapng Interface Statistics Block counters of one interface, cumulative
+ * since the capture's start (the spec's isb_* options). */
+struct wr_if_stats {
+	uint64_t ifrecv;       /* packets seen by the interface */
+	uint64_t ifdrop;       /* dropped by the interface (no buffer) */
+	uint64_t filteraccept; /* accepted by the filter */
+	uint64_t osdrop;       /* dropped by the OS/capture path */
+	uint64_t usrdeliv;     /* delivered to the writer */
+};
+
 struct wr_opts {
 	/* the pcap file; an existing regular file is replaced (only once the
 	 * new one has its header: a failed wr_open leaves it untouched); an
@@ -76,6 +91,24 @@ struct wr_opts {
 	uint64_t retain_bytes;	 /* all files of the prefix together */
 	uint32_t retain_files;	 /* number of files, the open one included */
 	uint32_t min_free_pct;	 /* keep this % of the file system free */
+
+	/* pcapng. Files get one IDB per direction: interface 0 inbound (and
+	 * records of unknown direction), 1 outbound; same link type and
+	 * snaplen; if_name, if_tsresol 9 (ns), if_filter (the filter text in
+	 * force when the file was created: see wr_set_filter). Each EPB
+	 * carries its direction in epb_flags (inbound 01, outbound 10).
+	 * When a file is sealed or closed an ISB per interface is appended:
+	 * isb_starttime (start_ns), isb_endtime (now) and, if if_stats is
+	 * given and returns true, its counters. Network mode streams the
+	 * same format (without ISBs). */
+	enum wr_format format;
+	const char *if_name;	 /* NULL: no if_name */
+	const char *filter;	 /* NULL: no if_filter */
+	uint64_t start_ns;	 /* the capture's start, wall clock; 0 = wr_open's time */
+	/* Called from the writer thread (or wr_close's) for interface ifid
+	 * (0 inbound, 1 outbound); must be thread-safe and not block. */
+	bool (*if_stats)(void *arg, unsigned int ifid, struct wr_if_stats *st);
+	void *if_stats_arg;
 };
 
 /* One record: cap_len bytes at data, cut already to the snaplen. */
@@ -84,6 +117,7 @@ struct wr_rec {
 	uint32_t wire_len;
 	uint32_t cap_len;
 	const void *data;
+	uint8_t dir;	/* 0 unknown, 1 inbound, 2 outbound (pcapng epb_flags) */
 };
 
 struct wr_stats {
@@ -155,6 +189,10 @@ int wr_reopen(struct wr_writer *w, const char *path);
  * Records put before the call go to the old destination, as in wr_reopen. */
 int wr_set_network(struct wr_writer *w, bool on);
 int wr_get_stats(struct wr_writer *w, struct wr_stats *st);
+/* pcapng: the filter text for the if_filter of the IDBs of files (and
+ * network streams) started from now on; the open file keeps its IDBs.
+ * A no-op for pcap. */
+int wr_set_filter(struct wr_writer *w, const char *filter);
 /* The current file path (NULL if none); with rotation, the prefix. Valid
  * until the next wr_reopen. With rotation wr_reopen takes a new prefix
  * (the open file is sealed, the new prefix's sequence continues). */
