@@ -88,6 +88,7 @@ struct wr_dest {
 	uint64_t size;	  /* bytes in the file, always a record boundary */
 	uint64_t falloc;  /* preallocated up to (KEEP_SIZE) */
 	bool no_falloc;	  /* refused (no space, not supported) */
+	uint64_t falloc_cap; /* preallocate no further (0: no limit) */
 	uint8_t *tail;	  /* direct: the unaligned last block (WR_ALIGN bytes) */
 	char *path;
 	int dirfd;	  /* the folder, opened once */
@@ -305,9 +306,8 @@ void wr_guard_forget(struct wr_guard *g, const struct wr_dest *d);
 void wr_guard_stop(struct wr_guard *g);
 
 /* wr_net.c */
-int wr_net_new(const struct wr_opts *o, const uint8_t *hdr, size_t hdr_len,
-	       struct wr_net **out);
-int wr_net_set_hdr(struct wr_net *n, const uint8_t *hdr, size_t len);
+int wr_net_new(const struct wr_opts *o, const char *filter, struct wr_net **out);
+int wr_net_set_filter(struct wr_net *n, const struct wr_opts *o, const char *filter);
 void wr_net_put(struct wr_net *n); /* drops the writer's reference */
 uint64_t wr_net_append(struct wr_net *n, const uint8_t *p, size_t len);
 uint64_t wr_net_dropped(struct wr_net *n);

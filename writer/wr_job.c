@@ -54,6 +54,11 @@ static void prealloc(struct wr_dest *d, uint64_t end)
 		return;
 	uint64_t to = (end + WR_FALLOC_STEP) & ~(WR_FALLOC_STEP - 1);
 
+	/* a file that ends at a known size (rotation): no more than that, or
+	 * every file would allocate up to a step it then gives back */
+	if (d->falloc_cap && to > d->falloc_cap)
+		to = d->falloc_cap > end ? d->falloc_cap : end;
+
 	if (fallocate(d->fd, FALLOC_FL_KEEP_SIZE, (off_t)d->falloc, (off_t)(to - d->falloc)))
 		d->no_falloc = true;
 	else

@@ -20,6 +20,7 @@ struct wr_sub {
 	uint8_t *hdr;	   /* its header (taken at the first read) */
 	size_t hdr_len;
 	size_t hdr_off;	   /* bytes of the file header already read */
+	bool ng;	   /* it reads pcapng */
 	uint64_t limit;	   /* records still allowed; 0 = no limit */
 	bool limited;
 	struct wr_sub *next;
@@ -35,27 +36,42 @@ struct wr_net {
 	uint64_t head, tail;	/* positions of the oldest byte and the next */
 	uint64_t delivered;	/* some subscriber has read up to here */
 	uint64_t dropped;	/* records */
-	uint8_t *fhdr;		/* the stream's header (pcap or pcapng) */
-	size_t fhdr_len;
-	bool ng;
+	uint8_t *hdr[2];	/* stream headers by format: pcap, pcapng */
+	size_t hdr_len[2];
+	bool ng;		/* the ring holds pcapng EPBs (else pcap records) */
 	struct wr_sub *subs;
 };
 
-int wr_net_new(const struct wr_opts *o, const uint8_t *hdr, size_t hdr_len,
-	       struct wr_net **out)
+/* Both stream headers for o and filter. */
+static int make_hdrs(const struct wr_opts *o, const char *filter, uint8_t *h[2], size_t len[2])
+{
+	struct wr_opts x = *o;
+	int ret;
+
+	x.format = WR_FMT_PCAP;
+	ret = wr_hdr_make(&x, filter, &h[0], &len[0]);
+	if (ret)
+		return ret;
+	x.format = WR_FMT_PCAPNG;
+	ret = wr_hdr_make(&x, filter, &h[1], &len[1]);
+	if (ret)
+		free(h[0]);
+	return ret;
+}
+
+int wr_net_new(const struct wr_opts *o, const char *filter, struct wr_net **out)
 {
 	struct wr_net *n = calloc(1, sizeof(*n));
 	pthread_condattr_t ca;
+	int ret;
 
 	if (!n)
 		return -ENOMEM;
-	n->fhdr = malloc(hdr_len);
-	if (!n->fhdr) {
+	ret = make_hdrs(o, filter, n->hdr, n->hdr_len);
+	if (ret) {
 		free(n);
-		return -ENOMEM;
+		return ret;
 	}
-	memcpy(n->fhdr, hdr, hdr_len);
-	n->fhdr_len = hdr_len;
 	n->ng = o->format == WR_FMT_PCAPNG;
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -68,20 +84,25 @@ int wr_net_new(const struct wr_opts *o, const uint8_t *hdr, size_t hdr_len,
 	return 0;
 }
 
-/* New subscribers get this header (the current ones had theirs). */
-int wr_net_set_hdr(struct wr_net *n, const uint8_t *hdr, size_t len)
+/* New subscribers get headers with this filter (the current ones had
+ * theirs). */
+int wr_net_set_filter(struct wr_net *n, const struct wr_opts *o, const char *filter)
 {
-	uint8_t *h = malloc(len), *old;
+	uint8_t *h[2], *old[2];
+	size_t len[2];
+	int ret = make_hdrs(o, filter, h, len);
 
-	if (!h)
-		return -ENOMEM;
-	memcpy(h, hdr, len);
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&n->lock);
-	old = n->fhdr;
-	n->fhdr = h;
-	n->fhdr_len = len;
+	for (int i = 0; i < 2; i++) {
+		old[i] = n->hdr[i];
+		n->hdr[i] = h[i];
+		n->hdr_len[i] = len[i];
+	}
 	pthread_mutex_unlock(&n->lock);
-	free(old);
+	free(old[0]);
+	free(old[1]);
 	return 0;
 }
 
@@ -97,7 +118,8 @@ static void net_unref(struct wr_net *n)
 	pthread_mutex_destroy(&n->lock);
 	pthread_cond_destroy(&n->cond);
 	free(n->ring);
-	free(n->fhdr);
+	free(n->hdr[0]);
+	free(n->hdr[1]);
 	free(n);
 }
 
@@ -190,16 +212,22 @@ uint64_t wr_net_dropped(struct wr_net *n)
 
 int wr_subscribe(struct wr_writer *w, struct wr_sub **out)
 {
+	return wr_subscribe_fmt(w, w ? w->o.format : WR_FMT_PCAP, out);
+}
+
+int wr_subscribe_fmt(struct wr_writer *w, enum wr_format fmt, struct wr_sub **out)
+{
 	struct wr_net *n;
 	struct wr_sub *s;
 
-	if (!w || !out)
+	if (!w || !out || fmt > WR_FMT_PCAPNG)
 		return -EINVAL;
 	n = w->net;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->n = n;
+	s->ng = fmt == WR_FMT_PCAPNG;
 	pthread_mutex_lock(&n->lock);
 	n->refs++;
 	/* A new subscriber gets what no subscriber has pulled yet (records
@@ -213,6 +241,42 @@ int wr_subscribe(struct wr_writer *w, struct wr_sub **out)
 	return 0;
 }
 
+/* The record at pos in the other format (ng: as an EPB on interface 0,
+ * direction unknown; else as a pcap record): its length, and the bytes
+ * into out when given. */
+static size_t convert(const struct wr_net *n, uint64_t pos, bool ng, uint8_t *out, size_t len)
+{
+	struct wr_ng_epb e;
+	struct wr_pcap_rhdr h;
+
+	if (ng) { /* pcap record -> EPB */
+		ring_copy_out(n, pos, &h, sizeof(h));
+		uint32_t pad = (4 - h.incl_len % 4) % 4;
+		uint32_t bl = (uint32_t)sizeof(e) + h.incl_len + pad + 4;
+		uint64_t ts = (uint64_t)h.ts_sec * 1000000000ull + h.ts_nsec;
+
+		if (!out)
+			return bl;
+		e = (struct wr_ng_epb){ WR_NG_EPB, bl, 0, (uint32_t)(ts >> 32), (uint32_t)ts,
+					h.incl_len, h.orig_len };
+		memcpy(out, &e, sizeof(e));
+		ring_copy_out(n, pos + sizeof(h), out + sizeof(e), h.incl_len);
+		memset(out + sizeof(e) + h.incl_len, 0, pad);
+		memcpy(out + len - 4, &bl, 4);
+		return bl;
+	}
+	ring_copy_out(n, pos, &e, sizeof(e)); /* EPB -> pcap record */
+	if (!out)
+		return sizeof(h) + e.cap_len;
+	uint64_t ts = (uint64_t)e.ts_hi << 32 | e.ts_lo;
+
+	h = (struct wr_pcap_rhdr){ (uint32_t)(ts / 1000000000ull), (uint32_t)(ts % 1000000000ull),
+				   e.cap_len, e.orig_len };
+	memcpy(out, &h, sizeof(h));
+	ring_copy_out(n, pos + sizeof(e), out + sizeof(h), e.cap_len);
+	return sizeof(h) + e.cap_len;
+}
+
 /* Copies what is available (lock held); bytes copied or -EMSGSIZE when the
  * next record does not fit into len at all. */
 static ssize_t copy_avail(struct wr_sub *s, uint8_t *buf, size_t len)
@@ -221,11 +285,11 @@ static ssize_t copy_avail(struct wr_sub *s, uint8_t *buf, size_t len)
 	size_t got = 0;
 
 	if (!s->hdr) { /* the header as it was when this subscriber began */
-		s->hdr = malloc(n->fhdr_len);
+		s->hdr = malloc(n->hdr_len[s->ng]);
 		if (!s->hdr)
 			return -ENOMEM;
-		memcpy(s->hdr, n->fhdr, n->fhdr_len);
-		s->hdr_len = n->fhdr_len;
+		memcpy(s->hdr, n->hdr[s->ng], n->hdr_len[s->ng]);
+		s->hdr_len = n->hdr_len[s->ng];
 	}
 	if (s->hdr_off < s->hdr_len) {
 		size_t k = s->hdr_len - s->hdr_off;
@@ -240,11 +304,15 @@ static ssize_t copy_avail(struct wr_sub *s, uint8_t *buf, size_t len)
 		s->pos = n->head;
 	while (s->pos < n->tail && !(s->limited && !s->limit)) {
 		size_t rl = rec_len_at(n, s->pos);
+		size_t ol = s->ng == n->ng ? rl : convert(n, s->pos, s->ng, NULL, 0);
 
-		if (rl > len - got)
+		if (ol > len - got)
 			break;
-		ring_copy_out(n, s->pos, buf + got, rl);
-		got += rl;
+		if (s->ng == n->ng)
+			ring_copy_out(n, s->pos, buf + got, rl);
+		else
+			convert(n, s->pos, s->ng, buf + got, ol);
+		got += ol;
 		s->pos += rl;
 		if (s->limited)
 			s->limit--;

@@ -254,16 +254,13 @@ int wr_set_filter(struct wr_writer *w, const char *filter)
 
 	if (!w)
 		return -EINVAL;
-	if (!w->ng)
-		return 0;
+	/* network subscribers may read pcapng even from a pcap writer */
+	ret = wr_net_set_filter(w->net, &w->o, filter);
+	if (ret || !w->ng)
+		return ret;
 	ret = wr_hdr_make(&w->o, filter, &h, &len);
 	if (ret)
 		return ret;
-	ret = wr_net_set_hdr(w->net, h, len);
-	if (ret) {
-		free(h);
-		return ret;
-	}
 	pthread_mutex_lock(&w->lock);
 	old = w->hdr;
 	w->hdr = h;

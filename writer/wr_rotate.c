@@ -105,6 +105,8 @@ static int install(struct wr_writer *w, struct wr_dest *d, struct wr_newfile *nf
 	d->size = d->hdr_len;
 	d->falloc = 0;
 	d->no_falloc = false;
+	/* at most rotate_bytes plus a record, and the ISBs */
+	d->falloc_cap = w->o.rotate_bytes ? w->o.rotate_bytes + w->o.buf_size + 4096 : 0;
 	d->fileno++;
 	atomic_fetch_add(&w->st_bytes, d->hdr_len);
 	if (wr_cat_add_open(d->cat, seq, name, d->hdr_len))

@@ -230,7 +230,7 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 		ret = -errno;
 		goto out;
 	}
-	ret = wr_net_new(&w->o, w->hdr, w->hdr_len, &w->net);
+	ret = wr_net_new(&w->o, opts->filter, &w->net);
 	if (ret)
 		goto out;
 	ret = make_dest(w, w->network, w->path, false, &w->dests[0]);

@@ -191,7 +191,7 @@ int wr_set_network(struct wr_writer *w, bool on);
 int wr_get_stats(struct wr_writer *w, struct wr_stats *st);
 /* pcapng: the filter text for the if_filter of the IDBs of files (and
  * network streams) started from now on; the open file keeps its IDBs.
- * A no-op for pcap. */
+ * For a pcap writer it only affects pcapng subscribers. */
 int wr_set_filter(struct wr_writer *w, const char *filter);
 /* The current file path (NULL if none); with rotation, the prefix. Valid
  * until the next wr_reopen. With rotation wr_reopen takes a new prefix
@@ -217,6 +217,10 @@ int wr_scan_prefix(const char *prefix, struct wr_file_info **out, size_t *n);
  * subscriber has pulled yet (captured while nobody was connected), then every
  * record as it arrives. */
 int wr_subscribe(struct wr_writer *w, struct wr_sub **out);
+/* The same, with the stream in format fmt whatever the writer's: pcap from
+ * a pcapng writer drops the direction; pcapng from a pcap writer has every
+ * record on interface 0 with no direction. */
+int wr_subscribe_fmt(struct wr_writer *w, enum wr_format fmt, struct wr_sub **out);
 /* At most records more records from wr_sub_read (0 = no limit), so a client
  * that wants N records never takes more from the backlog than it sends. */
 void wr_sub_limit(struct wr_sub *s, uint64_t records);

@@ -397,6 +397,57 @@ static void pcapng_network_stream(void **state)
 	free(out);
 }
 
+/* A subscriber may ask for the other format: pcapng from a pcap writer,
+ * pcap from a pcapng writer; both exact for libpcap. */
+static void subscriber_gets_other_format(void **state)
+{
+	struct fx *f = *state;
+	char *out = t_path(f->dir, "stream");
+	uint8_t *buf = malloc(1 << 20);
+
+	for (int wf = 0; wf < 2; wf++) {
+		struct wr_opts o = { .snaplen = T_SNAPLEN, .network = true, .if_name = "lo",
+				     .format = wf ? WR_FMT_PCAPNG : WR_FMT_PCAP,
+				     .filter = "ip", .file_gid = (gid_t)-1 };
+		enum wr_format sf = wf ? WR_FMT_PCAP : WR_FMT_PCAPNG;
+		struct wr_writer *w;
+		struct wr_stream *s;
+		struct wr_sub *sub;
+		uint32_t magic;
+		FILE *fp;
+		ssize_t r;
+
+		assert_int_equal(wr_open(&o, &w), 0);
+		assert_int_equal(wr_subscribe_fmt(w, sf, &sub), 0);
+		assert_int_equal(wr_stream_new(w, &s), 0);
+		put_dirs(s, 0, 300, NULL);
+		wr_stream_free(s);
+		assert_int_equal(wr_close(w), 0);
+		fp = fopen(out, "wb");
+		while ((r = wr_sub_read(sub, buf, 1 << 20, 1000)) > 0)
+			fwrite(buf, 1, (size_t)r, fp);
+		fclose(fp);
+		assert_int_equal(r, -EPIPE);
+		wr_unsubscribe(sub);
+		fp = fopen(out, "rb");
+		assert_int_equal(fread(&magic, 4, 1, fp), 1);
+		fclose(fp);
+		assert_int_equal(magic, sf == WR_FMT_PCAPNG ? 0x0a0d0d0a : 0xa1b23c4d);
+		assert_int_equal(t_read_check(out, T_SNAPLEN, NULL, 0), 300);
+		assert_int_equal(t_sh("tcpdump -r %s >/dev/null 2>&1", out), 0);
+		if (sf == WR_FMT_PCAPNG) {
+			struct ng_file ng;
+
+			ng_read(out, &ng);
+			assert_int_equal(ng.bad, 0);
+			assert_int_equal(ng.epb, 300);
+			assert_string_equal(ng.filter[0], "ip");
+		}
+	}
+	free(buf);
+	free(out);
+}
+
 /* Child: pcapng rotation as fast as it can until it is killed. */
 static void crash_child(const char *prefix)
 {
@@ -459,6 +510,7 @@ int main(int argc, char **argv)
 		T(pcapng_bidirectional_read_by_tools),
 		T(pcapng_rotation_and_filter_change),
 		T(pcapng_network_stream),
+		T(subscriber_gets_other_format),
 		T(pcapng_complete_after_sigkill),
 	};
 
