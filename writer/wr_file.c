@@ -132,10 +132,16 @@ int wr_file_prepare(int dirfd, const char *name, const struct wr_fmode *m,
 	}
 	if (fd < 0)
 		return -errno;
-	/* exact mode whatever the umask; the group before anyone can read */
-	if (m->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, m->gid)) {
-		ret = -errno;
-		goto out;
+	/* exact mode whatever the umask; the group before anyone can read
+	 * (a file that has that group already needs no fchown: a caller
+	 * that is not root may then ask for its own group) */
+	if (m->gid != (gid_t)-1) {
+		struct stat st;
+
+		if (fstat(fd, &st) || (st.st_gid != m->gid && fchown(fd, (uid_t)-1, m->gid))) {
+			ret = -errno;
+			goto out;
+		}
 	}
 	if (fchmod(fd, m->mode)) {
 		ret = -errno;

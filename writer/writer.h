@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * writer: captured frames -> pcap (nanosecond magic), batched, io_uring.
+ * writer: captured frames -> pcap (nanosecond magic) or pcapng, batched,
+ * io_uring; one file, or a rotating series with retention.
  *
  * Producers (one wr_stream per capture worker thread) copy records into large
  * buffers; a writer thread writes whole buffers. Buffers only ever end on a
@@ -11,8 +12,8 @@
  * In network mode the same pcap byte stream goes to pull subscribers instead
  * of the file (bounded buffer, the oldest data is dropped and counted).
  *
- * A file is created with its header in one step (never empty), grows by
- * whole buffers of records, and after a SIGKILL a small guardian process
+ * A file is created with its header in one step (never empty; never through
+ * a link; mode 0600 by default), grows by whole buffers of records, and after a SIGKILL a small guardian process
  * started by wr_open cuts a record the kernel left half-written. A reader
  * of the live file may see the last record cut only while a write is in
  * progress (Linux grows a file page by page). See writer/README.md.
