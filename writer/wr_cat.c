@@ -124,7 +124,8 @@ static int scan(struct wr_cat *c)
 			break;
 	}
 	closedir(d);
-	qsort(c->v, c->n, sizeof(*c->v), cmp_seq);
+	if (c->n)
+		qsort(c->v, c->n, sizeof(*c->v), cmp_seq);
 	c->next_seq = max_seq + 1;
 	return ret;
 }
@@ -359,7 +360,7 @@ int wr_cat_list(struct wr_cat *c, struct wr_file_info **out, size_t *n)
 	pthread_mutex_lock(&c->lock);
 	k = c->n;
 	v = malloc((k ? k : 1) * sizeof(*v));
-	if (v)
+	if (v && k)
 		memcpy(v, c->v, k * sizeof(*v));
 	pthread_mutex_unlock(&c->lock);
 	if (!v)
