@@ -205,6 +205,9 @@ struct wr_writer {
 	bool rotating;
 	struct wr_cat *cat;	/* the current prefix's catalog (lock) */
 	_Atomic uint64_t st_deleted, st_sealed;
+	struct wr_fent one;	/* without rotation: the file's walk so far (lock) */
+	dev_t one_dev;
+	ino_t one_ino;
 
 	struct wr_net *net;
 	struct wr_io *io;

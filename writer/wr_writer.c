@@ -467,7 +467,9 @@ int wr_get_stats(struct wr_writer *w, struct wr_stats *st)
 	return 0;
 }
 
-/* Without rotation: the one file, walked. */
+/* Without rotation: the one file, walked (incrementally: what was walked
+ * of the same inode is remembered). The walk runs without the control
+ * lock, on a descriptor of the file as it was at the call. */
 static int list_one(struct wr_writer *w, struct wr_file_info **out, size_t *n)
 {
 	struct wr_fent e = { 0 };
@@ -480,23 +482,36 @@ static int list_one(struct wr_writer *w, struct wr_file_info **out, size_t *n)
 		return -ENOMEM;
 	*n = 0;
 	pthread_mutex_lock(&w->ctl);
-	if (w->network || !w->path)
+	if (!w->network && w->path) {
+		fd = open(w->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		ret = fd < 0 ? -errno : 0;
+		base = strrchr(w->path, '/');
+		snprintf((*out)->name, sizeof((*out)->name), "%s", base ? base + 1 : w->path);
+	}
+	pthread_mutex_unlock(&w->ctl);
+	if (fd < 0)
 		goto out;
-	fd = open(w->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		ret = fd < 0 ? -errno : -EPERM;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		ret = -EPERM;
 		goto out;
 	}
+	pthread_mutex_lock(&w->lock);
+	if (w->one_dev == st.st_dev && w->one_ino == st.st_ino &&
+	    w->one.walked <= (uint64_t)st.st_size)
+		e = w->one;
+	pthread_mutex_unlock(&w->lock);
 	wr_walk(fd, (uint64_t)st.st_size, w->ng, &e);
-	base = strrchr(w->path, '/');
-	snprintf((*out)->name, sizeof((*out)->name), "%s", base ? base + 1 : w->path);
+	pthread_mutex_lock(&w->lock);
+	w->one = e;
+	w->one_dev = st.st_dev;
+	w->one_ino = st.st_ino;
+	pthread_mutex_unlock(&w->lock);
 	(*out)->first_ns = e.first_ns;
 	(*out)->last_ns = e.last_ns;
 	(*out)->records = e.records;
 	(*out)->bytes = e.walked;
 	*n = 1;
 out:
-	pthread_mutex_unlock(&w->ctl);
 	if (fd >= 0)
 		close(fd);
 	if (ret) {

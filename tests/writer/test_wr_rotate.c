@@ -538,6 +538,29 @@ static void options_checked_and_plain_prefix(void **state)
 	assert_int_equal(k, 1);
 	assert_string_equal(v[0].name, "cap.pcap");
 	assert_int_equal(v[0].records, 10);
+	assert_false(v[0].sealed);
+	free(v);
+	/* listed again after more records: the walk goes on where it was */
+	assert_int_equal(wr_stream_new(w, &s), 0);
+	t_put_all(s, 1, 10, 15, T_SNAPLEN);
+	wr_stream_free(s);
+	assert_true(t_wait_records(w, 25, 5000));
+	assert_int_equal(wr_list_files(w, &v, &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(v[0].records, 25);
+	{
+		struct t_rec t0, t1;
+		struct stat sb;
+		char *p = t_path(f->dir, "cap.pcap");
+
+		t_make(&t0, 1, 0, T_SNAPLEN);
+		t_make(&t1, 1, 24, T_SNAPLEN);
+		assert_int_equal(v[0].first_ns, t0.r.ts_ns);
+		assert_int_equal(v[0].last_ns, t1.r.ts_ns);
+		assert_int_equal(stat(p, &sb), 0);
+		assert_int_equal(v[0].bytes, (uint64_t)sb.st_size);
+		free(p);
+	}
 	free(v);
 	assert_int_equal(wr_close(w), 0);
 	assert_int_equal(t_sh("test \"$(ls %s)\" = cap.pcap", f->dir), 0);
