@@ -222,25 +222,26 @@ static bool over_budget(struct wr_cat *c, const struct wr_opts *o)
 		return true;
 	if (o->retain_files && c->n > o->retain_files)
 		return true;
+	/* bytes the reaper has yet to free count as free */
 	if (o->min_free_pct && !fstatfs(c->dirfd, &sf) && sf.f_blocks &&
-	    (double)sf.f_bavail * 100.0 < (double)o->min_free_pct * (double)sf.f_blocks)
+	    ((double)sf.f_bavail * (double)sf.f_frsize + (double)c->doomed) * 100.0 <
+		    (double)o->min_free_pct * (double)sf.f_blocks * (double)sf.f_frsize)
 		return true;
 	return false;
 }
 
-/* Writer thread: deletes the oldest sealed files while a budget is
- * exceeded; counts them in *deleted (under the lock, so that a reader of
- * the gauges sees both change together). */
-void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, _Atomic uint64_t *deleted)
+/* Writer thread: gives the oldest sealed files to the reaper while a
+ * budget is exceeded; counts them in *deleted (under the lock, so that a
+ * reader of the gauges sees both change together). */
+void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, struct wr_reaper *r,
+		   _Atomic uint64_t *deleted)
 {
 
 	if (!o->retain_bytes && !o->retain_files && !o->min_free_pct)
 		return;
 	pthread_mutex_lock(&c->lock);
 	while (c->n && c->v[0].sealed && over_budget(c, o)) {
-		/* a file gone already (deleted by hand) only leaves the list */
-		if (unlinkat(c->dirfd, c->v[0].name, 0) && errno != ENOENT)
-			break;
+		wr_reaper_push(r, c, c->v[0].name, c->v[0].bytes);
 		c->bytes -= c->v[0].bytes;
 		memmove(c->v, c->v + 1, (c->n - 1) * sizeof(*c->v));
 		c->n--;

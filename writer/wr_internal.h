@@ -78,6 +78,7 @@ struct wr_cat {
 	struct wr_fent *v;
 	size_t n, cap;
 	uint64_t bytes;		/* sum of v[].bytes */
+	uint64_t doomed;	/* bytes given to the reaper, not yet freed */
 };
 
 /* Where a generation's records go. Owned by the writer thread once live. */
@@ -205,6 +206,7 @@ struct wr_writer {
 	bool rotating;
 	struct wr_cat *cat;	/* the current prefix's catalog (lock) */
 	_Atomic uint64_t st_deleted, st_sealed;
+	struct wr_reaper *reaper; /* with retention */
 	struct wr_fent one;	/* without rotation: the file's walk so far (lock) */
 	dev_t one_dev;
 	ino_t one_ino;
@@ -232,7 +234,14 @@ int wr_cat_new(const char *prefix, struct wr_cat **out);
 void wr_cat_put(struct wr_cat *c);
 int wr_cat_add_open(struct wr_cat *c, uint32_t seq, const char *name, uint64_t bytes);
 void wr_cat_update(struct wr_cat *c, uint32_t seq, uint64_t bytes, bool sealed);
-void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, _Atomic uint64_t *deleted);
+void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, struct wr_reaper *r,
+		   _Atomic uint64_t *deleted);
+
+/* wr_reap.c: deletes files off the writer thread */
+struct wr_reaper;
+int wr_reaper_start(struct wr_reaper **out);
+void wr_reaper_push(struct wr_reaper *r, struct wr_cat *c, const char *name, uint64_t bytes);
+void wr_reaper_stop(struct wr_reaper *r);
 void wr_cat_gauges(struct wr_cat *c, uint64_t *files, uint64_t *bytes);
 int wr_walk(int fd, uint64_t bytes, bool ng, struct wr_fent *e);
 int wr_file_is_ng(int fd, bool *ng);

@@ -86,6 +86,7 @@ static void writer_free(struct wr_writer *w)
 			set_err(w, wr_dest_finish(w, w->dests[i]));
 	if (w->net)
 		wr_net_put(w->net);
+	wr_reaper_stop(w->reaper); /* after the dests: deletes what is queued */
 	wr_cat_put(w->cat);
 	if (w->efd >= 0)
 		close(w->efd);
@@ -245,6 +246,11 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 			goto out;
 		}
 	}
+	if (w->o.retain_bytes || w->o.retain_files || w->o.min_free_pct) {
+		ret = wr_reaper_start(&w->reaper);
+		if (ret)
+			goto out;
+	}
 	ret = wr_io_ops_of(w)->init(w, &w->io);
 	if (ret)
 		goto out;
@@ -293,6 +299,8 @@ int wr_close(struct wr_writer *w)
 	}
 	wr_guard_stop(w->guard); /* files complete: it leaves them alone */
 	w->guard = NULL;
+	wr_reaper_stop(w->reaper); /* what retention gave up is gone on return */
+	w->reaper = NULL;
 	ret = atomic_load(&w->first_err);
 	writer_free(w);
 	return ret;
