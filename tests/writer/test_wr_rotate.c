@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,77 @@ static struct wr_writer *open_rot(const char *prefix, uint64_t bytes, uint32_t s
 
 	assert_int_equal(wr_open(&o, &w), 0);
 	return w;
+}
+
+struct prod {
+	struct wr_writer *w;
+	uint32_t p;
+	uint64_t n;
+};
+
+static void *producer(void *arg)
+{
+	struct prod *pr = arg;
+	struct wr_stream *s;
+
+	assert_int_equal(wr_stream_new(pr->w, &s), 0);
+	for (uint64_t id = 0; id < pr->n; id += 50) {
+		t_put_all(s, pr->p, id, 50, T_SNAPLEN);
+		if (id % 500 == 0)
+			sleep_ms(1); /* now and then idle: aged peeks too */
+	}
+	wr_stream_free(s);
+	return NULL;
+}
+
+/* Four producer threads, small buffers, aged peeks (flush_ms 3) and size
+ * rotation: every record once, each producer's in order across the files,
+ * each file within rotate_bytes plus one record. */
+static void rotate_by_size_four_producers(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t per = 3000, rot = 150000;
+	struct wr_opts o = {
+		.prefix = f->prefix, .snaplen = T_SNAPLEN, .buf_size = 16384, .nbufs = 16,
+		.flush_ms = 3, .rotate_bytes = rot, .file_gid = (gid_t)-1,
+	};
+	struct t_seen *seen = calloc(4 * per, sizeof(*seen));
+	uint64_t next[4] = { 0 }, total = 0;
+	struct wr_file_info *v;
+	struct wr_writer *w;
+	struct prod pr[4];
+	pthread_t th[4];
+	size_t k;
+
+	assert_int_equal(wr_open(&o, &w), 0);
+	for (int i = 0; i < 4; i++) {
+		pr[i] = (struct prod){ w, (uint32_t)i, per };
+		pthread_create(&th[i], NULL, producer, &pr[i]);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(wr_close(w), 0);
+	assert_int_equal(wr_scan_prefix(f->prefix, &v, &k), 0);
+	assert_true(k > 20);
+	for (size_t i = 0; i < k; i++) {
+		char *p = file_path(f, &v[i]);
+		long n = t_read_check(p, T_SNAPLEN, seen, 4 * per);
+
+		assert_true(n >= 0);
+		assert_true(v[i].bytes <= rot + MAXREC_FILE);
+		for (long j = 0; j < n; j++) {
+			assert_true(seen[j].p < 4);
+			assert_int_equal(seen[j].id, next[seen[j].p]);
+			next[seen[j].p]++;
+		}
+		total += (uint64_t)n;
+		free(p);
+	}
+	assert_int_equal(total, 4 * per);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(next[i], per);
+	free(v);
+	free(seen);
 }
 
 /* The same through O_DIRECT and the pwrite backend: every new file gets
@@ -718,6 +790,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		T(rotate_by_size),
+		T(rotate_by_size_four_producers),
 		T(rotate_by_size_direct_pwrite),
 		T(reopen_and_network_mode_continue),
 		T(rotate_by_time),
