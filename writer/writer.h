@@ -157,9 +157,12 @@ struct wr_sub;
  * thread (and the guardian process). -ENOENT/-EACCES/-ENOTDIR for a bad
  * folder; for an existing entry at the path that is not a regular file:
  * -ELOOP (symlink), -EISDIR (folder), -EPERM (FIFO, device, socket); in
- * every error case nothing is created or changed. -EINVAL for bad options (a record of
- * snaplen bytes must fit buf_size and net_buffer_bytes; nbufs 2..1024; no
- * path outside network mode). snaplen 0 = 262144. */
+ * every error case nothing is created or changed. -EINVAL for bad options (a
+ * record of snaplen bytes must fit buf_size and net_buffer_bytes; nbufs
+ * 2..1024; no path or prefix outside network mode; rotation without prefix;
+ * retention without rotation; file_mode beyond 0777; min_free_pct > 99;
+ * rotate_seconds > a year). snaplen 0 = 262144. With rotation the first
+ * file is created at once; a prefix naming a folder ("dir/") is -EISDIR. */
 int wr_open(const struct wr_opts *o, struct wr_writer **out);
 /* Writes out everything already put (all streams must be flushed/freed
  * first: -EBUSY and nothing done while a stream exists), closes the file.

@@ -313,7 +313,6 @@ static void rotate_by_size(void **state)
 	struct wr_writer *w = open_rot(f->prefix, rot, 0, 0, 0);
 	struct wr_file_info *v;
 	struct wr_stream *s;
-	struct wr_stats st;
 	size_t k;
 
 	assert_int_equal(wr_stream_new(w, &s), 0);
@@ -341,7 +340,6 @@ static void rotate_by_size(void **state)
 			assert_true(v[i].bytes >= rot);
 	}
 	free(v);
-	(void)st;
 }
 
 /* Time rotation with injected timestamps (t_make: 1.23 ms apart, from
