@@ -2,7 +2,6 @@
 /* Destinations: a pcap file (created with its header) or the network backlog. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,77 +19,45 @@ uint64_t wr_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int write_all(int fd, const void *p, size_t len, off_t off)
+/* A second descriptor on the very same inode, with O_DIRECT (never a new
+ * lookup of the name). */
+int wr_reopen_direct(int fd)
 {
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
+	char proc[64];
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p = (const uint8_t *)p + n;
-		len -= (size_t)n;
-		off += n;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return open(proc, O_WRONLY | O_DIRECT | O_CLOEXEC);
+}
+
+/* Sets up direct writes for a new file d whose header h is written. */
+int wr_dest_direct(struct wr_writer *w, struct wr_dest *d, const void *h, size_t len)
+{
+	if (!w->direct_ok)
+		return 0;
+	if (!d->tail) {
+		d->tail = aligned_alloc(WR_ALIGN, WR_ALIGN);
+		if (!d->tail)
+			return -ENOMEM;
+	}
+	/* the last partial block of the header */
+	memcpy(d->tail, (const uint8_t *)h + (len - len % WR_ALIGN), len % WR_ALIGN);
+	d->dfd = wr_reopen_direct(d->fd);
+	if (d->dfd < 0) {
+		/* EINVAL: the file system refuses O_DIRECT (tmpfs and
+		 * others): fall back to buffered for good */
+		if (errno != EINVAL)
+			return -errno;
+		w->direct_ok = false;
 	}
 	return 0;
 }
 
-/* Creates the file with its header in one step: an unnamed file gets the
- * header, then a name, then replaces path. So path is never an empty or
- * half-written file, even if the process dies right here. */
-static int create_atomic(const char *path, const void *h, size_t len)
-{
-	char *dir = strdup(path), *tmp = NULL, proc[64];
-	int fd, ret;
-
-	if (!dir)
-		return -ENOMEM;
-	fd = open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = write_all(fd, h, len, 0);
-	if (ret)
-		goto out_close;
-	if (asprintf(&tmp, "%s.wr-%d", path, (int)getpid()) < 0) {
-		tmp = NULL;
-		ret = -ENOMEM;
-		goto out_close;
-	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	unlink(tmp);
-	if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW)) {
-		ret = -errno;
-		goto out_close;
-	}
-	if (rename(tmp, path)) {
-		ret = -errno;
-		unlink(tmp);
-		goto out_close;
-	}
-	free(tmp);
-	free(dir);
-	return fd;
-
-out_close:
-	close(fd);
-out:
-	free(tmp);
-	free(dir);
-	return ret;
-}
-
-/* Creates (replaces) the file and writes the pcap header, so the file is
- * valid from the first moment. On error nothing is left behind that we
- * created. */
+/* Prepares the file that replaces path: its folder opened, an existing
+ * entry checked, the new file with the pcap header created without a name.
+ * wr_dest_commit gives it the name; until then path is untouched. */
 int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **out)
 {
-	struct wr_pcap_fhdr h;
 	struct wr_dest *d;
-	struct stat st;
-	bool existed;
 	int ret;
 
 	if (!path || !*path)
@@ -99,65 +66,54 @@ int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **ou
 	if (!d)
 		return -ENOMEM;
 	d->kind = WR_DEST_FILE;
+	d->fd = -1;
 	d->dfd = -1;
+	d->dirfd = -1;
+	d->nf.fd = -1;
 	d->path = strdup(path);
 	if (!d->path) {
 		ret = -ENOMEM;
-		goto out_free;
+		goto out;
 	}
-	wr_pcap_fhdr_init(&h, w->o.snaplen);
-	existed = lstat(path, &st) == 0;
-	/* only a new or regular file is replaced by rename: a device
-	 * (/dev/null), FIFO or symlink is opened as it is */
-	d->fd = existed && !S_ISREG(st.st_mode) ? -EISDIR : create_atomic(path, &h, sizeof(h));
-	if (d->fd == -EOPNOTSUPP || d->fd == -EISDIR || d->fd == -EXDEV) {
-		/* no unnamed files here, or not a regular file: plain open */
-		d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (d->fd < 0) {
-			ret = -errno;
-			goto out_free;
-		}
-		ret = write_all(d->fd, &h, sizeof(h), 0);
-		if (ret)
-			goto out_close;
-	}
-	if (d->fd < 0) {
-		ret = d->fd;
-		goto out_free;
-	}
-	d->size = sizeof(h);
-	atomic_fetch_add(&w->st_bytes, sizeof(h));
-
-	if (w->direct_ok) {
-		d->tail = aligned_alloc(WR_ALIGN, WR_ALIGN);
-		if (!d->tail) {
-			ret = -ENOMEM;
-			goto out_close;
-		}
-		memcpy(d->tail, &h, sizeof(h));
-		d->dfd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
-		if (d->dfd < 0) {
-			/* EINVAL: the file system refuses O_DIRECT (tmpfs and
-			 * others): fall back to buffered for good */
-			if (errno != EINVAL) {
-				ret = -errno;
-				goto out_close;
-			}
-			w->direct_ok = false;
-		}
-	}
+	ret = wr_dir_open(path, &d->dirfd, &d->name);
+	if (ret)
+		goto out;
+	ret = wr_file_check(d->dirfd, d->name, true);
+	if (ret)
+		goto out;
+	ret = wr_hdr_get(w, &d->hdr, &d->hdr_len);
+	if (ret)
+		goto out;
+	ret = wr_file_prepare(d->dirfd, d->name, &w->fmode, d->hdr, d->hdr_len, &d->nf);
+	if (ret)
+		goto out;
+	d->fd = d->nf.fd;
+	d->size = d->hdr_len;
+	ret = wr_dest_direct(w, d, d->hdr, d->hdr_len);
+	if (ret)
+		goto out;
 	*out = d;
 	return 0;
-
-out_close:
-	close(d->fd);
-	if (!existed)
-		unlink(path);
-out_free:
-	free(d->tail);
-	free(d->path);
-	free(d);
+out:
+	wr_dest_finish(w, d);
 	return ret;
+}
+
+/* Links the prepared file under its name (replacing a regular file). */
+int wr_dest_commit(struct wr_writer *w, struct wr_dest *d)
+{
+	int ret;
+
+	if (d->kind != WR_DEST_FILE || d->committed)
+		return 0;
+	if (d->cat)
+		return wr_rot_commit(w, d);
+	ret = wr_file_commit(d->dirfd, d->name, true, &d->nf);
+	if (ret)
+		return ret;
+	d->committed = true;
+	atomic_fetch_add(&w->st_bytes, d->hdr_len);
+	return 0;
 }
 
 int wr_dest_net_new(struct wr_writer *w, struct wr_dest **out)
@@ -173,7 +129,8 @@ int wr_dest_net_new(struct wr_writer *w, struct wr_dest **out)
 	return 0;
 }
 
-/* Everything for d has been written: cut preallocated space, close. */
+/* Everything for d has been written: cut preallocated space, close. A file
+ * never committed disappears. */
 int wr_dest_finish(struct wr_writer *w, struct wr_dest *d)
 {
 	int ret = 0;
@@ -181,14 +138,27 @@ int wr_dest_finish(struct wr_writer *w, struct wr_dest *d)
 	if (!d)
 		return 0;
 	if (d->kind == WR_DEST_FILE) {
-		if (d->falloc > d->size && ftruncate(d->fd, (off_t)d->size))
+		if (d->cat)
+			wr_rot_seal(w, d);
+		else if (d->committed)
+			ret = wr_ng_finish_file(w, d);
+		if (d->fd >= 0 && d->falloc > d->size && ftruncate(d->fd, (off_t)d->size))
 			ret = -errno;
 		if (d->dfd >= 0)
 			close(d->dfd);
-		if (close(d->fd) && !ret)
+		if (!d->committed) {
+			wr_file_abort(d->cat ? d->cat->dirfd : d->dirfd, &d->nf);
+			d->fd = -1;
+		}
+		if (d->fd >= 0 && close(d->fd) && !ret)
 			ret = -errno;
+		if (d->dirfd >= 0)
+			close(d->dirfd);
+		wr_cat_put(d->cat);
 	}
 	free(d->tail);
+	free(d->hdr);
+	free(d->name);
 	free(d->path);
 	free(d);
 	return ret;

@@ -34,6 +34,7 @@
 struct wr_guard_slot {
 	_Atomic uint64_t seq;	/* odd while path/size change */
 	_Atomic uint64_t size;	/* complete records up to here; 0 = nothing */
+	uint32_t ng;		/* pcapng blocks, not pcap records */
 	uint64_t dev, ino;	/* the file itself: a new file at the same
 				 * path (a restart) is left alone */
 	char path[PATH_MAX];
@@ -54,6 +55,7 @@ struct wr_guard {
 	void *stack;
 	int rfd;
 	const struct wr_dest *last[2]; /* what each slot describes (writer thread) */
+	uint64_t last_fileno[2];      /* which of its files (rotation) */
 	pid_t pid;
 	int wfd;
 };
@@ -65,18 +67,45 @@ WR_CHILD_CODE static void nap_ms(long ms)
 	syscall(SYS_nanosleep, &ts, NULL);
 }
 
-/* Cuts the file after the last complete record at or after size. */
+/* "/proc/self/fd/N" without libc. */
+WR_CHILD_CODE static void fd_path(char *buf, int fd)
+{
+	static const char pre[] = "/proc/self/fd/";
+	char digits[12];
+	int n = 0, i;
+
+	do {
+		digits[n++] = (char)('0' + fd % 10);
+		fd /= 10;
+	} while (fd && n < (int)sizeof(digits));
+	for (i = 0; pre[i]; i++)
+		buf[i] = pre[i];
+	while (n)
+		buf[i++] = digits[--n];
+	buf[i] = 0;
+}
+
+/* Cuts the file after the last complete record at or after size. The name
+ * is looked up without following a link (O_PATH opens nothing), and only
+ * the very inode the writer created is opened for writing. */
 WR_CHILD_CODE static void repair(const struct wr_guard_slot *s, uint64_t size)
 {
 	struct stat st;
 	off_t last = -1;
 	uint64_t off = size;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, s->path, O_RDWR | O_CLOEXEC, 0);
+	char proc[32];
+	int pfd = (int)syscall(SYS_openat, AT_FDCWD, s->path,
+			       O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+	int fd = -1;
 
-	if (fd < 0)
+	if (pfd < 0)
 		return;
-	if (syscall(SYS_fstat, fd, &st) || st.st_dev != s->dev || st.st_ino != s->ino ||
+	if (syscall(SYS_fstat, pfd, &st) || st.st_dev != s->dev || st.st_ino != s->ino ||
 	    !S_ISREG(st.st_mode))
+		goto out;
+	fd_path(proc, pfd);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, proc, O_RDWR | O_CLOEXEC, 0);
+	if (fd < 0)
 		goto out;
 	/* writes still in flight (io-wq, DIO completions) settle first */
 	for (int i = 0; i < 50; i++) {
@@ -87,19 +116,23 @@ WR_CHILD_CODE static void repair(const struct wr_guard_slot *s, uint64_t size)
 		last = st.st_size;
 		nap_ms(20);
 	}
-	while (off + sizeof(struct wr_pcap_rhdr) <= (uint64_t)st.st_size) {
-		struct wr_pcap_rhdr h;
+	while (off + WR_REC_MIN <= (uint64_t)st.st_size) {
+		uint8_t h[WR_REC_MIN];
+		size_t rl;
 
-		if (syscall(SYS_pread64, fd, &h, sizeof(h), (off_t)off) != (long)sizeof(h))
+		if (syscall(SYS_pread64, fd, h, sizeof(h), (off_t)off) != (long)sizeof(h))
 			break;
-		if (off + sizeof(h) + h.incl_len > (uint64_t)st.st_size)
+		rl = wr_rec_len(h, s->ng);
+		if (!rl || off + rl > (uint64_t)st.st_size)
 			break;
-		off += sizeof(h) + h.incl_len;
+		off += rl;
 	}
 	if (off < (uint64_t)st.st_size)
 		syscall(SYS_ftruncate, fd, (off_t)off);
 out:
-	syscall(SYS_close, fd);
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	syscall(SYS_close, pfd);
 }
 
 WR_CHILD_CODE static int child(void *arg)
@@ -200,21 +233,23 @@ void wr_guard_note(struct wr_guard *g, const struct wr_dest *d)
 {
 	struct wr_guard_slot *s;
 
-	if (!g || d->kind != WR_DEST_FILE)
+	if (!g || d->kind != WR_DEST_FILE || d->fd < 0)
 		return;
 	s = &g->pg->slot[d->gen & 1];
-	if (g->last[d->gen & 1] != d) {
+	if (g->last[d->gen & 1] != d || g->last_fileno[d->gen & 1] != d->fileno) {
 		struct stat st;
 
 		if (fstat(d->fd, &st))
 			return;
 		atomic_fetch_add(&s->seq, 1);
+		s->ng = d->hdr_len && d->hdr && d->hdr[0] == 0x0a;
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;
 		strncpy(s->path, d->path, sizeof(s->path) - 1);
 		atomic_store(&s->size, d->size);
 		atomic_fetch_add(&s->seq, 1);
 		g->last[d->gen & 1] = d;
+		g->last_fileno[d->gen & 1] = d->fileno;
 		return;
 	}
 	atomic_store_explicit(&s->size, d->size, memory_order_release);

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "writer/wr_pcap.h"
 #include "writer/wr_queue.h"
@@ -28,6 +29,9 @@ struct wr_buf {
 	size_t len;
 	uint32_t nrec;
 	uint32_t gen; /* destination generation it was filled for */
+	/* time rotation: the window of its records (a late record may be
+	 * older, never newer); set by the producer, read by peeks */
+	_Atomic uint64_t win;
 	/* published by the producer while it fills the buffer, so the writer
 	 * thread can write an aged prefix itself (wr_thread.c) */
 	_Atomic size_t committed;   /* bytes of complete records */
@@ -41,6 +45,42 @@ struct wr_buf {
 
 enum wr_dest_kind { WR_DEST_FILE, WR_DEST_NET };
 
+/* Permissions of new files. */
+struct wr_fmode {
+	mode_t mode;
+	gid_t gid; /* (gid_t)-1: unchanged */
+};
+
+/* A file being created: fd, and a temporary name if it has one. */
+struct wr_newfile {
+	int fd;
+	char tmp[320];
+};
+
+/* One file of a rotation prefix (wr_cat.c). */
+struct wr_fent {
+	uint32_t seq;
+	char name[256];
+	uint64_t bytes;	   /* sealed: the file's size; open: complete records */
+	bool sealed;
+	/* what walking the file found (wr_list_files) */
+	uint64_t walked;   /* bytes walked */
+	uint64_t records, first_ns, last_ns;
+};
+
+/* The files of a rotation prefix, oldest first; the open one (if any) last. */
+struct wr_cat {
+	pthread_mutex_t lock;	/* entries: writer thread vs. listing */
+	_Atomic int refs;
+	int dirfd;
+	char *prefix, *dir, *base; /* dir: prefix up to and with the last '/' */
+	uint32_t next_seq;	/* writer thread */
+	struct wr_fent *v;
+	size_t n, cap;
+	uint64_t bytes;		/* sum of v[].bytes */
+	uint64_t doomed;	/* bytes given to the reaper, not yet freed */
+};
+
 /* Where a generation's records go. Owned by the writer thread once live. */
 struct wr_dest {
 	enum wr_dest_kind kind;
@@ -49,9 +89,24 @@ struct wr_dest {
 	uint64_t size;	  /* bytes in the file, always a record boundary */
 	uint64_t falloc;  /* preallocated up to (KEEP_SIZE) */
 	bool no_falloc;	  /* refused (no space, not supported) */
+	uint64_t falloc_cap; /* preallocate no further (0: no limit) */
 	uint8_t *tail;	  /* direct: the unaligned last block (WR_ALIGN bytes) */
 	char *path;
+	int dirfd;	  /* the folder, opened once */
+	char *name;	  /* the file's name in it */
+	struct wr_newfile nf; /* the file until it is committed */
+	uint8_t *hdr;	  /* the file's header */
+	size_t hdr_len;
+	bool committed;	  /* linked under its name */
 	uint32_t gen;	  /* the generation it serves */
+	/* rotation (wr_rotate.c); writer thread only once live */
+	struct wr_cat *cat;	  /* NULL: one file, no rotation */
+	uint32_t seq;		  /* the open file's sequence number */
+	uint64_t fileno;	  /* counts files opened: the guard follows */
+	uint64_t q_size;	  /* bytes queued for the file jobs go to */
+	uint64_t q_win;		  /* its time window (when q_any) */
+	bool q_any;		  /* records queued for it */
+	bool q_new;		  /* the next job starts a new file */
 	/* planning of the next batch of writes (writer thread) */
 	uint64_t wpos;
 	const uint8_t *ptail;
@@ -64,6 +119,9 @@ struct wr_stream {
 	struct wr_writer *w;
 	struct wr_buf *cur;
 	uint8_t *p, *end;	/* free space in cur */
+	uint64_t t_next;	/* time rotation: records from here on belong to
+				 * the next window (UINT64_MAX: off) */
+	uint64_t win;		/* the window cur is filled for */
 	uint64_t first_ns;	/* monotonic time of cur's first record */
 	uint32_t gen;
 	_Atomic uint32_t gen_ack; /* gen this stream fills for (read by control) */
@@ -91,7 +149,17 @@ struct wr_job {
 	bool complete;
 	bool failed;	    /* completed by a failed write: later jobs must be
 			     * planned again at the cut-back size */
+	bool rot;	    /* a new file starts with this job */
+	bool gathered;	    /* rot: older windows' records were gathered */
+	uint64_t win;	    /* time window of its records */
 };
+
+/* The writer thread's jobs, in file order (grows as jobs are split). */
+struct wr_pending {
+	struct wr_job *jobs;
+	unsigned int n, cap;
+};
+struct wr_job *wr_pending_add(struct wr_pending *p);
 
 struct wr_io;
 
@@ -100,6 +168,13 @@ struct wr_writer {
 	char *path;		/* current file path (ctl) */
 	bool network;		/* current mode (ctl) */
 	bool direct_ok;		/* direct requested and not refused */
+	struct wr_fmode fmode;	/* new files */
+	bool ng;		/* pcapng */
+	uint8_t *hdr;		/* file header (pcap, or pcapng SHB + IDBs) (lock) */
+	size_t hdr_len;
+	char *if_name;		/* pcapng if_name (w->o.if_name points here) */
+	uint64_t start_ns;	/* pcapng isb_starttime */
+	int start;		/* thread start: 0 wait, 1 go, 2 give up (lock) */
 
 	uint8_t *mem;		/* nbufs * buf_size, aligned */
 	struct wr_buf *bufs;
@@ -126,6 +201,16 @@ struct wr_writer {
 	_Atomic int first_err;
 	_Atomic bool st_direct;
 
+	/* rotation */
+	uint64_t rot_ns;	/* rotate_seconds in ns; 0 = off */
+	bool rotating;
+	struct wr_cat *cat;	/* the current prefix's catalog (lock) */
+	_Atomic uint64_t st_deleted, st_sealed;
+	struct wr_reaper *reaper; /* with retention */
+	struct wr_fent one;	/* without rotation: the file's walk so far (lock) */
+	dev_t one_dev;
+	ino_t one_ino;
+
 	struct wr_net *net;
 	struct wr_io *io;
 	struct wr_guard *guard;	/* NULL if it could not be started */
@@ -133,8 +218,55 @@ struct wr_writer {
 	size_t stage_size;	/* bytes per slot */
 };
 
+/* wr_file.c: safe creation (see there) */
+int wr_dir_open(const char *path, int *dirfd, char **base);
+int wr_file_check(int dirfd, const char *name, bool replace);
+int wr_file_prepare(int dirfd, const char *name, const struct wr_fmode *m,
+		    const void *hdr, size_t len, struct wr_newfile *f);
+int wr_file_commit(int dirfd, const char *name, bool replace, struct wr_newfile *f);
+void wr_file_abort(int dirfd, struct wr_newfile *f);
+
+/* wr_cat.c */
+bool wr_cat_match(const char *base, const char *name, uint32_t *seq);
+int wr_cat_name(const struct wr_cat *c, uint32_t seq, uint64_t ts_ns, bool ng, char *buf,
+		size_t len);
+int wr_cat_new(const char *prefix, struct wr_cat **out);
+void wr_cat_put(struct wr_cat *c);
+int wr_cat_add_open(struct wr_cat *c, uint32_t seq, const char *name, uint64_t bytes);
+void wr_cat_update(struct wr_cat *c, uint32_t seq, uint64_t bytes, bool sealed);
+void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, struct wr_reaper *r,
+		   _Atomic uint64_t *deleted);
+
+/* wr_reap.c: deletes files off the writer thread */
+struct wr_reaper;
+int wr_reaper_start(struct wr_reaper **out);
+void wr_reaper_push(struct wr_reaper *r, struct wr_cat *c, const char *name, uint64_t bytes);
+void wr_reaper_stop(struct wr_reaper *r);
+void wr_cat_gauges(struct wr_cat *c, uint64_t *files, uint64_t *bytes);
+int wr_walk(int fd, uint64_t bytes, bool ng, struct wr_fent *e);
+int wr_file_is_ng(int fd, bool *ng);
+int wr_cat_list(struct wr_cat *c, struct wr_file_info **out, size_t *n);
+
+/* wr_rotate.c */
+int wr_rot_dest_new(struct wr_writer *w, const char *prefix, struct wr_dest **out);
+int wr_rot_commit(struct wr_writer *w, struct wr_dest *d);
+void wr_rot_take(struct wr_writer *w, struct wr_pending *p, struct wr_dest *d,
+		 struct wr_buf *b, size_t off, size_t len, uint32_t nrec, bool peek);
+int wr_rot_switch(struct wr_writer *w, struct wr_job *j);
+void wr_rot_seal(struct wr_writer *w, struct wr_dest *d);
+void wr_rot_tick(struct wr_writer *w, struct wr_dest *d, bool idle);
+
+/* wr_ng.c */
+int wr_ng_header(const struct wr_opts *o, const char *filter, uint8_t **out, size_t *len);
+int wr_ng_finish_file(struct wr_writer *w, struct wr_dest *d);
+int wr_hdr_make(const struct wr_opts *o, const char *filter, uint8_t **out, size_t *len);
+int wr_hdr_get(struct wr_writer *w, uint8_t **out, size_t *len);
+
 /* wr_dest.c */
 int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **out);
+int wr_dest_commit(struct wr_writer *w, struct wr_dest *d);
+int wr_reopen_direct(int fd);
+int wr_dest_direct(struct wr_writer *w, struct wr_dest *d, const void *h, size_t len);
 int wr_dest_net_new(struct wr_writer *w, struct wr_dest **out);
 int wr_dest_finish(struct wr_writer *w, struct wr_dest *d);
 uint64_t wr_now_ns(void);
@@ -151,7 +283,7 @@ void wr_wake(struct wr_writer *w);
  * written, or failed with its lost records counted. */
 bool wr_job_result(struct wr_writer *w, struct wr_job *j, long res);
 void wr_buf_release(struct wr_writer *w, struct wr_buf *b);
-uint32_t wr_count_records(const uint8_t *p, size_t len, size_t *bound);
+uint32_t wr_count_records(const uint8_t *p, size_t len, bool ng, size_t *bound);
 
 /* wr_io_*.c: the backends (wr_io_ops_of in wr_writer.c). */
 struct wr_io_ops {
@@ -186,7 +318,8 @@ void wr_guard_forget(struct wr_guard *g, const struct wr_dest *d);
 void wr_guard_stop(struct wr_guard *g);
 
 /* wr_net.c */
-int wr_net_new(const struct wr_opts *o, struct wr_net **out);
+int wr_net_new(const struct wr_opts *o, const char *filter, struct wr_net **out);
+int wr_net_set_filter(struct wr_net *n, const struct wr_opts *o, const char *filter);
 void wr_net_put(struct wr_net *n); /* drops the writer's reference */
 uint64_t wr_net_append(struct wr_net *n, const uint8_t *p, size_t len);
 uint64_t wr_net_dropped(struct wr_net *n);

@@ -16,18 +16,17 @@
 
 /* Counts the records that end within len bytes; *bound = where the last one
  * ends. */
-uint32_t wr_count_records(const uint8_t *p, size_t len, size_t *bound)
+uint32_t wr_count_records(const uint8_t *p, size_t len, bool ng, size_t *bound)
 {
 	size_t off = 0;
 	uint32_t n = 0;
 
-	while (off + sizeof(struct wr_pcap_rhdr) <= len) {
-		struct wr_pcap_rhdr h;
+	while (off + WR_REC_MIN <= len) {
+		size_t rl = wr_rec_len(p + off, ng);
 
-		memcpy(&h, p + off, sizeof(h));
-		if (off + sizeof(h) + h.incl_len > len)
+		if (!rl || off + rl > len)
 			break;
-		off += sizeof(h) + h.incl_len;
+		off += rl;
 		n++;
 	}
 	if (bound)
@@ -54,6 +53,11 @@ static void prealloc(struct wr_dest *d, uint64_t end)
 	if (d->no_falloc || end <= d->falloc)
 		return;
 	uint64_t to = (end + WR_FALLOC_STEP) & ~(WR_FALLOC_STEP - 1);
+
+	/* a file that ends at a known size (rotation): no more than that, or
+	 * every file would allocate up to a step it then gives back */
+	if (d->falloc_cap && to > d->falloc_cap)
+		to = d->falloc_cap > end ? d->falloc_cap : end;
 
 	if (fallocate(d->fd, FALLOC_FL_KEEP_SIZE, (off_t)d->falloc, (off_t)(to - d->falloc)))
 		d->no_falloc = true;
@@ -135,7 +139,7 @@ static void job_fail(struct wr_writer *w, struct wr_job *j, int err)
 
 	if (in_b > j->len)
 		in_b = j->len;
-	kept = wr_count_records(j->data, in_b, &bound);
+	kept = wr_count_records(j->data, in_b, w->ng, &bound);
 	/* if even this fails nothing more can be done; the error is counted */
 	(void)!ftruncate(d->fd, (off_t)(j->base + bound));
 	d->size = j->base + bound;
@@ -149,6 +153,8 @@ static void job_fail(struct wr_writer *w, struct wr_job *j, int err)
 			atomic_store(&w->st_direct, false);
 		}
 	}
+	if (d->cat)
+		wr_cat_update(d->cat, d->seq, d->size, false);
 	atomic_fetch_add(&w->st_records, kept);
 	atomic_fetch_add(&w->st_bytes, bound);
 	atomic_fetch_add(&w->st_errors, j->nrec - kept);
@@ -193,6 +199,9 @@ bool wr_job_result(struct wr_writer *w, struct wr_job *j, long res)
 			memcpy(d->tail + (t - j->len), j->data, j->len);
 	}
 	wr_guard_note(w->guard, d);
+	/* the listing sees the file grow no later than the counters */
+	if (d->cat)
+		wr_cat_update(d->cat, d->seq, d->size, false);
 	atomic_fetch_add(&w->st_records, j->nrec);
 	atomic_fetch_add(&w->st_bytes, j->len);
 	if (!j->peek)

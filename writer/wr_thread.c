@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,19 @@
 
 #include "writer/wr_internal.h"
 
-struct wr_pending {
-	struct wr_job *jobs; /* in file order */
-	unsigned int n, cap;
-};
+struct wr_job *wr_pending_add(struct wr_pending *p)
+{
+	if (p->n == p->cap) {
+		unsigned int cap = p->cap ? 2 * p->cap : 64;
+		struct wr_job *v = realloc(p->jobs, cap * sizeof(*v));
+
+		if (!v)
+			abort(); /* a few KiB; nothing sane to do without them */
+		p->jobs = v;
+		p->cap = cap;
+	}
+	return &p->jobs[p->n++];
+}
 
 void wr_wake(struct wr_writer *w)
 {
@@ -65,7 +75,11 @@ static void take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b,
 			wr_buf_release(w, b);
 		return;
 	}
-	p->jobs[p->n++] = (struct wr_job){
+	if (d->cat) {
+		wr_rot_take(w, p, d, b, off, len, nrec, peek);
+		return;
+	}
+	*wr_pending_add(p) = (struct wr_job){
 		.b = b, .d = d, .data = b->data + off, .len = len, .nrec = nrec, .peek = peek,
 	};
 }
@@ -76,7 +90,7 @@ static void fetch(struct wr_writer *w, struct wr_pending *p)
 {
 	uint32_t idx;
 
-	while (p->n < p->cap && wr_queue_pop(&w->fullq, &idx)) {
+	while (wr_queue_pop(&w->fullq, &idx)) {
 		struct wr_buf *b = &w->bufs[idx];
 
 		b->fetched = true;
@@ -90,14 +104,15 @@ static void fetch(struct wr_writer *w, struct wr_pending *p)
  * keeps the buffer (it only ever appends). So data reaches the file even if
  * a producer stops calling wr_stream_flush. Lock-free for the producers:
  * they publish the buffer and its committed size with plain stores. */
-static void peek_aged(struct wr_writer *w, struct wr_pending *p)
+static bool peek_streams(struct wr_writer *w, struct wr_pending *p, uint64_t age,
+			 uint64_t below_win)
 {
-	uint64_t now = wr_now_ns(), age = (uint64_t)w->o.flush_ms * 1000000ull;
+	uint64_t now = wr_now_ns();
 	unsigned int npeek = 0;
+	bool all = true;
 
-	/* at most nbufs peeks pending: the other half of the list is for
-	 * whole buffers, so fetch can always take every handed-over buffer
-	 * (a switch relies on that) */
+	/* at most nbufs peeks pending (the list grows as needed; fetch
+	 * always takes every handed-over buffer: a switch relies on that) */
 	for (unsigned int i = 0; i < p->n; i++)
 		npeek += p->jobs[i].peek;
 	pthread_mutex_lock(&w->lock);
@@ -118,8 +133,10 @@ static void peek_aged(struct wr_writer *w, struct wr_pending *p)
 		 * b itself may have been handed over meanwhile: then it is
 		 * a whole-buffer job now and must not be peeked */
 		fetch(w, p);
-		if (!wr_queue_empty(&w->fullq))
+		if (!wr_queue_empty(&w->fullq)) {
+			all = false;
 			break; /* a hand-over in progress: next round */
+		}
 		if (b->fetched)
 			continue;
 		c = atomic_load_explicit(&b->committed, memory_order_acquire);
@@ -128,7 +145,12 @@ static void peek_aged(struct wr_writer *w, struct wr_pending *p)
 			since = b->peek_ns;
 		if (c <= b->flushed || now - since < age)
 			continue;
-		uint32_t n = wr_count_records(b->data + b->flushed, c - b->flushed, NULL);
+		/* read after committed: a window change precedes the
+		 * first record of the new window */
+		if (below_win != UINT64_MAX &&
+		    atomic_load_explicit(&b->win, memory_order_relaxed) >= below_win)
+			continue;
+		uint32_t n = wr_count_records(b->data + b->flushed, c - b->flushed, w->ng, NULL);
 
 		take(w, p, b, g1, b->flushed, c - b->flushed, n, true);
 		npeek++;
@@ -137,6 +159,64 @@ static void peek_aged(struct wr_writer *w, struct wr_pending *p)
 		b->peek_ns = now;
 	}
 	pthread_mutex_unlock(&w->lock);
+	return all;
+}
+
+static void peek_aged(struct wr_writer *w, struct wr_pending *p)
+{
+	peek_streams(w, p, (uint64_t)w->o.flush_ms * 1000000ull, UINT64_MAX);
+}
+
+/* Time rotation: before the file of a new window starts (p->jobs[0]), the
+ * records of older windows that streams hold or handed over meanwhile go
+ * into the old file: taken now and moved in front of it. Per stream the
+ * windows only grow, so this keeps every stream's order. Returns whether
+ * jobs were moved. */
+static bool gather(struct wr_writer *w, struct wr_pending *p)
+{
+	struct wr_dest *d = p->jobs[0].d;
+	uint64_t nwin = p->jobs[0].win;
+	struct wr_job *tmp;
+	unsigned int k = 0, moved = 0;
+
+	p->jobs[0].gathered = true;
+	/* a pass is cut short while a hand-over is in progress (order):
+	 * try again a while, then what is missed is written late */
+	for (int i = 0; i < 1000; i++) {
+		fetch(w, p);
+		if (peek_streams(w, p, 0, nwin))
+			break;
+		sched_yield();
+	}
+	tmp = malloc(p->n * sizeof(*tmp));
+	if (!tmp)
+		return false; /* then they are late: written to the new file */
+	for (unsigned int i = 1; i < p->n; i++)
+		if (p->jobs[i].d == d && p->jobs[i].win < nwin)
+			tmp[k++] = p->jobs[i];
+	moved = k;
+	tmp[k++] = p->jobs[0];
+	for (unsigned int i = 1; i < p->n; i++)
+		if (!(p->jobs[i].d == d && p->jobs[i].win < nwin))
+			tmp[k++] = p->jobs[i];
+	memcpy(p->jobs, tmp, p->n * sizeof(*tmp));
+	free(tmp);
+	return moved > 0;
+}
+
+/* A job that cannot be written at all (no file to write it to): its
+ * records are counted as lost, its buffer goes back. */
+static void drop_first(struct wr_writer *w, struct wr_pending *p, int err)
+{
+	struct wr_job *j = &p->jobs[0];
+	int expect = 0;
+
+	atomic_fetch_add(&w->st_errors, j->nrec);
+	atomic_compare_exchange_strong(&w->first_err, &expect, err);
+	if (!j->peek)
+		wr_buf_release(w, j->b);
+	memmove(p->jobs, p->jobs + 1, (p->n - 1) * sizeof(*p->jobs));
+	p->n--;
 }
 
 /* Plans and writes one batch from the front of the pending list. */
@@ -151,6 +231,28 @@ static void run_batch(struct wr_writer *w, const struct wr_io_ops *ops,
 
 	if (direct && n > WR_STAGE_SLOTS)
 		n = WR_STAGE_SLOTS;
+	/* rotation: a job that starts a new file waits until everything
+	 * before it is written; then the file is switched */
+	for (i = 0; i < n; i++) {
+		struct wr_job *j = &p->jobs[i];
+		int ret;
+
+		if (!j->d->cat || j->done || (!j->rot && j->d->fd >= 0))
+			continue;
+		if (i) {
+			n = i;
+			break;
+		}
+		if (j->rot && w->rot_ns && !j->gathered && j->d->fd >= 0 && gather(w, p))
+			return; /* the older records first */
+		j = &p->jobs[0];
+		ret = wr_rot_switch(w, j);
+		j->rot = false;
+		if (j->d->fd < 0) {
+			drop_first(w, p, ret ? ret : -EIO);
+			return;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		struct wr_dest *d = p->jobs[i].d;
 
@@ -229,18 +331,39 @@ static void retire(struct wr_writer *w, const struct wr_io_ops *ops,
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Rotation's periodic work for each rotating destination. */
+static void rot_ticks(struct wr_writer *w, struct wr_pending *p)
+{
+	for (int k = 0; k < 2; k++) {
+		struct wr_dest *d = w->dests[k];
+		bool idle = true;
+
+		if (!d || !d->cat)
+			continue;
+		for (unsigned int i = 0; i < p->n && idle; i++)
+			idle = p->jobs[i].d != d;
+		wr_rot_tick(w, d, idle);
+	}
+}
+
 void *wr_thread_main(void *arg)
 {
 	struct wr_writer *w = arg;
 	const struct wr_io_ops *ops = wr_io_ops_of(w);
 	/* pending jobs: every buffer once, plus a peek per buffer */
-	struct wr_pending p = { .cap = 2 * w->o.nbufs };
+	struct wr_pending p = { 0 };
 	uint64_t peek_every = (uint64_t)w->o.flush_ms * 1000000ull / 2, last_peek = 0;
 	bool stop = false;
 
-	p.jobs = calloc(p.cap, sizeof(*p.jobs));
-	if (!p.jobs)
-		abort(); /* wr_open checked memory; nothing sane to do */
+	pthread_mutex_lock(&w->lock);
+	while (!w->start)
+		pthread_cond_wait(&w->cond, &w->lock);
+	stop = w->start != 1;
+	pthread_mutex_unlock(&w->lock);
+	if (stop)
+		return NULL; /* wr_open failed after all */
+	wr_pending_add(&p); /* allocates the list */
+	p.n = 0;
 	for (;;) {
 		if (atomic_load(&w->req)) {
 			bool ret_req;
@@ -266,6 +389,7 @@ void *wr_thread_main(void *arg)
 			fetch(w, &p);
 			if (wr_now_ns() - last_peek >= peek_every) {
 				peek_aged(w, &p);
+				rot_ticks(w, &p);
 				last_peek = wr_now_ns();
 			}
 		}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Writer life cycle and control: open, close, file switch, network mode. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +37,32 @@ static int check_opts(struct wr_opts *o)
 		o->flush_ms = WR_DEF_FLUSH_MS;
 	if (!o->net_buffer_bytes)
 		o->net_buffer_bytes = WR_DEF_NET_BYTES;
+	if (!o->linktype)
+		o->linktype = WR_LINKTYPE_ETHERNET;
+	if (!o->file_mode)
+		o->file_mode = 0600;
+	if (o->file_mode & ~(mode_t)0777)
+		return -EINVAL;
 	/* every record must fit a buffer and the backlog */
-	if (o->buf_size < sizeof(struct wr_pcap_rhdr) + o->snaplen ||
-	    o->net_buffer_bytes < sizeof(struct wr_pcap_rhdr) + o->snaplen ||
+	size_t rmax = (o->format == WR_FMT_PCAPNG ? WR_NG_EPB_OVERHEAD
+						   : sizeof(struct wr_pcap_rhdr)) + o->snaplen;
+
+	if (o->buf_size < rmax || o->net_buffer_bytes < rmax || o->format > WR_FMT_PCAPNG ||
+	    o->linktype > 0xffff ||
 	    o->nbufs < 2 || o->nbufs > 1024 || o->backend > WR_BACKEND_PWRITE ||
 	    o->direct > WR_DIRECT_OFF)
 		return -EINVAL;
-	if (!o->network && (!o->path || !*o->path))
+	if (!o->rotate_bytes && !o->rotate_seconds &&
+	    (o->retain_bytes || o->retain_files || o->min_free_pct))
+		return -EINVAL; /* retention needs a series of files */
+	if (o->min_free_pct > 99 || o->rotate_seconds > 366u * 86400u)
+		return -EINVAL;
+	if (o->rotate_bytes || o->rotate_seconds) {
+		if (!o->prefix || !*o->prefix)
+			return -EINVAL;
+		return 0;
+	}
+	if (!o->network && (!o->path || !*o->path) && (!o->prefix || !*o->prefix))
 		return -EINVAL;
 	return 0;
 }
@@ -65,6 +86,8 @@ static void writer_free(struct wr_writer *w)
 			set_err(w, wr_dest_finish(w, w->dests[i]));
 	if (w->net)
 		wr_net_put(w->net);
+	wr_reaper_stop(w->reaper); /* after the dests: deletes what is queued */
+	wr_cat_put(w->cat);
 	if (w->efd >= 0)
 		close(w->efd);
 	wr_queue_fini(&w->freeq);
@@ -73,20 +96,59 @@ static void writer_free(struct wr_writer *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w->stage);
+	free(w->hdr);
+	free(w->if_name);
 	free(w->bufs);
 	free(w->mem);
 	free(w->path);
 	free(w);
 }
 
-static int make_dest(struct wr_writer *w, bool network, const char *path,
+/* A new destination; a file is given its name only when commit (wr_open
+ * commits later, once nothing else can fail). */
+static int make_dest(struct wr_writer *w, bool network, const char *path, bool commit,
 		     struct wr_dest **out)
 {
-	int ret = network ? wr_dest_net_new(w, out) : wr_dest_file_open(w, path, out);
+	int ret;
 
-	if (!ret)
-		atomic_store(&w->st_direct, !network && (*out)->dfd >= 0);
-	return ret;
+	if (network)
+		ret = wr_dest_net_new(w, out);
+	else if (w->rotating)
+		ret = wr_rot_dest_new(w, path, out);
+	else
+		ret = wr_dest_file_open(w, path, out);
+
+	if (!ret && commit) {
+		ret = wr_dest_commit(w, *out);
+		if (ret) {
+			wr_dest_finish(w, *out);
+			*out = NULL;
+		}
+	}
+	if (ret)
+		return ret;
+	atomic_store(&w->st_direct, !network && (*out)->dfd >= 0);
+	if ((*out)->cat) {
+		/* listing and gauges follow the newest prefix */
+		struct wr_cat *old;
+
+		atomic_fetch_add(&(*out)->cat->refs, 1);
+		pthread_mutex_lock(&w->lock);
+		old = w->cat;
+		w->cat = (*out)->cat;
+		pthread_mutex_unlock(&w->lock);
+		wr_cat_put(old);
+	}
+	return 0;
+}
+
+/* Lets the writer thread run (go) or end before it did anything. */
+static void release_thread(struct wr_writer *w, bool go)
+{
+	pthread_mutex_lock(&w->lock);
+	w->start = go ? 1 : 2;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 }
 
 int wr_open(const struct wr_opts *opts, struct wr_writer **out)
@@ -107,14 +169,44 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 	ret = check_opts(&w->o);
 	if (ret)
 		goto out;
-	if (w->o.path) {
+	w->rotating = w->o.rotate_bytes || w->o.rotate_seconds;
+	w->rot_ns = (uint64_t)w->o.rotate_seconds * 1000000000ull;
+	if (w->rotating) /* the prefix is the "path" */
+		w->path = strdup(w->o.prefix);
+	else if (w->o.path)
 		w->path = strdup(w->o.path);
-		if (!w->path) {
+	else if (w->o.prefix &&
+		 asprintf(&w->path, "%s.%s", w->o.prefix, w->o.format ? "pcapng" : "pcap") < 0)
+		w->path = NULL;
+	if ((w->o.path || w->o.prefix) && !w->path) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	w->o.path = NULL; /* w->path is the current one */
+	w->o.prefix = NULL;
+	w->fmode = (struct wr_fmode){ w->o.file_mode, w->o.file_gid };
+	w->ng = w->o.format == WR_FMT_PCAPNG;
+	w->start_ns = w->o.start_ns;
+	if (!w->start_ns) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		w->start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
+	/* the caller's strings may not outlive wr_open: our own copies */
+	w->o.filter = NULL;
+	w->o.if_name = NULL;
+	if (opts->if_name) {
+		w->if_name = strdup(opts->if_name);
+		if (!w->if_name) {
 			ret = -ENOMEM;
 			goto out;
 		}
+		w->o.if_name = w->if_name;
 	}
-	w->o.path = NULL; /* w->path is the current one */
+	ret = wr_hdr_make(&w->o, opts->filter, &w->hdr, &w->hdr_len);
+	if (ret)
+		goto out;
 	w->network = w->o.network;
 	w->direct_ok = w->o.direct == WR_DIRECT_ON ||
 		       (w->o.direct == WR_DIRECT_AUTO && WR_AUTO_DIRECT);
@@ -139,10 +231,10 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 		ret = -errno;
 		goto out;
 	}
-	ret = wr_net_new(&w->o, &w->net);
+	ret = wr_net_new(&w->o, opts->filter, &w->net);
 	if (ret)
 		goto out;
-	ret = make_dest(w, w->network, w->path, &w->dests[0]);
+	ret = make_dest(w, w->network, w->path, false, &w->dests[0]);
 	if (ret)
 		goto out;
 	if (w->direct_ok) {
@@ -151,26 +243,36 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 		w->stage = aligned_alloc(WR_ALIGN, WR_STAGE_SLOTS * w->stage_size);
 		if (!w->stage) {
 			ret = -ENOMEM;
-			goto out_dest;
+			goto out;
 		}
+	}
+	if (w->o.retain_bytes || w->o.retain_files || w->o.min_free_pct) {
+		ret = wr_reaper_start(&w->reaper);
+		if (ret)
+			goto out;
 	}
 	ret = wr_io_ops_of(w)->init(w, &w->io);
 	if (ret)
-		goto out_dest;
+		goto out;
 	/* without it (fork refused) only the after-SIGKILL repair is missing */
 	if (wr_guard_start(&w->guard))
 		w->guard = NULL;
+	/* the thread waits for the commit: an existing file is replaced only
+	 * once nothing can fail any more */
 	ret = -pthread_create(&w->thr, NULL, wr_thread_main, w);
 	if (ret)
-		goto out_dest;
+		goto out;
+	ret = wr_dest_commit(w, w->dests[0]);
+	release_thread(w, !ret);
+	if (ret) {
+		pthread_join(w->thr, NULL);
+		goto out;
+	}
 	*out = w;
 	return 0;
 
-out_dest:
-	/* the file we created must not stay behind */
-	if (w->dests[0] && w->dests[0]->kind == WR_DEST_FILE)
-		unlink(w->dests[0]->path);
 out:
+	/* a file prepared but not committed disappears (wr_dest_finish) */
 	writer_free(w);
 	return ret;
 }
@@ -197,6 +299,8 @@ int wr_close(struct wr_writer *w)
 	}
 	wr_guard_stop(w->guard); /* files complete: it leaves them alone */
 	w->guard = NULL;
+	wr_reaper_stop(w->reaper); /* what retention gave up is gone on return */
+	w->reaper = NULL;
 	ret = atomic_load(&w->first_err);
 	writer_free(w);
 	return ret;
@@ -292,7 +396,7 @@ int wr_reopen(struct wr_writer *w, const char *path)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = w->network ? check_dir(path) : make_dest(w, false, path, &d);
+	ret = w->network ? check_dir(path) : make_dest(w, false, path, true, &d);
 	if (ret) {
 		free(p);
 		goto out;
@@ -320,7 +424,7 @@ int wr_set_network(struct wr_writer *w, bool on)
 		ret = -EINVAL; /* nowhere to write */
 		goto out;
 	}
-	ret = make_dest(w, on, w->path, &d);
+	ret = make_dest(w, on, w->path, true, &d);
 	if (ret)
 		goto out;
 	switch_to(w, d);
@@ -360,8 +464,93 @@ int wr_get_stats(struct wr_writer *w, struct wr_stats *st)
 		.first_error = atomic_load(&w->first_err),
 		.direct = atomic_load(&w->st_direct),
 		.backend = w->o.backend,
+		.files_sealed = atomic_load(&w->st_sealed),
 	};
+	pthread_mutex_lock(&w->lock);
+	if (w->cat)
+		wr_cat_gauges(w->cat, &st->files, &st->bytes_kept);
+	pthread_mutex_unlock(&w->lock);
+	/* after the gauges: a deletion they show is counted already */
+	st->files_deleted = atomic_load(&w->st_deleted);
 	return 0;
+}
+
+/* Without rotation: the one file, walked (incrementally: what was walked
+ * of the same inode is remembered). The walk runs without the control
+ * lock, on a descriptor of the file as it was at the call. */
+static int list_one(struct wr_writer *w, struct wr_file_info **out, size_t *n)
+{
+	struct wr_fent e = { 0 };
+	struct stat st;
+	int fd = -1, ret = 0;
+	const char *base;
+
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	*n = 0;
+	pthread_mutex_lock(&w->ctl);
+	if (!w->network && w->path) {
+		fd = open(w->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		ret = fd < 0 ? -errno : 0;
+		base = strrchr(w->path, '/');
+		snprintf((*out)->name, sizeof((*out)->name), "%s", base ? base + 1 : w->path);
+	}
+	pthread_mutex_unlock(&w->ctl);
+	if (fd < 0)
+		goto out;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		ret = -EPERM;
+		goto out;
+	}
+	pthread_mutex_lock(&w->lock);
+	if (w->one_dev == st.st_dev && w->one_ino == st.st_ino &&
+	    w->one.walked <= (uint64_t)st.st_size)
+		e = w->one;
+	pthread_mutex_unlock(&w->lock);
+	wr_walk(fd, (uint64_t)st.st_size, w->ng, &e);
+	pthread_mutex_lock(&w->lock);
+	w->one = e;
+	w->one_dev = st.st_dev;
+	w->one_ino = st.st_ino;
+	pthread_mutex_unlock(&w->lock);
+	(*out)->first_ns = e.first_ns;
+	(*out)->last_ns = e.last_ns;
+	(*out)->records = e.records;
+	(*out)->bytes = e.walked;
+	*n = 1;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+int wr_list_files(struct wr_writer *w, struct wr_file_info **out, size_t *n)
+{
+	struct wr_cat *c;
+	int ret;
+
+	if (!w || !out || !n)
+		return -EINVAL;
+	if (!w->rotating)
+		return list_one(w, out, n);
+	pthread_mutex_lock(&w->lock);
+	c = w->cat;
+	if (c)
+		atomic_fetch_add(&c->refs, 1);
+	pthread_mutex_unlock(&w->lock);
+	if (!c) {
+		*n = 0;
+		*out = calloc(1, sizeof(**out));
+		return *out ? 0 : -ENOMEM;
+	}
+	ret = wr_cat_list(c, out, n);
+	wr_cat_put(c);
+	return ret;
 }
 
 const char *wr_path(struct wr_writer *w)

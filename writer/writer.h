@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * writer: captured frames -> pcap (nanosecond magic), batched, io_uring.
+ * writer: captured frames -> pcap (nanosecond magic) or pcapng, batched,
+ * io_uring; one file, or a rotating series with retention.
  *
  * Producers (one wr_stream per capture worker thread) copy records into large
  * buffers; a writer thread writes whole buffers. Buffers only ever end on a
@@ -11,8 +12,8 @@
  * In network mode the same pcap byte stream goes to pull subscribers instead
  * of the file (bounded buffer, the oldest data is dropped and counted).
  *
- * A file is created with its header in one step (never empty), grows by
- * whole buffers of records, and after a SIGKILL a small guardian process
+ * A file is created with its header in one step (never empty; never through
+ * a link; mode 0600 by default), grows by whole buffers of records, and after a SIGKILL a small guardian process
  * started by wr_open cuts a record the kernel left half-written. A reader
  * of the live file may see the last record cut only while a write is in
  * progress (Linux grows a file page by page). See writer/README.md.
@@ -38,8 +39,26 @@ enum wr_direct {
 	WR_DIRECT_OFF,
 };
 
+enum wr_format {
+	WR_FMT_PCAP = 0, /* classic pcap, nanosecond magic (default) */
+	WR_FMT_PCAPNG,	 /* pcapng: SHB, an IDB per direction, EPBs, ISBs */
+};
+
+/* pcapng Interface Statistics Block counters of one interface, cumulative
+ * since the capture's start (the spec's isb_* options). */
+struct wr_if_stats {
+	uint64_t ifrecv;       /* packets seen by the interface */
+	uint64_t ifdrop;       /* dropped by the interface (no buffer) */
+	uint64_t filteraccept; /* accepted by the filter */
+	uint64_t osdrop;       /* dropped by the OS/capture path */
+	uint64_t usrdeliv;     /* delivered to the writer */
+};
+
 struct wr_opts {
-	const char *path;	 /* the pcap file; an existing file is replaced */
+	/* the pcap file; an existing regular file is replaced (only once the
+	 * new one has its header: a failed wr_open leaves it untouched); an
+	 * existing symlink, folder, FIFO or device is refused */
+	const char *path;
 	uint32_t snaplen;	 /* goes into the pcap file header */
 	enum wr_backend backend;
 	enum wr_direct direct;
@@ -48,6 +67,49 @@ struct wr_opts {
 	unsigned int flush_ms;	 /* max age of data before it is written; 0 = default (200) */
 	bool network;		 /* start in network mode (no file written) */
 	size_t net_buffer_bytes; /* network-mode backlog; 0 = default (64 MiB) */
+	uint32_t linktype;	 /* pcap link type; 0 = LINKTYPE_ETHERNET (1) */
+	mode_t file_mode;	 /* new files' permissions; 0 = 0600 */
+	gid_t file_gid;		 /* new files' group; (gid_t)-1 = the creator's
+				  * (note: 0 is root's group) */
+
+	/* Rotation: on when rotate_bytes or rotate_seconds is set (whichever
+	 * comes first). The writer then names the files itself, in the folder
+	 * of prefix: PREFIX-NNNNNNNN-YYYYMMDDTHHMMSS.nnnnnnnnnZ.pcap, with a
+	 * sequence number that continues after those already there, and the
+	 * UTC time of the file's first record (or of its creation, for the
+	 * file opened by wr_open). path is then not used. Without rotation
+	 * the file is path, or PREFIX.pcap when only prefix is given. */
+	const char *prefix;
+	uint64_t rotate_bytes;	 /* a file ends with the record that makes it
+				  * at least this big; 0 = off */
+	uint32_t rotate_seconds; /* files hold records of one UTC-aligned window
+				  * of this many seconds (by record time; an
+				  * idle file is sealed by the wall clock);
+				  * 0 = off */
+	/* Retention (rotation only): the oldest sealed files of the prefix,
+	 * those from before wr_open included, are deleted while one of these
+	 * budgets is exceeded; never the file being written. 0 = none. */
+	uint64_t retain_bytes;	 /* all files of the prefix together */
+	uint32_t retain_files;	 /* number of files, the open one included */
+	uint32_t min_free_pct;	 /* keep this % of the file system free */
+
+	/* pcapng. Files get one IDB per direction: interface 0 inbound (and
+	 * records of unknown direction), 1 outbound; same link type and
+	 * snaplen; if_name, if_tsresol 9 (ns), if_filter (the filter text in
+	 * force when the file was created: see wr_set_filter). Each EPB
+	 * carries its direction in epb_flags (inbound 01, outbound 10).
+	 * When a file is sealed or closed an ISB per interface is appended:
+	 * isb_starttime (start_ns), isb_endtime (now) and, if if_stats is
+	 * given and returns true, its counters. Network mode streams the
+	 * same format (without ISBs). */
+	enum wr_format format;
+	const char *if_name;	 /* NULL: no if_name */
+	const char *filter;	 /* NULL: no if_filter */
+	uint64_t start_ns;	 /* the capture's start, wall clock; 0 = wr_open's time */
+	/* Called from the writer thread (or wr_close's) for interface ifid
+	 * (0 inbound, 1 outbound); must be thread-safe and not block. */
+	bool (*if_stats)(void *arg, unsigned int ifid, struct wr_if_stats *st);
+	void *if_stats_arg;
 };
 
 /* One record: cap_len bytes at data, cut already to the snaplen. */
@@ -56,6 +118,7 @@ struct wr_rec {
 	uint32_t wire_len;
 	uint32_t cap_len;
 	const void *data;
+	uint8_t dir;	/* 0 unknown, 1 inbound, 2 outbound (pcapng epb_flags) */
 };
 
 struct wr_stats {
@@ -69,6 +132,21 @@ struct wr_stats {
 	int first_error;	 /* -errno of the first failed write (e.g. -ENOSPC); 0: none */
 	bool direct;		 /* O_DIRECT in use */
 	enum wr_backend backend;
+	/* rotation and retention (0 without rotation) */
+	uint64_t files_deleted;	 /* by retention, since wr_open */
+	uint64_t files;		 /* files of the prefix now, the open one included */
+	uint64_t bytes_kept;	 /* their bytes */
+	uint64_t files_sealed;	 /* files this writer sealed */
+};
+
+/* One capture file (wr_list_files, wr_scan_prefix). */
+struct wr_file_info {
+	char name[256];	  /* file name, in the prefix's folder */
+	uint32_t seq;	  /* sequence number (0 without rotation) */
+	uint64_t first_ns, last_ns; /* first and last record's time; 0 if none */
+	uint64_t records;
+	uint64_t bytes;	  /* complete records and header */
+	bool sealed;	  /* complete, never written again */
 };
 
 struct wr_writer;
@@ -76,10 +154,15 @@ struct wr_stream;
 struct wr_sub;
 
 /* Creates (replaces) the file with the pcap header, starts the writer
- * thread (and the guardian process). -ENOENT/-EACCES/-ENOTDIR/-EISDIR for a
- * bad path, with nothing created; -EINVAL for bad options (a record of
- * snaplen bytes must fit buf_size and net_buffer_bytes; nbufs 2..1024; no
- * path outside network mode). snaplen 0 = 262144. */
+ * thread (and the guardian process). -ENOENT/-EACCES/-ENOTDIR for a bad
+ * folder; for an existing entry at the path that is not a regular file:
+ * -ELOOP (symlink), -EISDIR (folder), -EPERM (FIFO, device, socket); in
+ * every error case nothing is created or changed. -EINVAL for bad options (a
+ * record of snaplen bytes must fit buf_size and net_buffer_bytes; nbufs
+ * 2..1024; no path or prefix outside network mode; rotation without prefix;
+ * retention without rotation; file_mode beyond 0777; min_free_pct > 99;
+ * rotate_seconds > a year). snaplen 0 = 262144. With rotation the first
+ * file is created at once; a prefix naming a folder ("dir/") is -EISDIR. */
 int wr_open(const struct wr_opts *o, struct wr_writer **out);
 /* Writes out everything already put (all streams must be flushed/freed
  * first: -EBUSY and nothing done while a stream exists), closes the file.
@@ -110,17 +193,38 @@ int wr_reopen(struct wr_writer *w, const char *path);
  * Records put before the call go to the old destination, as in wr_reopen. */
 int wr_set_network(struct wr_writer *w, bool on);
 int wr_get_stats(struct wr_writer *w, struct wr_stats *st);
-/* The current file path (NULL if none); valid until the next wr_reopen. */
+/* pcapng: the filter text for the if_filter of the IDBs of files (and
+ * network streams) started from now on; the open file keeps its IDBs.
+ * For a pcap writer it only affects pcapng subscribers. */
+int wr_set_filter(struct wr_writer *w, const char *filter);
+/* The current file path (NULL if none); with rotation, the prefix. Valid
+ * until the next wr_reopen. With rotation wr_reopen takes a new prefix
+ * (the open file is sealed, the new prefix's sequence continues). */
 const char *wr_path(struct wr_writer *w);
 /* Extension: holds the writer thread (pause) or lets it go on. While held,
  * nothing is written and producers get -ENOBUFS once the pool is used up
  * (tests of the drop path; maintenance). wr_close resumes and writes all. */
 int wr_pause(struct wr_writer *w, bool pause);
 
+/* The writer's files, oldest first, in *out (free() it), *n entries.
+ * With rotation: every file of the prefix (those from before wr_open too);
+ * without: the one file (none in network mode). Reading the records' times
+ * walks the files once (what was walked is remembered). */
+int wr_list_files(struct wr_writer *w, struct wr_file_info **out, size_t *n);
+/* The same without a writer: the rotation files of prefix in its folder,
+ * each read for its first and last record. Which one a running writer
+ * still writes cannot be known here: every file but the newest is
+ * reported sealed. */
+int wr_scan_prefix(const char *prefix, struct wr_file_info **out, size_t *n);
+
 /* Network-mode subscribers: each gets the pcap header, then the records no
  * subscriber has pulled yet (captured while nobody was connected), then every
  * record as it arrives. */
 int wr_subscribe(struct wr_writer *w, struct wr_sub **out);
+/* The same, with the stream in format fmt whatever the writer's: pcap from
+ * a pcapng writer drops the direction; pcapng from a pcap writer has every
+ * record on interface 0 with no direction. */
+int wr_subscribe_fmt(struct wr_writer *w, enum wr_format fmt, struct wr_sub **out);
 /* At most records more records from wr_sub_read (0 = no limit), so a client
  * that wants N records never takes more from the backlog than it sends. */
 void wr_sub_limit(struct wr_sub *s, uint64_t records);

@@ -3,7 +3,8 @@
  * bench_writer: the pcap writer's backends head to head.
  *
  *   bench_writer [-d DIR] [-n RECORDS] [-s FRAME_BYTES] [-r RUNS] [-p PRODUCERS]
- *                [-b BUF_KIB] [-k NBUFS] [-m]
+ *                [-b BUF_KIB] [-k NBUFS] [-m] [-R ROTATE_BYTES] [-T ROTATE_SECONDS]
+ *                [-F] [-V VARIANT]
  *
  * For each variant (io_uring/pwrite x buffered/O_DIRECT) it writes RECORDS
  * frames of FRAME_BYTES through wr_put from PRODUCERS threads, as fast as
@@ -12,8 +13,12 @@
  *   rec/s, GB/s until wr_close returned (everything handed to the kernel),
  *   GB/s including a final fdatasync (on the disk), CPU cores used, writes,
  *   and how often producers found no free buffer.
- * -m prints a Markdown table row per variant. -d /dev/null writes to the
- * null device: what the writer itself can do, without the page cache.
+ * -R / -T rotate (files PREFIX-N-...; the record times are the wall clock),
+ * -F writes pcapng, -V runs only variant VARIANT (0 io_uring buffered,
+ * 1 io_uring O_DIRECT, 2 pwrite buffered, 3 pwrite O_DIRECT): the cost of
+ * rotation and pcapng against the same variant without.
+ * -m prints a Markdown table row per variant. (-d /dev/null, the null
+ * device, is no longer possible: the writer refuses to write to devices.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,11 +42,15 @@ struct cfg {
 	size_t buf;
 	unsigned int nbufs;
 	bool md;
+	uint64_t rotate_bytes;
+	uint32_t rotate_seconds;
+	bool ng;
+	int only;
 };
 
 struct result {
 	double rps, gbps, gbps_sync, cpu;
-	uint64_t writes, retries;
+	uint64_t writes, retries, files;
 	bool direct;
 };
 
@@ -104,7 +113,13 @@ static int run_once(const struct cfg *c, enum wr_backend be, enum wr_direct dio,
 	struct wr_opts o = {
 		.path = path, .snaplen = 9000, .backend = be, .direct = dio,
 		.buf_size = c->buf, .nbufs = c->nbufs,
+		.rotate_bytes = c->rotate_bytes, .rotate_seconds = c->rotate_seconds,
+		.prefix = path, .format = c->ng ? WR_FMT_PCAPNG : WR_FMT_PCAP,
+		.file_gid = (gid_t)-1,
 	};
+	bool rot = c->rotate_bytes || c->rotate_seconds;
+	struct wr_file_info *files = NULL;
+	size_t nfiles = 0;
 	struct prod p[16];
 	pthread_t th[16];
 	struct wr_writer *w;
@@ -112,11 +127,8 @@ static int run_once(const struct cfg *c, enum wr_backend be, enum wr_direct dio,
 	double t0, t1, t2, c0, c1;
 	int ret, fd;
 
-	/* -d /dev/null: the writer's own ceiling, without the page cache */
-	if (!strcmp(c->dir, "/dev/null"))
-		snprintf(path, sizeof(path), "/dev/null");
-	else
-		snprintf(path, sizeof(path), "%s/bench-writer-%d.pcap", c->dir, (int)getpid());
+	snprintf(path, sizeof(path), "%s/bench-writer-%d%s", c->dir, (int)getpid(),
+		 rot ? "" : c->ng ? ".pcapng" : ".pcap");
 	ret = wr_open(&o, &w);
 	if (ret)
 		return ret;
@@ -135,17 +147,31 @@ static int run_once(const struct cfg *c, enum wr_backend be, enum wr_direct dio,
 	ret = wr_close(w);
 	t1 = now_s();
 	c1 = cpu_s();
-	fd = open(path, O_RDONLY);
+	fd = open(rot ? c->dir : path, O_RDONLY);
 	if (fd >= 0) {
-		fdatasync(fd);
+		if (rot)
+			syncfs(fd);
+		else
+			fdatasync(fd);
 		close(fd);
 	}
 	t2 = now_s();
-	if (strcmp(path, "/dev/null"))
+	if (rot && !wr_scan_prefix(path, &files, &nfiles)) {
+		for (size_t i = 0; i < nfiles; i++) {
+			char p[4200];
+
+			snprintf(p, sizeof(p), "%s/%s", c->dir, files[i].name);
+			unlink(p);
+		}
+		res->files = nfiles;
+		free(files);
+	} else {
 		unlink(path);
+	}
 	if (ret)
 		return ret;
-	double bytes = 24.0 + (double)c->n * (16.0 + c->size);
+	double bytes = 24.0 + (double)c->n * (c->ng ? 32.0 + ((c->size + 3) & ~3u)
+						  : 16.0 + c->size);
 
 	res->rps = (double)c->n / (t1 - t0);
 	res->gbps = bytes / (t1 - t0) / 1e9;
@@ -185,7 +211,8 @@ int main(int argc, char **argv)
 	};
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:n:s:r:p:b:k:mh")) != -1) {
+	c.only = -1;
+	while ((opt = getopt(argc, argv, "d:n:s:r:p:b:k:mR:T:FV:h")) != -1) {
 		switch (opt) {
 		case 'd': c.dir = optarg; break;
 		case 'n': c.n = strtoull(optarg, NULL, 0); break;
@@ -195,9 +222,14 @@ int main(int argc, char **argv)
 		case 'b': c.buf = (size_t)atoi(optarg) * 1024; break;
 		case 'k': c.nbufs = (unsigned int)atoi(optarg); break;
 		case 'm': c.md = true; break;
+		case 'R': c.rotate_bytes = strtoull(optarg, NULL, 0); break;
+		case 'T': c.rotate_seconds = (uint32_t)atoi(optarg); break;
+		case 'F': c.ng = true; break;
+		case 'V': c.only = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: %s [-d DIR] [-n RECORDS] [-s FRAME_BYTES] [-r RUNS] "
-				"[-p PRODUCERS] [-b BUF_KIB] [-k NBUFS] [-m]\n", argv[0]);
+				"[-p PRODUCERS] [-b BUF_KIB] [-k NBUFS] [-m] [-R BYTES] [-T SECONDS] "
+				"[-F] [-V VARIANT]\n", argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -214,6 +246,8 @@ int main(int argc, char **argv)
 		struct result r = { 0 };
 		uint64_t retries = 0;
 
+		if (c.only >= 0 && (size_t)c.only != v)
+			continue;
 		for (int i = 0; i < c.runs; i++) {
 			int ret = run_once(&c, var[v].be, var[v].dio, &r);
 
@@ -228,8 +262,9 @@ int main(int argc, char **argv)
 			retries += r.retries;
 		}
 		if (c.md)
-			printf("| %u | %s%s | %.2f M | %.2f | %.2f | %.2f | %lu |\n", c.size,
+			printf("| %u | %s%s%s%s | %.2f M | %.2f | %.2f | %.2f | %lu |\n", c.size,
 			       var[v].name, r.direct || var[v].dio == WR_DIRECT_OFF ? "" : " (refused)",
+			       c.ng ? ", pcapng" : "", r.files ? ", rotating" : "",
 			       median(rps, c.runs) / 1e6, median(gb, c.runs), median(gbs, c.runs),
 			       median(cpu, c.runs), (unsigned long)(retries / (uint64_t)c.runs));
 		else

@@ -206,23 +206,170 @@ static void bad_paths_refused_nothing_created(void **state)
 	free(p2);
 }
 
-/* A device path is written to, not replaced by a regular file. */
-static void device_path_is_not_replaced(void **state)
+static void read_file(const char *path, char *buf, size_t cap, ssize_t *len)
 {
-	struct wr_writer *w = open_w("/dev/null", WR_BACKEND_URING, WR_DIRECT_AUTO, 0, 0);
-	struct wr_stream *s;
-	struct wr_stats st;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	*len = read(fd, buf, cap);
+	close(fd);
+	assert_true(*len >= 0);
+}
+
+/* A device or FIFO at the path is refused (-EPERM) and left as it is;
+ * neither is opened (a FIFO without a reader would block an open). */
+static void device_and_fifo_refused(void **state)
+{
+	struct fx *f = *state;
+	struct wr_opts o = { .path = "/dev/null", .snaplen = T_SNAPLEN };
+	struct wr_writer *w = NULL;
 	struct stat sb;
 
-	assert_int_equal(wr_stream_new(w, &s), 0);
-	t_put_all(s, 11, 0, 100, T_SNAPLEN);
-	wr_stream_free(s);
-	assert_true(t_wait_records(w, 100, 5000));
-	wr_get_stats(w, &st);
-	assert_int_equal(st.write_errors, 0);
-	assert_int_equal(wr_close(w), 0);
+	assert_int_equal(wr_open(&o, &w), -EPERM);
 	assert_int_equal(stat("/dev/null", &sb), 0);
 	assert_true(S_ISCHR(sb.st_mode));
+	assert_int_equal(mkfifo(f->path, 0600), 0);
+	o.path = f->path;
+	assert_int_equal(wr_open(&o, &w), -EPERM);
+	assert_null(w);
+	assert_int_equal(lstat(f->path, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
+	/* and a switch to it changes nothing either */
+	unlink(f->path);
+	char *ok = t_path(f->dir, "ok.pcap");
+
+	o.path = ok;
+	assert_int_equal(wr_open(&o, &w), 0);
+	assert_int_equal(mkfifo(f->path, 0600), 0);
+	assert_int_equal(wr_reopen(w, f->path), -EPERM);
+	assert_string_equal(wr_path(w), ok);
+	assert_int_equal(wr_close(w), 0);
+	assert_int_equal(lstat(f->path, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
+	assert_int_equal(t_read_check(ok, T_SNAPLEN, NULL, 0), 0);
+	/* only the FIFO and ok.pcap: no temporary file left behind */
+	assert_int_equal(t_sh("test \"$(ls -A %s | tr '\\n' ' ')\" = 'cap.pcap ok.pcap '", f->dir), 0);
+	free(ok);
+}
+
+/* A symlink planted at the path, pointing at a file elsewhere: refused with
+ * -ELOOP, the target byte-identical, the link still a link. */
+static void planted_symlink_refused_target_untouched(void **state)
+{
+	struct fx *f = *state;
+	char *outside = t_tmpdir();
+	char *target = t_path(outside, "shadow");
+	static const char secret[] = "root:$6$precious:19000:0:99999:7:::\n";
+	struct wr_opts o = { .path = f->path, .snaplen = T_SNAPLEN };
+	struct wr_writer *w = NULL;
+	char buf[256];
+	ssize_t len;
+	struct stat sb;
+	int fd;
+
+	fd = open(target, O_WRONLY | O_CREAT, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, secret, sizeof(secret) - 1), sizeof(secret) - 1);
+	close(fd);
+	assert_int_equal(symlink(target, f->path), 0);
+	assert_int_equal(wr_open(&o, &w), -ELOOP);
+	assert_null(w);
+	read_file(target, buf, sizeof(buf), &len);
+	assert_int_equal(len, sizeof(secret) - 1);
+	assert_memory_equal(buf, secret, len);
+	assert_int_equal(lstat(f->path, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	/* a dangling link (the target does not exist yet) is refused too:
+	 * following it would create a file wherever it points */
+	unlink(target);
+	assert_int_equal(wr_open(&o, &w), -ELOOP);
+	assert_int_equal(access(target, F_OK), -1);
+	/* switching to a linked path from a running writer: the same */
+	char *ok = t_path(f->dir, "ok.pcap");
+
+	fd = open(target, O_WRONLY | O_CREAT, 0640);
+	assert_int_equal(write(fd, secret, sizeof(secret) - 1), sizeof(secret) - 1);
+	close(fd);
+	o.path = ok;
+	assert_int_equal(wr_open(&o, &w), 0);
+	assert_int_equal(wr_reopen(w, f->path), -ELOOP);
+	assert_int_equal(wr_close(w), 0);
+	read_file(target, buf, sizeof(buf), &len);
+	assert_int_equal(len, sizeof(secret) - 1);
+	assert_memory_equal(buf, secret, len);
+	free(ok);
+	free(target);
+	t_rmdir(outside);
+}
+
+/* New files are 0600 whatever the umask; file_mode and file_gid apply. */
+static void new_files_mode_and_group(void **state)
+{
+	struct fx *f = *state;
+	struct wr_opts o = { .path = f->path, .snaplen = T_SNAPLEN, .file_gid = (gid_t)-1 };
+	struct wr_writer *w;
+	mode_t old = umask(0);
+	struct stat sb;
+
+	assert_int_equal(wr_open(&o, &w), 0);
+	umask(old);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(wr_close(w), 0);
+	/* replacing the file: the new one gets the options' mode and group */
+	o.file_mode = 0640;
+	o.file_gid = 4242;
+	old = umask(077);
+	assert_int_equal(wr_open(&o, &w), 0);
+	umask(old);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+	assert_int_equal(sb.st_gid, 4242);
+	/* the same for a file switched to */
+	char *p2 = t_path(f->dir, "two.pcap");
+
+	assert_int_equal(wr_reopen(w, p2), 0);
+	assert_int_equal(stat(p2, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+	assert_int_equal(sb.st_gid, 4242);
+	assert_int_equal(wr_close(w), 0);
+	o.file_mode = 01777; /* only permission bits */
+	assert_int_equal(wr_open(&o, &w), -EINVAL);
+	free(p2);
+}
+
+/* The link type of the options goes into the file header and the network
+ * stream's header. */
+static void linktype_in_header(void **state)
+{
+	struct fx *f = *state;
+	struct wr_opts o = { .path = f->path, .snaplen = T_SNAPLEN, .linktype = 101 };
+	struct wr_writer *w;
+	struct wr_sub *sub;
+	uint32_t h[6];
+	ssize_t len;
+
+	assert_int_equal(wr_open(&o, &w), 0);
+	assert_int_equal(wr_close(w), 0);
+	read_file(f->path, (char *)h, sizeof(h), &len);
+	assert_int_equal(len, 24);
+	assert_int_equal(h[0], 0xa1b23c4d);
+	assert_int_equal(h[5], 101);
+	assert_int_equal(t_sh("tcpdump -r %s 2>&1 | grep -q 'link-type RAW'", f->path), 0);
+	o.network = true;
+	assert_int_equal(wr_open(&o, &w), 0);
+	assert_int_equal(wr_subscribe(w, &sub), 0);
+	assert_int_equal(wr_sub_read(sub, h, sizeof(h), 100), 24);
+	assert_int_equal(h[5], 101);
+	wr_unsubscribe(sub);
+	assert_int_equal(wr_close(w), 0);
+	/* default: Ethernet */
+	o.network = false;
+	o.linktype = 0;
+	assert_int_equal(wr_open(&o, &w), 0);
+	assert_int_equal(wr_close(w), 0);
+	read_file(f->path, (char *)h, sizeof(h), &len);
+	assert_int_equal(h[5], 1);
 }
 
 struct prod {
@@ -620,7 +767,10 @@ int main(int argc, char **argv)
 		T(direct_refused_falls_back_to_buffered),
 		T(caplen_cut_to_snaplen),
 		T(bad_paths_refused_nothing_created),
-		T(device_path_is_not_replaced),
+		T(device_and_fifo_refused),
+		T(planted_symlink_refused_target_untouched),
+		T(new_files_mode_and_group),
+		T(linktype_in_header),
 		T(multiple_producer_threads_lose_nothing),
 		T(multiple_producer_threads_lose_nothing_pwrite),
 		T(writer_peeks_keep_order_of_slow_producers),

@@ -62,8 +62,8 @@ long t_read_check2(const char *path, uint32_t snaplen, struct t_seen *seen, size
 		return -1;
 	}
 	fclose(f);
-	if (magic != 0xa1b23c4d) {
-		fprintf(stderr, "%s: magic %#x, not nanosecond pcap\n", path, magic);
+	if (magic != 0xa1b23c4d && magic != 0x0a0d0d0a) {
+		fprintf(stderr, "%s: magic %#x, not nanosecond pcap or pcapng\n", path, magic);
 		return -1;
 	}
 	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);

@@ -27,8 +27,8 @@ struct t_seen {
 	uint64_t id;
 };
 
-/* Reads a pcap file with libpcap (nanosecond precision) and checks the file
- * header (ns magic, Ethernet, snaplen) and every record's bytes, lengths and
+/* Reads a pcap (or pcapng) file with libpcap (nanosecond precision) and
+ * checks the file header (ns magic or pcapng, Ethernet, snaplen) and every record's bytes, lengths and
  * timestamp against t_make. Returns the number of records, or -1 on any
  * mismatch or a truncated/invalid file (the reason printed). seen (may be
  * NULL) receives up to max records. */
