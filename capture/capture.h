@@ -36,6 +36,14 @@ int cap_mode_parse(const char *s, enum cap_mode *out); /* -EINVAL if unknown */
 #define CAP_DEFAULT_FILTER "none" /* a new capture captures nothing */
 #define CAP_SNAPLEN_MAX 262144u	   /* = FG_SNAPLEN_MAX, the pcap header's snaplen */
 
+enum cap_format {
+	CAP_FMT_PCAP = 0, /* classic pcap, nanosecond timestamps */
+	CAP_FMT_PCAPNG,	  /* pcapng: direction in each record, statistics per file */
+};
+
+const char *cap_format_name(enum cap_format f);
+int cap_format_parse(const char *s, enum cap_format *out); /* -EINVAL if unknown */
+
 /* What a user sets. */
 struct cap_cfg {
 	char name[CAP_NAME_MAX];
@@ -46,6 +54,15 @@ struct cap_cfg {
 	char dump[PATH_MAX]; /* prefix: the file is DUMP.pcap */
 	bool network;	     /* network mode: pull clients instead of the file */
 	bool transparent;    /* add: force the transparent path; read: it runs transparent */
+	enum cap_format format;
+	/* Rotation (any of the two on: files DUMP-NNNNNNNN-TIME.pcap[ng]) and
+	 * retention of the sealed ones; 0 = off. Chosen when the capture is
+	 * added. */
+	uint64_t rotate_bytes;
+	uint32_t rotate_seconds; /* UTC-aligned windows */
+	uint64_t retain_bytes;
+	uint32_t retain_files;
+	uint32_t min_free_pct;
 };
 
 /* Which fields of a cap_cfg a change (or a create) gives. */
@@ -57,6 +74,8 @@ enum {
 	CAP_F_NETWORK = 1u << 4,
 	CAP_F_IFACE = 1u << 5,
 	CAP_F_TRANSPARENT = 1u << 6, /* create only */
+	CAP_F_FORMAT = 1u << 7,	     /* create only */
+	CAP_F_ROTATE = 1u << 8,	     /* rotate_* and retain_*, min_free_pct: create only */
 };
 
 struct cap_stats {
@@ -68,6 +87,7 @@ struct cap_stats {
 	uint64_t redirected;	 /* handed to AF_XDP */
 	uint64_t redirect_failed;
 	uint64_t rb_full;	 /* ring buffer full (egress / transparent) */
+	uint64_t rb_full_in, rb_full_out;
 	/* AF_XDP (XDP_STATISTICS, summed over queues) */
 	uint64_t xsk_rx_dropped;
 	uint64_t xsk_rx_ring_full;
@@ -141,6 +161,9 @@ struct cap_core_opts {
 	cap_final_fn on_final;
 	void *final_arg;
 	unsigned int max_pulls;	  /* pull clients at once, all captures; 0: CAP_PULLS_DEFAULT */
+	mode_t file_mode;	  /* capture files' permissions; 0: 0600 */
+	gid_t file_gid;		  /* and group, when file_group_set */
+	bool file_group_set;
 	const char *allow_iface;  /* comma-separated glob patterns; NULL: any interface */
 };
 
@@ -226,6 +249,20 @@ void cap_pull_end(struct cap_pull *p);
  */
 int cap_dump_open(struct cap_core *k, const char *name, int *fd, char *path, size_t len);
 
+/* One file of a capture (rotation gives many). */
+struct cap_file {
+	char name[256];		    /* in the dump prefix's folder */
+	uint64_t first_ns, last_ns; /* first and last record, ns since the epoch; 0: none */
+	uint64_t records, bytes;
+	bool sealed;		    /* complete, never written again */
+};
+/* The capture's files, oldest first (free() *out). -ENOENT. */
+int cap_files(struct cap_core *k, const char *name, struct cap_file **out, size_t *n);
+/* A sealed file of the capture, by its name as cap_files gives it: opened
+ * like cap_dump_open. -ENOENT no such file of this capture, -EBUSY not
+ * sealed yet. */
+int cap_file_open(struct cap_core *k, const char *name, const char *file, int *fd);
+
 /*
  * Policy, also usable before a core exists (the `start` command checks its
  * options with it before anything is attached).
@@ -241,8 +278,8 @@ int cap_check_dump(const char *root, const char *dump, char *out, size_t outlen,
  * bounding set, for good: no new privileges either). Call before any thread
  * exists. bind_low_port keeps CAP_NET_BIND_SERVICE. */
 int cap_drop_privileges(bool bind_low_port, char *err, size_t errlen);
-/* The file a dump prefix names. */
-void cap_dump_file(const char *dump, char *out, size_t len);
+/* The file a dump prefix names without rotation: DUMP.pcap or DUMP.pcapng. */
+void cap_dump_file(const char *dump, enum cap_format f, char *out, size_t len);
 /* A capture name: 1..CAP_NAME_MAX-1 of [A-Za-z0-9._-], not starting with '.'. */
 bool cap_name_ok(const char *name);
 

@@ -45,6 +45,9 @@ int cap_core_open(const struct cap_core_opts *o, struct cap_core **out, char *er
 	pthread_cond_init(&k->cond, NULL);
 	k->compile_max = cpus > 0 ? (unsigned int)cpus : 1;
 	k->max_pulls = o->max_pulls ? o->max_pulls : CAP_PULLS_DEFAULT;
+	k->file_mode = o->file_mode;
+	k->file_gid = o->file_gid;
+	k->file_group_set = o->file_group_set;
 	if (o->allow_iface && !(k->allow_iface = strdup(o->allow_iface))) {
 		ret = -ENOMEM;
 		goto out;
@@ -274,7 +277,8 @@ static int check_new(struct cap_core *k, struct cap_cfg *cfg, unsigned int field
 	ret = cap_check_iface(k, cfg->iface, err, errlen);
 	if (ret)
 		return ret;
-	ret = cap_check_cfg(cfg, fields | CAP_F_MODE | CAP_F_SNAPLEN, err, errlen);
+	ret = cap_check_cfg(cfg, fields | CAP_F_MODE | CAP_F_SNAPLEN | CAP_F_FORMAT | CAP_F_ROTATE,
+			    err, errlen);
 	if (!ret)
 		ret = cap_check_filter(cfg->filter, err, errlen);
 	if (ret)
@@ -323,7 +327,7 @@ int cap_add(struct cap_core *k, const struct cap_cfg *in, unsigned int fields,
 	ret = cap_dp_attach(k, cfg, c->force_transparent, &c->elf, &c->dp, err, errlen);
 	if (ret)
 		goto out_unlink;
-	ret = cap_wr_open(k, cfg, &c->wr, err, errlen);
+	ret = cap_wr_open(k, c, cfg, 0, &c->wr, err, errlen);
 	if (ret)
 		goto out_dp;
 	ret = cap_dp_start(k, cfg, &c->dp, c->wr, err, errlen);

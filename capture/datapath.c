@@ -55,25 +55,75 @@ struct xp_config cap_xp_cfg(const struct cap_cfg *c, enum cap_ingress path)
 	};
 }
 
-int cap_wr_open(struct cap_core *k, const struct cap_cfg *cfg, struct wr_writer **out,
-		char *err, size_t errlen)
+/* pcapng statistics blocks: the kernel side of the counters, by direction.
+ * Runs in the writer thread, which other threads may be waiting for while
+ * they hold c->lock: it never waits for that lock (a block without counters
+ * then, as the writer allows). */
+static bool isb_stats(void *arg, unsigned int ifid, struct wr_if_stats *w)
 {
+	struct cap *c = arg;
+	struct cap_stats st;
+	uint64_t drop;
+
+	if (pthread_mutex_trylock(&c->lock))
+		return false;
+	cap_kernel_stats_locked(c, &st);
+	pthread_mutex_unlock(&c->lock);
+	memset(w, 0, sizeof(*w));
+	if (ifid == 0) {
+		drop = st.redirect_failed + st.rb_full_in + st.xsk_rx_dropped + st.xsk_rx_ring_full;
+		w->ifrecv = st.seen_in;
+		w->filteraccept = st.matched_in;
+	} else {
+		drop = st.rb_full_out;
+		w->ifrecv = st.seen_out;
+		w->filteraccept = st.matched_out;
+	}
+	w->osdrop = drop;
+	w->usrdeliv = w->filteraccept > drop ? w->filteraccept - drop : 0;
+	return true;
+}
+
+int cap_wr_open(struct cap_core *k, struct cap *c, const struct cap_cfg *cfg,
+		uint32_t linktype, struct wr_writer **out, char *err, size_t errlen)
+{
+	bool rotating = cfg->rotate_bytes || cfg->rotate_seconds;
 	char path[PATH_MAX + 8];
 	int ret;
 
-	cap_dump_file(cfg->dump, path, sizeof(path));
+	cap_dump_file(cfg->dump, cfg->format, path, sizeof(path));
 	struct wr_opts wo = {
-		.path = path,
+		.path = rotating ? NULL : path,
+		.prefix = rotating ? cfg->dump : NULL,
 		/* The header's snaplen must cover any later snaplen change,
 		 * or readers would cut records short. */
 		.snaplen = FG_SNAPLEN_MAX,
 		.backend = (enum wr_backend)k->dp.writer_backend,
 		.network = cfg->network,
 		.net_buffer_bytes = k->dp.net_buffer_bytes,
+		.linktype = linktype,
+		.file_mode = k->file_mode,
+		.file_gid = k->file_group_set ? k->file_gid : (gid_t)-1,
+		.rotate_bytes = cfg->rotate_bytes,
+		.rotate_seconds = cfg->rotate_seconds,
+		.retain_bytes = cfg->retain_bytes,
+		.retain_files = cfg->retain_files,
+		.min_free_pct = cfg->min_free_pct,
+		.format = cfg->format == CAP_FMT_PCAPNG ? WR_FMT_PCAPNG : WR_FMT_PCAP,
+		.if_name = cfg->iface,
+		.filter = cfg->filter,
+		.if_stats = isb_stats,
+		.if_stats_arg = c,
 	};
 	ret = wr_open(&wo, out);
 	if (ret) {
-		snprintf(err, errlen, "dump: can't create %s: %s", path, strerror(-ret));
+		if (ret == -ELOOP || ret == -EPERM || ret == -EISDIR)
+			snprintf(err, errlen, "dump: %s exists and is not a regular file "
+				 "(a link, folder, FIFO or device): refused, nothing changed",
+				 rotating ? cfg->dump : path);
+		else
+			snprintf(err, errlen, "dump: can't create %s: %s",
+				 rotating ? cfg->dump : path, strerror(-ret));
 		*out = NULL;
 	}
 	return ret;

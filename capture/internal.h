@@ -67,6 +67,9 @@ struct cap_core {
 	unsigned int max_pulls;
 	char *allow_iface;	   /* comma-separated globs, or NULL */
 	struct cap_opts dp;
+	mode_t file_mode;
+	gid_t file_gid;
+	bool file_group_set;
 	char *dump_root;	   /* realpath, or NULL */
 	char *default_dir;
 	void (*log)(void *arg, const char *msg);
@@ -98,8 +101,9 @@ int cap_dp_start(struct cap_core *k, const struct cap_cfg *cfg, struct cap_dp *d
 /* Stops taking packets and drains the rings into the writer. */
 void cap_dp_stop(struct cap_dp *dp);
 void cap_dp_close(struct cap_dp *dp);
-int cap_wr_open(struct cap_core *k, const struct cap_cfg *cfg, struct wr_writer **out,
-		char *err, size_t errlen);
+/* The capture's writer: files, rotation, retention, format as cfg says. */
+int cap_wr_open(struct cap_core *k, struct cap *c, const struct cap_cfg *cfg,
+		uint32_t linktype, struct wr_writer **out, char *err, size_t errlen);
 
 /* compile.c: filter text -> built programs, in a compile slot, niced. */
 int cap_check_filter(const char *expr, char *err, size_t errlen); /* libpcap only */
@@ -121,6 +125,9 @@ bool cap_host_iface(const char *iface, char *why, size_t whylen);
 /* stats.c */
 void cap_dp_stats(const struct cap_dp *dp, struct wr_writer *wr, struct cap_stats *st);
 void cap_stats_add(struct cap_stats *to, const struct cap_stats *from);
+/* With c->lock held: the kernel's and the rings' counters (base + live data
+ * path), none of the writer's: safe from the writer's own thread. */
+void cap_kernel_stats_locked(struct cap *c, struct cap_stats *st);
 /* With c->lock held: base + live data path + writer, or the final ones. */
 void cap_stats_locked(struct cap *c, struct cap_stats *st);
 /* Waits (bounded) until the writer has every record the producers put. */

@@ -57,6 +57,11 @@ int cap_check_dump(const char *root, const char *dump, char *out, size_t outlen,
 	struct stat st;
 	int ret = -EINVAL;
 
+	for (base = dump; *base; base++)
+		if ((unsigned char)*base < 0x20 || *base == 0x7f) {
+			snprintf(err, errlen, "dump must not contain control characters");
+			return -EINVAL;
+		}
 	if (!dump[0] || dump[strlen(dump) - 1] == '/') {
 		snprintf(err, errlen, "dump '%s' must name a file prefix, not a folder", dump);
 		return -EINVAL;
@@ -147,9 +152,25 @@ out:
 
 _Static_assert(CAP_SNAPLEN_MAX == FG_SNAPLEN_MAX, "one largest snaplen");
 
-void cap_dump_file(const char *dump, char *out, size_t len)
+void cap_dump_file(const char *dump, enum cap_format f, char *out, size_t len)
 {
-	snprintf(out, len, "%s.pcap", dump);
+	snprintf(out, len, "%s.%s", dump, cap_format_name(f));
+}
+
+const char *cap_format_name(enum cap_format f)
+{
+	return f == CAP_FMT_PCAPNG ? "pcapng" : "pcap";
+}
+
+int cap_format_parse(const char *s, enum cap_format *out)
+{
+	if (s && !strcmp(s, "pcap"))
+		*out = CAP_FMT_PCAP;
+	else if (s && !strcmp(s, "pcapng"))
+		*out = CAP_FMT_PCAPNG;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 bool cap_name_ok(const char *name)
@@ -181,9 +202,36 @@ int cap_check_cfg(const struct cap_cfg *c, unsigned int fields, char *err, size_
 		snprintf(err, errlen, "snaplen: %u is outside 1..%u", c->snaplen, FG_SNAPLEN_MAX);
 		return -EINVAL;
 	}
-	if ((fields & CAP_F_DUMP) && strlen(c->dump) + 6 > PATH_MAX) {
+	if ((fields & CAP_F_DUMP) && strlen(c->dump) + 64 > PATH_MAX) {
 		snprintf(err, errlen, "dump: path too long");
 		return -ENAMETOOLONG;
+	}
+	if ((fields & CAP_F_FORMAT) && (unsigned int)c->format > CAP_FMT_PCAPNG) {
+		snprintf(err, errlen, "format: pcap or pcapng");
+		return -EINVAL;
+	}
+	if (fields & CAP_F_ROTATE) {
+		bool rotating = c->rotate_bytes || c->rotate_seconds;
+
+		if ((c->retain_bytes || c->retain_files || c->min_free_pct) && !rotating) {
+			snprintf(err, errlen, "retention (retain_bytes, retain_files, min_free) "
+				 "needs rotation (rotate_size or rotate_time): one file is "
+				 "never deleted");
+			return -EINVAL;
+		}
+		if (c->min_free_pct > 99) {
+			snprintf(err, errlen, "min_free: %u is not a percentage in 0..99",
+				 c->min_free_pct);
+			return -EINVAL;
+		}
+		if (c->rotate_seconds > 366u * 86400) {
+			snprintf(err, errlen, "rotate_time: at most a year (%u s)", 366u * 86400);
+			return -EINVAL;
+		}
+		if (c->rotate_bytes && c->rotate_bytes < 4096) {
+			snprintf(err, errlen, "rotate_size: at least 4096 bytes");
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

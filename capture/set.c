@@ -20,8 +20,11 @@ static int check_change(struct cap_core *k, struct cap_cfg *in, unsigned int fie
 	char dump[PATH_MAX];
 	int ret;
 
-	if (fields & CAP_F_TRANSPARENT) {
-		snprintf(err, errlen, "transparent can only be chosen when a capture is added");
+	if (fields & (CAP_F_TRANSPARENT | CAP_F_FORMAT | CAP_F_ROTATE)) {
+		snprintf(err, errlen, "%s can only be chosen when a capture is added",
+			 (fields & CAP_F_TRANSPARENT) ? "transparent"
+			 : (fields & CAP_F_FORMAT)    ? "format"
+						      : "rotation and retention");
 		return -EINVAL;
 	}
 	ret = cap_check_cfg(in, fields, err, errlen);
@@ -154,7 +157,11 @@ int cap_set(struct cap_core *k, const char *name, const struct cap_cfg *cfg,
 			goto undo;
 		}
 		dump_held = true;
-		cap_dump_file(next->dump, path, sizeof(path));
+		/* with rotation the writer names the files after the prefix */
+		if (next->rotate_bytes || next->rotate_seconds)
+			snprintf(path, sizeof(path), "%s", next->dump);
+		else
+			cap_dump_file(next->dump, next->format, path, sizeof(path));
 		ret = wr_reopen(c->wr, path);
 		if (ret) {
 			snprintf(err, errlen, "dump: can't create %s: %s", path, strerror(-ret));
@@ -181,6 +188,8 @@ int cap_set(struct cap_core *k, const char *name, const struct cap_cfg *cfg,
 		xp_elf_free(&c->elf);
 		c->elf = elf;
 		elf = (struct xp_elf){ 0 };
+		/* pcapng: the files begun from now on say which filter took them */
+		wr_set_filter(c->wr, next->filter);
 	}
 	if (net_switched && !next->network)
 		atomic_fetch_add(&c->pull_gen, 1); /* pull clients end */

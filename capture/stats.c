@@ -22,6 +22,8 @@ void cap_stats_add(struct cap_stats *to, const struct cap_stats *f)
 	to->redirected += f->redirected;
 	to->redirect_failed += f->redirect_failed;
 	to->rb_full += f->rb_full;
+	to->rb_full_in += f->rb_full_in;
+	to->rb_full_out += f->rb_full_out;
 	to->xsk_rx_dropped += f->xsk_rx_dropped;
 	to->xsk_rx_ring_full += f->xsk_rx_ring_full;
 	to->xsk_fill_ring_empty += f->xsk_fill_ring_empty;
@@ -55,7 +57,9 @@ static void dp_stats(const struct cap_dp *dp, struct cap_stats *st)
 	st->matched = st->matched_in + st->matched_out;
 	st->redirected = k[CA_CNT_RX_REDIRECTED];
 	st->redirect_failed = k[CA_CNT_RX_NO_XSK] + k[CA_CNT_RX_META_FAIL];
-	st->rb_full = k[CA_CNT_RX_RB_FULL] + k[CA_CNT_TX_RB_FULL];
+	st->rb_full_in = k[CA_CNT_RX_RB_FULL];
+	st->rb_full_out = k[CA_CNT_TX_RB_FULL];
+	st->rb_full = st->rb_full_in + st->rb_full_out;
 	st->xsk_rx_dropped = xs.rx_dropped;
 	st->xsk_rx_ring_full = xs.rx_ring_full;
 	st->xsk_fill_ring_empty = xs.rx_fill_ring_empty;
@@ -95,6 +99,18 @@ void cap_dp_stats(const struct cap_dp *dp, struct wr_writer *wr, struct cap_stat
 	 * buffer (at most flush_ms old) are in neither written nor dropped. */
 	st->written = ws.records;
 	st->bytes_written = ws.bytes;
+}
+
+void cap_kernel_stats_locked(struct cap *c, struct cap_stats *st)
+{
+	if (c->state == CAP_CLOSED) {
+		*st = c->final;
+		return;
+	}
+	memset(st, 0, sizeof(*st));
+	if (c->dp.xp)
+		dp_stats(&c->dp, st);
+	cap_stats_add(st, &c->base);
 }
 
 /* With c->lock held. */

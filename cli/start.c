@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <pthread.h>
 #include <signal.h>
@@ -48,6 +49,21 @@ static void usage(FILE *out)
 		"  --snaplen N          bytes kept per packet, 1..%u (default: %u)\n"
 		"  --dump PATH          file prefix, writes PATH.pcap; its folder must exist\n"
 		"                       (default: ${TMPDIR:-/tmp}/NAME)\n"
+		"  --format F           pcap|pcapng (default: pcap); pcapng records say\n"
+		"                       their direction, each file ends with statistics\n"
+		"  --rotate-size BYTES  a new file when this size is reached (k, M, G, T:\n"
+		"                       powers of 1024): files DUMP-NNNNNNNN-TIME.pcap[ng],\n"
+		"                       names in time order, the sequence goes on after a\n"
+		"                       restart (default: no rotation, one DUMP.pcap)\n"
+		"  --rotate-time S      a new file every S seconds, at UTC multiples of S\n"
+		"                       (with --rotate-size: whichever comes first)\n"
+		"  --retain-bytes BYTES with rotation: delete the oldest sealed files while\n"
+		"                       the capture's files take more (never the open one;\n"
+		"                       files already there count)\n"
+		"  --retain-files N     with rotation: keep at most N files\n"
+		"  --min-free PCT       with rotation: keep PCT %% of the file system free\n"
+		"  --file-mode MODE     capture files' permissions, octal (default: 0600)\n"
+		"  --file-group GROUP   capture files' group (name or gid; default: root's)\n"
 		"  --listen ADDR:PORT   REST API address (default: 127.0.0.1:9000; 'off': none)\n"
 		"  --ingress-path P     auto|afxdp|ringbuf|transparent (default: auto): how\n"
 		"                       ingress matches reach user space. transparent: a\n"
@@ -160,9 +176,34 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* N[kMGT]: powers of 1024, as ls -h and tcpdump -C read them. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 static int parse_args(struct start *S, int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS };
+	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS,
+	       O_FORMAT, O_ROT_SIZE, O_ROT_TIME, O_RET_BYTES, O_RET_FILES, O_MIN_FREE, O_FMODE,
+	       O_FGROUP };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
@@ -176,6 +217,14 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "no-auth", no_argument, NULL, O_NOAUTH },
 		{ "allow-iface", required_argument, NULL, O_ALLOW },
 		{ "metrics-listen", required_argument, NULL, O_METRICS },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "rotate-size", required_argument, NULL, O_ROT_SIZE },
+		{ "rotate-time", required_argument, NULL, O_ROT_TIME },
+		{ "retain-bytes", required_argument, NULL, O_RET_BYTES },
+		{ "retain-files", required_argument, NULL, O_RET_FILES },
+		{ "min-free", required_argument, NULL, O_MIN_FREE },
+		{ "file-mode", required_argument, NULL, O_FMODE },
+		{ "file-group", required_argument, NULL, O_FGROUP },
 		{ "tls-cert", required_argument, NULL, O_TLS },
 		{ "dump-root", required_argument, NULL, O_ROOT },
 		{ "xdp-mode", required_argument, NULL, O_XDP },
@@ -242,6 +291,71 @@ static int parse_args(struct start *S, int argc, char **argv)
 		case O_TOKEN:
 			S->rest.token_file = optarg;
 			break;
+		case O_FORMAT:
+			if (cap_format_parse(optarg, &c->format)) {
+				fprintf(stderr, "capture-appliance: --format pcap|pcapng\n");
+				return 2;
+			}
+			break;
+		case O_ROT_SIZE:
+		case O_RET_BYTES: {
+			uint64_t v;
+
+			if (parse_size(optarg, &v) || !v) {
+				fprintf(stderr, "capture-appliance: --%s takes a byte count (suffixes "
+						"k, M, G, T: powers of 1024)\n",
+					o == O_ROT_SIZE ? "rotate-size" : "retain-bytes");
+				return 2;
+			}
+			*(o == O_ROT_SIZE ? &c->rotate_bytes : &c->retain_bytes) = v;
+			S->fields |= CAP_F_ROTATE;
+			break;
+		}
+		case O_ROT_TIME:
+		case O_RET_FILES:
+		case O_MIN_FREE: {
+			uint32_t v;
+
+			if (parse_u32(optarg, &v) || !v) {
+				fprintf(stderr, "capture-appliance: --%s takes a positive number\n",
+					o == O_ROT_TIME	   ? "rotate-time"
+					: o == O_RET_FILES ? "retain-files"
+							   : "min-free");
+				return 2;
+			}
+			*(o == O_ROT_TIME    ? &c->rotate_seconds
+			  : o == O_RET_FILES ? &c->retain_files
+					     : &c->min_free_pct) = v;
+			S->fields |= CAP_F_ROTATE;
+			break;
+		}
+		case O_FMODE: {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+
+			if (!*optarg || *end || m > 0777 || (m & 0600) != 0600) {
+				fprintf(stderr, "capture-appliance: --file-mode takes octal permissions "
+						"with at least 0600, e.g. 0640\n");
+				return 2;
+			}
+			S->core.file_mode = (mode_t)m;
+			break;
+		}
+		case O_FGROUP: {
+			struct group *g = getgrnam(optarg);
+			uint32_t gid;
+
+			if (g)
+				gid = g->gr_gid;
+			else if (parse_u32(optarg, &gid)) {
+				fprintf(stderr, "capture-appliance: --file-group: no group '%s'\n",
+					optarg);
+				return 2;
+			}
+			S->core.file_gid = gid;
+			S->core.file_group_set = true;
+			break;
+		}
 		case O_METRICS:
 			S->rest.metrics_listen = optarg;
 			break;
