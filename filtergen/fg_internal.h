@@ -10,6 +10,7 @@
 struct fg_filter {
 	char *expr;
 	uint32_t snaplen;
+	int dlt; /* FG_DLT_EN10MB or FG_DLT_RAW */
 	struct bpf_insn *insns;
 	size_t n;
 	char *c_src; /* generated fg_filter.h */
