@@ -86,6 +86,13 @@ int xp_open_elf(const struct xp_opts *o, const struct xp_elf *elf, struct xp **o
 	ret = xp_check_caps(o->ifname, err, errlen);
 	if (ret)
 		goto out;
+	/* The programs' records carry the packet from where the hook sees it
+	 * (Ethernet or IP header); any other framing is refused up front. */
+	ret = xp_iface_arphrd(o->ifname, &x->info.arphrd, err, errlen);
+	if (!ret)
+		ret = xp_iface_linktype(o->ifname, &x->info.linktype, &x->info.dlt, err, errlen);
+	if (ret)
+		goto out;
 	xp_rx_queues(o->ifname, &x->info.rx_queues);
 	if (!x->info.rx_queues)
 		x->info.rx_queues = 1;

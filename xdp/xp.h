@@ -69,9 +69,19 @@ struct xp_elf {
 	size_t tc_len;
 };
 
+/* Link types: what a packet starts with, for the filter (libpcap DLT_, as
+ * filtergen's FG_DLT_*) and in pcap files (LINKTYPE_, as FG_LINKTYPE_*). */
+#define XP_DLT_EN10MB 1		/* Ethernet header */
+#define XP_DLT_RAW 12		/* IP header (DLT_RAW is 12 on Linux) */
+#define XP_LINKTYPE_ETHERNET 1
+#define XP_LINKTYPE_RAW 101
+
 struct xp_info {
 	int ifindex;
 	char ifname[16];
+	unsigned int arphrd;	/* device type (ARPHRD_*, /sys/class/net/IF/type) */
+	uint32_t linktype;	/* XP_LINKTYPE_*: the pcap header of its files */
+	int dlt;		/* XP_DLT_*: what its filters are compiled for */
 	bool xdp_native;	/* false: generic (SKB) mode */
 	unsigned int rx_queues; /* /sys/class/net/IF/queues/rx-* (XSKMAP size) */
 	unsigned int mtu;
@@ -95,6 +105,9 @@ void xp_elf_free(struct xp_elf *e);
  * xp_close, or as a leftover by the next xp_open on that interface).
  * Errors (err says which, nothing is left attached):
  *   -ENODEV unknown interface; -EPERM not root / no CAP_BPF+CAP_NET_ADMIN;
+ *   -EOPNOTSUPP a device type other than Ethernet, loopback or raw IP (see
+ *   xp_iface_linktype); -EINVAL (xp_open, xp_set_filter) f was compiled for
+ *   another link type than the interface's (fg_compile_dlt with info.dlt);
  *   -EBUSY a live appliance (or a foreign XDP program) holds the interface;
  *   -EOPNOTSUPP no XDP in the requested mode; -EINVAL the verifier refused.
  * Leftovers of a dead appliance on the interface are removed and logged.
@@ -128,6 +141,18 @@ int xp_xsks_fd(const struct xp *x);
 int xp_rb_fd(const struct xp *x);
 
 /* Interface helpers. */
+/* The link type of an interface (in the caller's network namespace) from its
+ * device type: ARPHRD_ETHER and ARPHRD_LOOPBACK -> Ethernet (DLT_EN10MB,
+ * LINKTYPE_ETHERNET); ARPHRD_NONE (tun in IFF_TUN mode, wireguard),
+ * ARPHRD_TUNNEL, ARPHRD_TUNNEL6, ARPHRD_SIT, ARPHRD_IPGRE, ARPHRD_RAWIP ->
+ * raw IP (DLT_RAW, LINKTYPE_RAW); anything else -EOPNOTSUPP, err naming the
+ * type. -ENODEV: no such interface. Either out pointer may be NULL. */
+int xp_iface_linktype(const char *ifname, uint32_t *linktype_out, int *dlt_out, char *err,
+		      size_t errlen);
+/* The same mapping for a device type, and the device type of an interface. */
+int xp_arphrd_linktype(unsigned int arphrd, uint32_t *linktype_out, int *dlt_out,
+		       char *err, size_t errlen);
+int xp_iface_arphrd(const char *ifname, unsigned int *arphrd, char *err, size_t errlen);
 int xp_rx_queues(const char *ifname, unsigned int *out); /* sysfs count, >= 1 */
 int xp_mtu(const char *ifname, unsigned int *out);
 
