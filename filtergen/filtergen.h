@@ -123,9 +123,28 @@ struct fg_src {
 
 /* Compiles srcs[0] (which includes "fg_filter.h" and may include the other
  * srcs by name) with clang -target bpf -O2 into an ELF object in memory.
- * *elf is malloc'd; the caller frees it. clang's diagnostics go to err. */
+ * *elf is malloc'd; the caller frees it. clang's diagnostics go to err.
+ * clang runs in its own process group at low priority (fg_build_opts);
+ * after the time limit the group is killed: -ETIMEDOUT, "filter compile
+ * timed out after N s". Nothing is left behind (process, temp files). */
 int fg_build(const struct fg_filter *f, const struct fg_src *srcs, size_t nsrcs,
 	     void **elf, size_t *elf_len, char *err, size_t errlen);
+/* Default time limit of one clang run (s). */
+#define FG_BUILD_TIMEOUT_S 10
+/* clang's CPU priority. */
+enum fg_build_prio {
+	FG_PRIO_NICE = 0, /* nice 19 (default) */
+	FG_PRIO_IDLE,	  /* SCHED_IDLE: runs only on an otherwise idle CPU */
+	FG_PRIO_INHERIT,  /* the caller's */
+};
+struct fg_build_opts {
+	unsigned int timeout_s; /* 0 = FG_BUILD_TIMEOUT_S */
+	enum fg_build_prio prio;
+};
+/* fg_build with options (NULL = defaults; fg_build is fg_build_ex(NULL)). */
+int fg_build_ex(const struct fg_filter *f, const struct fg_src *srcs, size_t nsrcs,
+		const struct fg_build_opts *opts, void **elf, size_t *elf_len, char *err,
+		size_t errlen);
 
 /*
  * Probe: the filter alone, loaded as an XDP and a TC program that record the
