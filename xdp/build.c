@@ -10,6 +10,12 @@
 
 int xp_build(const struct fg_filter *f, struct xp_elf *out, char *err, size_t errlen)
 {
+	return xp_build_ex(f, NULL, out, err, errlen);
+}
+
+int xp_build_ex(const struct fg_filter *f, const struct fg_build_opts *bo, struct xp_elf *out,
+		char *err, size_t errlen)
+{
 	const struct fg_src *srcs;
 	size_t n;
 	int ret;
@@ -17,11 +23,11 @@ int xp_build(const struct fg_filter *f, struct xp_elf *out, char *err, size_t er
 	memset(out, 0, sizeof(*out));
 	ret = xp_sources(0, &srcs, &n);
 	if (!ret)
-		ret = fg_build(f, srcs, n, &out->xdp, &out->xdp_len, err, errlen);
+		ret = fg_build_ex(f, srcs, n, bo, &out->xdp, &out->xdp_len, err, errlen);
 	if (!ret)
 		ret = xp_sources(1, &srcs, &n);
 	if (!ret)
-		ret = fg_build(f, srcs, n, &out->tc, &out->tc_len, err, errlen);
+		ret = fg_build_ex(f, srcs, n, bo, &out->tc, &out->tc_len, err, errlen);
 	if (ret)
 		xp_elf_free(out);
 	return ret;
@@ -69,7 +75,8 @@ int xp_open(const struct xp_opts *o, const struct fg_filter *f, struct xp **out,
 		ret = check_dlt(o->ifname, dlt, f, err, errlen);
 	if (ret)
 		return ret;
-	ret = xp_build(f, &e, err, errlen);
+	ret = xp_build_ex(f, &(struct fg_build_opts){ .timeout_s = o->build_timeout_s }, &e,
+			  err, errlen);
 	if (ret)
 		return ret;
 	ret = xp_open_elf(o, &e, out, err, errlen);
@@ -87,7 +94,8 @@ int xp_set_filter(struct xp *x, const struct fg_filter *f, char *err, size_t err
 	ret = check_dlt(info.ifname, info.dlt, f, err, errlen);
 	if (ret)
 		return ret;
-	ret = xp_build(f, &e, err, errlen);
+	ret = xp_build_ex(f, &(struct fg_build_opts){ .timeout_s = x->build_timeout_s }, &e,
+			  err, errlen);
 	if (ret)
 		return ret;
 	ret = xp_set_filter_elf(x, &e, err, errlen);

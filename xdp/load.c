@@ -40,6 +40,7 @@ static struct xp *xp_new(const struct xp_opts *o)
 	x->log = o->log;
 	x->log_arg = o->log_arg;
 	x->rb_size = o->rb_size ? o->rb_size : CA_RB_DEFAULT_SIZE;
+	x->build_timeout_s = o->build_timeout_s;
 	for (i = 0; i < XP_MAP_MAX; i++)
 		x->map_fd[i] = -1;
 	x->xdp_link_fd = -1;

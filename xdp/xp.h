@@ -55,6 +55,10 @@ struct xp_opts {
 	struct xp_config cfg;	/* initial config (all false = mode off) */
 	uint32_t rb_size;	/* ring buffer bytes (power of two); 0 = CA_RB_DEFAULT_SIZE */
 	const char *run_dir;	/* NULL = XP_RUN_DIR (tests use their own) */
+	/* xp_open / xp_set_filter: time limit of each clang run in s
+	 * (fg_build_opts.timeout_s; 0 = FG_BUILD_TIMEOUT_S); clang runs at
+	 * nice 19. A time-out is -ETIMEDOUT "filter compile timed out after N s". */
+	unsigned int build_timeout_s;
 	/* Notes for the operator (fallback to generic mode, leftovers removed).
 	 * NULL: printed to stderr as "xdp: ...". */
 	void (*log)(void *arg, const char *msg);
@@ -95,8 +99,14 @@ struct xp;
  * are headers it includes). which: 0 = XDP (capture.bpf.c), 1 = TC (egress.bpf.c). */
 int xp_sources(int which, const struct fg_src **srcs, size_t *n);
 
-/* Builds both programs for filter f (fg_build, i.e. clang at run time). */
+/* Builds both programs for filter f (fg_build, i.e. clang at run time).
+ * The filter is capped at FG_CBPF_MAX_INSNS classic instructions when it is
+ * made (fg_compile*, fg_from_cbpf); each clang run is time-limited. */
 int xp_build(const struct fg_filter *f, struct xp_elf *out, char *err, size_t errlen);
+struct fg_build_opts;
+/* The same with build options (NULL = defaults). */
+int xp_build_ex(const struct fg_filter *f, const struct fg_build_opts *bo, struct xp_elf *out,
+		char *err, size_t errlen);
 void xp_elf_free(struct xp_elf *e);
 
 /*
