@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Expression -> classic BPF with libpcap on a dead Ethernet or raw-IP handle. */
+/* Expression -> classic BPF (libpcap, fg_pcapc.c) -> a checked struct fg_filter. */
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
@@ -14,8 +14,8 @@
 _Static_assert(FG_DLT_EN10MB == DLT_EN10MB && FG_DLT_RAW == DLT_RAW,
 	       "FG_DLT_* must be libpcap's DLT_* values");
 
-/* pcap_compile is thread-safe only since libpcap 1.8 and bpf_image() returns
- * a static buffer: one lock for all our libpcap calls. */
+/* bpf_image() returns a static buffer: a lock around it (pcap_compile runs
+ * in a child process, fg_pcapc.c). */
 static pthread_mutex_t fg_pcap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int fg_err(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -99,10 +99,9 @@ int fg_compile_ex(const char *expr, uint32_t snaplen,
 		  const struct fg_compile_opts *opts, struct fg_filter **out,
 		  char *err, size_t errlen)
 {
-	struct bpf_program prog = { 0 };
-	struct bpf_insn ret_insn;
+	struct bpf_insn ret_insn, *insns = NULL;
 	int dlt = opts && opts->dlt ? opts->dlt : FG_DLT_EN10MB;
-	pcap_t *p = NULL;
+	size_t n = 0;
 	int word, ret;
 
 	if (!expr || !out)
@@ -120,26 +119,12 @@ int fg_compile_ex(const char *expr, uint32_t snaplen,
 		return fg_new(expr, snaplen, dlt, &ret_insn, 1, 0, out, err, errlen);
 	}
 
-	pthread_mutex_lock(&fg_pcap_lock);
-	p = pcap_open_dead(dlt, (int)snaplen);
-	if (!p) {
-		ret = fg_err(err, errlen, -ENOMEM, "pcap_open_dead failed");
-		goto out;
-	}
-	if (pcap_compile(p, &prog, expr, opts && opts->unoptimized ? 0 : 1,
-			 opts ? opts->netmask : 0) < 0) {
-		ret = fg_err(err, errlen, -EINVAL, "%s", pcap_geterr(p));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (p)
-		pcap_close(p);
-	pthread_mutex_unlock(&fg_pcap_lock);
+	ret = fg_pcap_compile(expr, snaplen, dlt, opts && opts->unoptimized ? 0 : 1,
+			      opts ? opts->netmask : 0, opts ? opts->timeout_s : 0, &insns, &n,
+			      err, errlen);
 	if (!ret)
-		ret = fg_new(expr, snaplen, dlt, prog.bf_insns, prog.bf_len, FG_V_LENIENT_MEM,
-			     out, err, errlen);
-	pcap_freecode(&prog);
+		ret = fg_new(expr, snaplen, dlt, insns, n, FG_V_LENIENT_MEM, out, err, errlen);
+	free(insns);
 	return ret;
 }
 

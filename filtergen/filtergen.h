@@ -58,7 +58,8 @@ struct fg_filter;
 /* Compiles expr for snaplen (1..FG_SNAPLEN_MAX), for Ethernet (DLT_EN10MB).
  * -EINVAL: libpcap refused it (err holds libpcap's message), or its program is
  * longer than FG_CBPF_MAX_INSNS; -ENOTSUP: valid libpcap but not translatable
- * (err says why). Backward jumps (protochain) are translated (bounded loop).
+ * (err says why); -ETIMEDOUT: libpcap's compiler (a child process, see
+ * FG_COMPILE_TIMEOUT_S) ran out of time. Backward jumps (protochain) are translated (bounded loop).
  * A libpcap program may read a scratch cell no path wrote (its optimiser
  * does that; the kernel would refuse it): accepted, the cell reads 0. */
 int fg_compile(const char *expr, uint32_t snaplen, struct fg_filter **out,
@@ -80,11 +81,18 @@ struct bpf_insn;
 #define FG_DLT_RAW 12
 #define FG_LINKTYPE_ETHERNET 1
 #define FG_LINKTYPE_RAW 101
+/* Default time limit of libpcap's compiler (s): pcap_compile runs in a
+ * child process (its time grows much faster than the expression: 1000
+ * `host` terms took 96 s), killed after the limit. */
+#define FG_COMPILE_TIMEOUT_S 10
 /* Options of fg_compile_ex (all zero = fg_compile). */
 struct fg_compile_opts {
 	int unoptimized;  /* pcap_compile optimize=0 (differential tests) */
 	uint32_t netmask; /* default 0, like tcpdump -r; PCAP_NETMASK_UNKNOWN ok */
 	int dlt;	  /* FG_DLT_EN10MB or FG_DLT_RAW; 0 = FG_DLT_EN10MB */
+	unsigned int timeout_s; /* libpcap's compile; 0 = FG_COMPILE_TIMEOUT_S.
+				 * Over it: -ETIMEDOUT "filter compile timed out
+				 * after N s" */
 };
 int fg_compile_ex(const char *expr, uint32_t snaplen,
 		  const struct fg_compile_opts *opts, struct fg_filter **out,

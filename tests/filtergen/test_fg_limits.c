@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Limits of the compiler: the instruction cap on every path into it, and
- * clang's time limit and priority. The slow compile is real clang on a
+ * Limits of the compiler: the instruction cap on every path into it, the
+ * time limits of libpcap's compiler and of clang, clang's priority. The slow compile is real clang on a
  * header that includes itself twice per level (2^60 inclusions: it never
  * ends, in constant memory).
- * test_fg_limits insn_cap | timeout | priority
+ * test_fg_limits insn_cap | timeout | pcap_timeout | priority
  */
 #include <dirent.h>
 #include <errno.h>
@@ -174,6 +174,36 @@ static void assert_nothing_left(void)
 		closedir(d);
 }
 
+/* libpcap's compiler: 2000 `host` terms take minutes to optimise. */
+static void t_pcap_timeout(void)
+{
+	struct fg_compile_opts o = { .timeout_s = 1 };
+	struct fg_filter *f = NULL;
+	char err[FG_ERR_LEN] = "";
+	size_t cap = 2000 * 24, len = 0;
+	char *e = malloc(cap);
+	int i, ret, st;
+
+	e[0] = 0;
+	for (i = 0; i < 2000; i++)
+		len += (size_t)snprintf(e + len, cap - len, "%shost 10.0.%d.%d", i ? " or " : "",
+					i / 250, i % 250);
+	ret = fg_compile_ex(e, 65535, &o, &f, err, sizeof(err));
+	CHECK(ret == -ETIMEDOUT && !f, "2000 hosts: %d %s", ret, err);
+	CHECK(!strcmp(err, "filter compile timed out after 1 s"), "message: %s", err);
+	errno = 0;
+	CHECK(waitpid(-1, &st, WNOHANG) < 0 && errno == ECHILD, "a child process is left");
+	/* the default limit still lets a normal expression through, libpcap's
+	 * message still comes back */
+	ret = fg_compile("tcp port 80", 65535, &f, err, sizeof(err));
+	CHECK(!ret && fg_cbpf_len(f) > 1, "tcp port 80: %d %s", ret, err);
+	fg_free(f);
+	f = NULL;
+	ret = fg_compile("tcp port", 65535, &f, err, sizeof(err));
+	CHECK(ret == -EINVAL && strstr(err, "syntax error"), "tcp port: %d %s", ret, err);
+	free(e);
+}
+
 static void t_timeout(void)
 {
 	struct build b = { .o = { .timeout_s = 1 } };
@@ -258,10 +288,12 @@ int main(int argc, char **argv)
 		t_insn_cap();
 	else if (argc == 2 && !strcmp(argv[1], "timeout"))
 		t_timeout();
+	else if (argc == 2 && !strcmp(argv[1], "pcap_timeout"))
+		t_pcap_timeout();
 	else if (argc == 2 && !strcmp(argv[1], "priority"))
 		t_priority();
 	else {
-		fprintf(stderr, "usage: test_fg_limits insn_cap|timeout|priority\n");
+		fprintf(stderr, "usage: test_fg_limits insn_cap|timeout|pcap_timeout|priority\n");
 		return 2;
 	}
 	if (failures)
