@@ -163,7 +163,7 @@ int fg_pcap_compile(const char *expr, uint32_t snaplen, int dlt, int optimize,
 	unsigned int limit = timeout_s ? timeout_s : FG_COMPILE_TIMEOUT_S;
 	struct fg_pcapc_hdr h;
 	char *buf = NULL;
-	int fds[2] = { -1, -1 }, ret, status;
+	int fds[2] = { -1, -1 }, ret, status = 0;
 	size_t len = 0;
 	pid_t pid;
 
@@ -188,19 +188,22 @@ int fg_pcap_compile(const char *expr, uint32_t snaplen, int dlt, int optimize,
 	close(fds[1]);
 	fds[1] = -1;
 	ret = fg_read_msg(fds[0], fg_ms() + (int64_t)limit * 1000, buf, cap, &len);
-	if (ret) {
-		/* not reaped yet: pid can't name another process */
-		kill(pid, SIGKILL);
-	}
+	/* Closed first: a child still writing gets EPIPE (or SIGPIPE) and ends. */
+	close(fds[0]);
+	fds[0] = -1;
+	if (ret == -ETIMEDOUT)
+		kill(pid, SIGKILL); /* not reaped yet: pid can't name another process */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (ret == -ETIMEDOUT) {
 		ret = fg_err(err, errlen, -ETIMEDOUT, "filter compile timed out after %u s", limit);
 		goto out;
 	}
-	if (ret || !WIFEXITED(status) || WEXITSTATUS(status) || len < sizeof(h)) {
+	/* The message decides, not the exit status (which a SIGCHLD set to
+	 * SIG_IGN by the caller would hide). */
+	if (ret || len < sizeof(h)) {
 		ret = fg_err(err, errlen, ret ? ret : -EIO,
-			     "the libpcap compiler process failed (status %d)", status);
+			     "the libpcap compiler process failed (%zu bytes received)", len);
 		goto out;
 	}
 	memcpy(&h, buf, sizeof(h));

@@ -125,7 +125,7 @@ static int tc_any_filter(int ifindex, __u32 parent)
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
 		.tc = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent },
 	};
-	char buf[16384];
+	char buf[32768];
 	struct nlmsghdr *nh;
 	int fd, any = 0, ret = 0, done = 0;
 	ssize_t n;
