@@ -279,8 +279,10 @@ static void linktypes(struct tnet *t)
 	close(fd);
 }
 
-/* Ring-buffer path (transparent ingress) and egress on the tun. */
-static void rb_path(struct tnet *t, const char *dev, int fd, enum xp_xdp_mode mode)
+/* Ring-buffer ingress (transparent, or the capture-port path that consumes
+ * what it copied) and egress on the tun. */
+static void rb_path(struct tnet *t, const char *dev, int fd, enum xp_xdp_mode mode,
+		    bool consume)
 {
 	struct pkt ps[40];
 	struct xp_opts o = tn_opts(t, true, true, true, 0);
@@ -292,10 +294,12 @@ static void rb_path(struct tnet *t, const char *dev, int fd, enum xp_xdp_mode mo
 	struct xp_info info;
 	size_t n, i, j, nudp = 0, in_udp = 0, out_udp = 0;
 	struct xp *x;
-	int s, ret;
+	int s, ret, sink = tn_sink(9), got;
 
 	o.ifname = dev;
 	o.xdp_mode = mode;
+	o.cfg.transparent = !consume;
+	o.cfg.ringbuf = consume;
 	ret = xp_open(&o, f, &x, err, sizeof(err));
 	CHECK(!ret, "xp_open on the tun: %d %s", ret, err);
 	xp_info(x, &info);
@@ -318,6 +322,11 @@ static void rb_path(struct tnet *t, const char *dev, int fd, enum xp_xdp_mode mo
 		      "sendto: %s", strerror(errno));
 	close(s);
 	CHECK(read_udp_out(fd, 6) == 6, "the UDP packets did not leave through the tun");
+	/* the 10 IPv4 datagrams to port 9: passed on (transparent) or taken */
+	got = tn_sink_count(sink, consume ? 200 : 500);
+	CHECK(got == (consume ? 0 : 10), "%d datagrams reached the socket (%s)", got,
+	      consume ? "consumed path" : "transparent");
+	close(sink);
 	tn_rb_drain(xp_rb_fd(x), &rs, 500);
 
 	for (i = 0; i < n; i++)
@@ -484,8 +493,9 @@ void t_tun(void)
 	fg_free(f);
 	t_assert_clean(&t);
 
-	rb_path(&t, dev, fd, XP_XDP_AUTO);
-	rb_path(&t, dev, fd, XP_XDP_GENERIC);
+	rb_path(&t, dev, fd, XP_XDP_AUTO, false);
+	rb_path(&t, dev, fd, XP_XDP_GENERIC, false);
+	rb_path(&t, dev, fd, XP_XDP_AUTO, true);
 	ret = xp_open(&(struct xp_opts){ .ifname = dev, .run_dir = t.run_dir,
 					 .xdp_mode = XP_XDP_NATIVE },
 		      (f = raw_udp()), &x, err, sizeof(err));
