@@ -9,25 +9,28 @@
 #include "filtergen/fg_internal.h"
 
 #define FG_DEFAULT_SNAPLEN 262144u
-#define FG_LINKTYPE_ETHERNET 1u
 
 static void fg_usage(FILE *o)
 {
 	fprintf(o,
 		"Usage:\n"
-		"  capture-appliance filter compile [-s SNAPLEN] [--emit cbpf|c|ebpf] EXPRESSION\n"
+		"  capture-appliance filter compile [-s SNAPLEN] [--linktype en10mb|raw]\n"
+		"                                   [--emit cbpf|c|ebpf] EXPRESSION\n"
 		"  capture-appliance filter apply [-s SNAPLEN] -r IN.pcap -w OUT.pcap EXPRESSION\n"
 		"\n"
-		"EXPRESSION is tcpdump/pcap-filter syntax for Ethernet (several words are\n"
-		"joined with spaces), or `all` (every packet) or `none` (no packet).\n"
+		"EXPRESSION is tcpdump/pcap-filter syntax (several words are joined with\n"
+		"spaces), or `all` (every packet) or `none` (no packet).\n"
 		"\n"
 		"compile  prints the program; nothing is loaded except for --emit ebpf.\n"
 		"  --emit cbpf  the classic BPF from libpcap, like `tcpdump -d` (default)\n"
 		"  --emit c     the generated C (fg_filter.h)\n"
 		"  --emit ebpf  the XDP program's instructions as the kernel verified them\n"
 		"  -s SNAPLEN   the capture length a match returns (default %u)\n"
+		"  --linktype   en10mb: Ethernet frames (default); raw: packets that start\n"
+		"               at the IP header (tun, wireguard, ipip, gre; DLT_RAW)\n"
 		"\n"
-		"apply    runs every packet of IN (pcap or pcapng, Ethernet) through the\n"
+		"apply    runs every packet of IN (pcap or pcapng, Ethernet or raw IP: the\n"
+		"         filter is compiled for IN's link type) through the\n"
 		"         filter loaded as an XDP program (BPF_PROG_TEST_RUN) and writes the\n"
 		"         matching ones to OUT (pcap, same timestamps and wire lengths, cut\n"
 		"         to the length the filter returned); prints `N of M packets matched`\n"
@@ -43,6 +46,7 @@ static void fg_usage(FILE *o)
 
 struct fg_args {
 	uint32_t snaplen; /* 0: default */
+	int dlt;	  /* 0: not given */
 	const char *emit, *in, *out;
 	char *expr;
 };
@@ -52,6 +56,7 @@ static int fg_parse(int argc, char **argv, struct fg_args *a)
 {
 	static const struct option lo[] = {
 		{ "emit", required_argument, NULL, 'e' },
+		{ "linktype", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -76,6 +81,17 @@ static int fg_parse(int argc, char **argv, struct fg_args *a)
 			break;
 		case 'e':
 			a->emit = optarg;
+			break;
+		case 'l':
+			if (!strcmp(optarg, "en10mb") || !strcmp(optarg, "ethernet")) {
+				a->dlt = FG_DLT_EN10MB;
+			} else if (!strcmp(optarg, "raw")) {
+				a->dlt = FG_DLT_RAW;
+			} else {
+				fprintf(stderr, "capture-appliance: --linktype takes en10mb or raw, "
+					"not '%s'\n", optarg);
+				return 2;
+			}
 			break;
 		case 'r':
 			a->in = optarg;
@@ -120,8 +136,8 @@ static int fg_cmd_compile(struct fg_args *a)
 		fprintf(stderr, "capture-appliance: --emit takes cbpf, c or ebpf\n");
 		return 2;
 	}
-	ret = fg_compile(a->expr, a->snaplen ? a->snaplen : FG_DEFAULT_SNAPLEN, &f, err,
-			 sizeof(err));
+	ret = fg_compile_dlt(a->expr, a->snaplen ? a->snaplen : FG_DEFAULT_SNAPLEN,
+			     a->dlt ? a->dlt : FG_DLT_EN10MB, &f, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "capture-appliance: %s\n", err);
 		return ret == -EINVAL ? 2 : 1;
@@ -182,10 +198,15 @@ static int fg_cmd_apply(struct fg_args *a)
 	pcap_t *in = NULL;
 	FILE *out = NULL;
 	uint32_t snaplen, v;
-	int ret = 1, r, usec;
+	int ret = 1, r, usec, dlt;
 
 	if (!a->in || !a->out) {
 		fprintf(stderr, "capture-appliance: filter apply needs -r IN and -w OUT\n");
+		return 2;
+	}
+	if (a->dlt) {
+		fprintf(stderr, "capture-appliance: filter apply takes IN's link type; "
+			"--linktype belongs to filter compile\n");
 		return 2;
 	}
 	in = pcap_open_offline_with_tstamp_precision(a->in, PCAP_TSTAMP_PRECISION_NANO, perr);
@@ -193,9 +214,11 @@ static int fg_cmd_apply(struct fg_args *a)
 		fprintf(stderr, "capture-appliance: %s\n", perr);
 		goto out;
 	}
-	if (pcap_datalink(in) != DLT_EN10MB) {
-		fprintf(stderr, "capture-appliance: %s: link type %s, filters are for Ethernet\n",
-			a->in, pcap_datalink_val_to_name(pcap_datalink(in)) ?: "unknown");
+	dlt = pcap_datalink(in);
+	if (!fg_dlt_to_linktype(dlt)) {
+		fprintf(stderr, "capture-appliance: %s: link type %s, filters are for Ethernet "
+			"(EN10MB) or raw IP (RAW)\n",
+			a->in, pcap_datalink_val_to_name(dlt) ?: "unknown");
 		goto out;
 	}
 	snaplen = a->snaplen;
@@ -204,7 +227,7 @@ static int fg_cmd_apply(struct fg_args *a)
 
 		snaplen = s < 1 || (uint32_t)s > FG_SNAPLEN_MAX ? FG_SNAPLEN_MAX : (uint32_t)s;
 	}
-	r = fg_compile(a->expr, snaplen, &f, err, sizeof(err));
+	r = fg_compile_dlt(a->expr, snaplen, dlt, &f, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "capture-appliance: %s\n", err);
 		ret = r == -EINVAL ? 2 : 1;
@@ -224,7 +247,8 @@ static int fg_cmd_apply(struct fg_args *a)
 	struct fg_pcap_hdr fh = {
 		.magic = usec ? 0xa1b2c3d4 : 0xa1b23c4d, .major = 2, .minor = 4,
 		.snaplen = (uint32_t)pcap_snapshot(in),
-		.linktype = FG_LINKTYPE_ETHERNET | (uint32_t)pcap_datalink_ext(in),
+		/* the file's LINKTYPE_ value, with its FCS bits (pcap_datalink_ext) */
+		.linktype = fg_linktype(f) | ((uint32_t)pcap_datalink_ext(in) & 0xffff0000u),
 	};
 	if (fwrite(&fh, sizeof(fh), 1, out) != 1)
 		goto io_err;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Expression -> classic BPF with libpcap on a dead Ethernet handle. */
+/* Expression -> classic BPF (libpcap, fg_pcapc.c) -> a checked struct fg_filter. */
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
@@ -10,8 +10,12 @@
 
 #include "filtergen/fg_internal.h"
 
-/* pcap_compile is thread-safe only since libpcap 1.8 and bpf_image() returns
- * a static buffer: one lock for all our libpcap calls. */
+/* filtergen.h spells libpcap's values out so its users need no pcap headers. */
+_Static_assert(FG_DLT_EN10MB == DLT_EN10MB && FG_DLT_RAW == DLT_RAW,
+	       "FG_DLT_* must be libpcap's DLT_* values");
+
+/* bpf_image() returns a static buffer: a lock around it (pcap_compile runs
+ * in a child process, fg_pcapc.c). */
 static pthread_mutex_t fg_pcap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int fg_err(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -34,12 +38,19 @@ void fg_image(const struct bpf_insn *insn, int pc, char *buf, size_t len)
 	pthread_mutex_unlock(&fg_pcap_lock);
 }
 
-static int fg_new(const char *expr, uint32_t snaplen, const struct bpf_insn *insns,
+/* Every path into the compiler comes through here: the one instruction cap.
+ * The kernel refuses longer classic programs (so tcpdump could not attach
+ * them either), and clang needs minutes on them. */
+static int fg_new(const char *expr, uint32_t snaplen, int dlt, const struct bpf_insn *insns,
 		  size_t n, int vflags, struct fg_filter **out, char *err, size_t errlen)
 {
 	struct fg_filter *f;
 	int ret;
 
+	if (n > FG_CBPF_MAX_INSNS)
+		return fg_err(err, errlen, -EINVAL,
+			      "program of %zu instructions is longer than the %d a classic "
+			      "BPF program may have", n, FG_CBPF_MAX_INSNS);
 	ret = fg_validate(insns, n, vflags, err, errlen);
 	if (ret)
 		return ret;
@@ -47,6 +58,7 @@ static int fg_new(const char *expr, uint32_t snaplen, const struct bpf_insn *ins
 	if (!f)
 		return -ENOMEM;
 	f->snaplen = snaplen;
+	f->dlt = dlt;
 	f->n = n;
 	f->expr = strdup(expr);
 	f->insns = malloc(n * sizeof(*insns));
@@ -87,9 +99,9 @@ int fg_compile_ex(const char *expr, uint32_t snaplen,
 		  const struct fg_compile_opts *opts, struct fg_filter **out,
 		  char *err, size_t errlen)
 {
-	struct bpf_program prog = { 0 };
-	struct bpf_insn ret_insn;
-	pcap_t *p = NULL;
+	struct bpf_insn ret_insn, *insns = NULL;
+	int dlt = opts && opts->dlt ? opts->dlt : FG_DLT_EN10MB;
+	size_t n = 0;
 	int word, ret;
 
 	if (!expr || !out)
@@ -97,32 +109,22 @@ int fg_compile_ex(const char *expr, uint32_t snaplen,
 	if (snaplen < 1 || snaplen > FG_SNAPLEN_MAX)
 		return fg_err(err, errlen, -EINVAL,
 			      "snaplen %u out of range 1..%u", snaplen, FG_SNAPLEN_MAX);
+	if (!fg_dlt_to_linktype(dlt))
+		return fg_err(err, errlen, -EINVAL,
+			      "link type %d not supported (DLT_EN10MB %d or DLT_RAW %d)", dlt,
+			      FG_DLT_EN10MB, FG_DLT_RAW);
 	word = fg_word(expr);
 	if (word >= 0) {
 		ret_insn = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_K, word ? snaplen : 0);
-		return fg_new(expr, snaplen, &ret_insn, 1, 0, out, err, errlen);
+		return fg_new(expr, snaplen, dlt, &ret_insn, 1, 0, out, err, errlen);
 	}
 
-	pthread_mutex_lock(&fg_pcap_lock);
-	p = pcap_open_dead(DLT_EN10MB, (int)snaplen);
-	if (!p) {
-		ret = fg_err(err, errlen, -ENOMEM, "pcap_open_dead failed");
-		goto out;
-	}
-	if (pcap_compile(p, &prog, expr, opts && opts->unoptimized ? 0 : 1,
-			 opts ? opts->netmask : 0) < 0) {
-		ret = fg_err(err, errlen, -EINVAL, "%s", pcap_geterr(p));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (p)
-		pcap_close(p);
-	pthread_mutex_unlock(&fg_pcap_lock);
+	ret = fg_pcap_compile(expr, snaplen, dlt, opts && opts->unoptimized ? 0 : 1,
+			      opts ? opts->netmask : 0, opts ? opts->timeout_s : 0, &insns, &n,
+			      err, errlen);
 	if (!ret)
-		ret = fg_new(expr, snaplen, prog.bf_insns, prog.bf_len, FG_V_LENIENT_MEM, out,
-			     err, errlen);
-	pcap_freecode(&prog);
+		ret = fg_new(expr, snaplen, dlt, insns, n, FG_V_LENIENT_MEM, out, err, errlen);
+	free(insns);
 	return ret;
 }
 
@@ -130,6 +132,31 @@ int fg_compile(const char *expr, uint32_t snaplen, struct fg_filter **out,
 	       char *err, size_t errlen)
 {
 	return fg_compile_ex(expr, snaplen, NULL, out, err, errlen);
+}
+
+int fg_compile_dlt(const char *expr, uint32_t snaplen, int dlt, struct fg_filter **out,
+		   char *err, size_t errlen)
+{
+	struct fg_compile_opts o = { .dlt = dlt };
+
+	/* 0 is DLT_NULL here, not "the default" as in the opts struct */
+	if (!dlt)
+		return fg_err(err, errlen, -EINVAL,
+			      "link type %d not supported (DLT_EN10MB %d or DLT_RAW %d)", dlt,
+			      FG_DLT_EN10MB, FG_DLT_RAW);
+	return fg_compile_ex(expr, snaplen, &o, out, err, errlen);
+}
+
+uint32_t fg_dlt_to_linktype(int dlt)
+{
+	switch (dlt) {
+	case FG_DLT_EN10MB:
+		return FG_LINKTYPE_ETHERNET;
+	case FG_DLT_RAW:
+		return FG_LINKTYPE_RAW;
+	default:
+		return 0;
+	}
 }
 
 int fg_from_cbpf(const struct bpf_insn *insns, size_t n, uint32_t snaplen,
@@ -140,13 +167,7 @@ int fg_from_cbpf(const struct bpf_insn *insns, size_t n, uint32_t snaplen,
 	if (snaplen < 1 || snaplen > FG_SNAPLEN_MAX)
 		return fg_err(err, errlen, -EINVAL,
 			      "snaplen %u out of range 1..%u", snaplen, FG_SNAPLEN_MAX);
-	/* clang needs minutes on such programs and the verifier refuses them
-	 * anyway: say so now */
-	if (n > FG_CBPF_MAX_INSNS)
-		return fg_err(err, errlen, -EINVAL,
-			      "program of %zu instructions is longer than the %d a classic "
-			      "BPF program may have", n, FG_CBPF_MAX_INSNS);
-	return fg_new("(raw cBPF)", snaplen, insns, n, 0, out, err, errlen);
+	return fg_new("(raw cBPF)", snaplen, FG_DLT_EN10MB, insns, n, 0, out, err, errlen);
 }
 
 void fg_free(struct fg_filter *f)
@@ -167,6 +188,16 @@ const char *fg_expr(const struct fg_filter *f)
 uint32_t fg_snaplen(const struct fg_filter *f)
 {
 	return f->snaplen;
+}
+
+int fg_dlt(const struct fg_filter *f)
+{
+	return f->dlt;
+}
+
+uint32_t fg_linktype(const struct fg_filter *f)
+{
+	return fg_dlt_to_linktype(f->dlt);
 }
 
 size_t fg_cbpf_len(const struct fg_filter *f)

@@ -10,6 +10,7 @@
 struct fg_filter {
 	char *expr;
 	uint32_t snaplen;
+	int dlt; /* FG_DLT_EN10MB or FG_DLT_RAW */
 	struct bpf_insn *insns;
 	size_t n;
 	char *c_src; /* generated fg_filter.h */
@@ -22,6 +23,14 @@ int fg_validate(const struct bpf_insn *insns, size_t n, int flags, char *err,
 		size_t errlen);
 /* True when the program contains a backward jump (a loop). */
 int fg_has_loop(const struct bpf_insn *insns, size_t n);
+
+/* fg_pcapc.c: pcap_open_dead(dlt) + pcap_compile in a child process killed
+ * after timeout_s (0 = FG_COMPILE_TIMEOUT_S): -ETIMEDOUT "filter compile
+ * timed out after N s"; -EINVAL with libpcap's message, or for a program
+ * longer than FG_CBPF_MAX_INSNS. *insns is malloc'd. */
+int fg_pcap_compile(const char *expr, uint32_t snaplen, int dlt, int optimize,
+		    uint32_t netmask, unsigned int timeout_s, struct bpf_insn **insns, size_t *n,
+		    char *err, size_t errlen);
 
 /* fg_cgen.c: the generated C text (malloc'd) or NULL (-ENOMEM). */
 char *fg_cgen(const struct fg_filter *f);

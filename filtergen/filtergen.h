@@ -55,9 +55,11 @@
 
 struct fg_filter;
 
-/* Compiles expr for snaplen (1..FG_SNAPLEN_MAX). -EINVAL: libpcap refused it
- * (err holds libpcap's message); -ENOTSUP: valid libpcap but not translatable
- * (err says why). Backward jumps (protochain) are translated (bounded loop).
+/* Compiles expr for snaplen (1..FG_SNAPLEN_MAX), for Ethernet (DLT_EN10MB).
+ * -EINVAL: libpcap refused it (err holds libpcap's message), or its program is
+ * longer than FG_CBPF_MAX_INSNS; -ENOTSUP: valid libpcap but not translatable
+ * (err says why); -ETIMEDOUT: libpcap's compiler (a child process, see
+ * FG_COMPILE_TIMEOUT_S) ran out of time. Backward jumps (protochain) are translated (bounded loop).
  * A libpcap program may read a scratch cell no path wrote (its optimiser
  * does that; the kernel would refuse it): accepted, the cell reads 0. */
 int fg_compile(const char *expr, uint32_t snaplen, struct fg_filter **out,
@@ -71,20 +73,46 @@ struct bpf_insn;
 /* The kernel's classic BPF limit (BPF_MAXINSNS of <linux/bpf_common.h>;
  * libpcap's <pcap/bpf.h> defines its own, smaller, BPF_MAXINSNS). */
 #define FG_CBPF_MAX_INSNS 4096
-/* For differential tests (libpcap's own unoptimised path, netmask). */
+/* Link types a filter can be compiled for: libpcap's DLT_ values (what
+ * pcap_open_dead takes) and the LINKTYPE_ values pcap files carry. Raw IP
+ * (tun, wireguard, ipip, sit, gre: the packet starts at the IP header) is
+ * DLT_RAW, 12 on Linux (14 on OpenBSD), LINKTYPE_RAW (101) in files. */
+#define FG_DLT_EN10MB 1
+#define FG_DLT_RAW 12
+#define FG_LINKTYPE_ETHERNET 1
+#define FG_LINKTYPE_RAW 101
+/* Default time limit of libpcap's compiler (s): pcap_compile runs in a
+ * child process (its time grows much faster than the expression: 1000
+ * `host` terms took 96 s), killed after the limit. */
+#define FG_COMPILE_TIMEOUT_S 10
+/* Options of fg_compile_ex (all zero = fg_compile). */
 struct fg_compile_opts {
-	int unoptimized;  /* pcap_compile optimize=0 */
+	int unoptimized;  /* pcap_compile optimize=0 (differential tests) */
 	uint32_t netmask; /* default 0, like tcpdump -r; PCAP_NETMASK_UNKNOWN ok */
+	int dlt;	  /* FG_DLT_EN10MB or FG_DLT_RAW; 0 = FG_DLT_EN10MB */
+	unsigned int timeout_s; /* libpcap's compile; 0 = FG_COMPILE_TIMEOUT_S.
+				 * Over it: -ETIMEDOUT "filter compile timed out
+				 * after N s" */
 };
 int fg_compile_ex(const char *expr, uint32_t snaplen,
 		  const struct fg_compile_opts *opts, struct fg_filter **out,
 		  char *err, size_t errlen);
+/* fg_compile for a link type (FG_DLT_EN10MB or FG_DLT_RAW; any other value:
+ * -EINVAL naming it). fg_compile(...) is fg_compile_dlt(..., FG_DLT_EN10MB, ...). */
+int fg_compile_dlt(const char *expr, uint32_t snaplen, int dlt, struct fg_filter **out,
+		   char *err, size_t errlen);
+/* Raw programs are Ethernet (FG_DLT_EN10MB) filters. */
 int fg_from_cbpf(const struct bpf_insn *insns, size_t n, uint32_t snaplen,
 		 struct fg_filter **out, char *err, size_t errlen);
 void fg_free(struct fg_filter *f);
 
 const char *fg_expr(const struct fg_filter *f);
 uint32_t fg_snaplen(const struct fg_filter *f);
+/* The link type the filter was compiled for: FG_DLT_* / FG_LINKTYPE_*. */
+int fg_dlt(const struct fg_filter *f);
+uint32_t fg_linktype(const struct fg_filter *f);
+/* FG_LINKTYPE_* of a FG_DLT_* value (0 for any other). */
+uint32_t fg_dlt_to_linktype(int dlt);
 
 /* The cBPF program, as pcap_compile produced it (after "all"/"none" mapping). */
 size_t fg_cbpf_len(const struct fg_filter *f);
@@ -103,9 +131,28 @@ struct fg_src {
 
 /* Compiles srcs[0] (which includes "fg_filter.h" and may include the other
  * srcs by name) with clang -target bpf -O2 into an ELF object in memory.
- * *elf is malloc'd; the caller frees it. clang's diagnostics go to err. */
+ * *elf is malloc'd; the caller frees it. clang's diagnostics go to err.
+ * clang runs in its own process group at low priority (fg_build_opts);
+ * after the time limit the group is killed: -ETIMEDOUT, "filter compile
+ * timed out after N s". Nothing is left behind (process, temp files). */
 int fg_build(const struct fg_filter *f, const struct fg_src *srcs, size_t nsrcs,
 	     void **elf, size_t *elf_len, char *err, size_t errlen);
+/* Default time limit of one clang run (s). */
+#define FG_BUILD_TIMEOUT_S 10
+/* clang's CPU priority. */
+enum fg_build_prio {
+	FG_PRIO_NICE = 0, /* nice 19 (default) */
+	FG_PRIO_IDLE,	  /* SCHED_IDLE: runs only on an otherwise idle CPU */
+	FG_PRIO_INHERIT,  /* the caller's */
+};
+struct fg_build_opts {
+	unsigned int timeout_s; /* 0 = FG_BUILD_TIMEOUT_S */
+	enum fg_build_prio prio;
+};
+/* fg_build with options (NULL = defaults; fg_build is fg_build_ex(NULL)). */
+int fg_build_ex(const struct fg_filter *f, const struct fg_src *srcs, size_t nsrcs,
+		const struct fg_build_opts *opts, void **elf, size_t *elf_len, char *err,
+		size_t errlen);
 
 /*
  * Probe: the filter alone, loaded as an XDP and a TC program that record the

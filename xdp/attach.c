@@ -8,11 +8,15 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 
 #include "xdp/internal.h"
 
@@ -109,6 +113,56 @@ int xp_tc_attach(struct xp *x, int prog_fd, bool replace, char *err, size_t errl
 	return 0;
 }
 
+/* Filters on one side of the interface's clsact qdisc (RTM_GETTFILTER
+ * dump): 1 if any, 0 if none, or a negative errno. */
+static int tc_any_filter(int ifindex, __u32 parent)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETTFILTER,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.tc = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent },
+	};
+	char buf[32768];
+	struct nlmsghdr *nh;
+	int fd, any = 0, ret = 0, done = 0;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while (!done) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto out;
+		}
+		for (nh = (void *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = 1;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				ret = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+				goto out;
+			}
+			if (nh->nlmsg_type == RTM_NEWTFILTER)
+				any = 1;
+		}
+	}
+out:
+	close(fd);
+	return ret ? ret : any;
+}
+
 void xp_tc_detach(struct xp *x)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = x->info.ifindex,
@@ -119,10 +173,24 @@ void xp_tc_detach(struct xp *x)
 		bpf_tc_detach(&hook, &to);
 	x->tc_attached = false;
 	if (x->qdisc_created) {
-		/* Destroying clsact takes both directions; only done when we
-		 * created it, so nobody else's filters go with it. */
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
+		int in, eg;
+
+		/* Destroying clsact takes both directions' filters with it: only
+		 * when we created it and nobody has added a filter since (a
+		 * filter added between this look and the destroy still goes). */
+		in = tc_any_filter(x->info.ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
+		eg = tc_any_filter(x->info.ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
+		if (!in && !eg) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+		} else if (in < 0 || eg < 0) {
+			xp_log(x, "%s: clsact qdisc kept: listing its filters failed (%s)",
+			       x->info.ifname, strerror(-(in < 0 ? in : eg)));
+		} else {
+			xp_log(x, "%s: clsact qdisc kept: other %s filters are on it",
+			       x->info.ifname, in && eg ? "ingress and egress" : in ? "ingress" :
+			       "egress");
+		}
 		x->qdisc_created = false;
 	}
 }

@@ -41,6 +41,7 @@ struct xp {
 	struct xp_info info;
 	struct xp_config cfg;
 	uint32_t rb_size;
+	unsigned int build_timeout_s; /* xp_opts.build_timeout_s, for xp_set_filter */
 	int map_fd[XP_MAP_MAX];
 	struct bpf_object *xdp_obj;
 	struct bpf_object *tc_obj;

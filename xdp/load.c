@@ -40,6 +40,7 @@ static struct xp *xp_new(const struct xp_opts *o)
 	x->log = o->log;
 	x->log_arg = o->log_arg;
 	x->rb_size = o->rb_size ? o->rb_size : CA_RB_DEFAULT_SIZE;
+	x->build_timeout_s = o->build_timeout_s;
 	for (i = 0; i < XP_MAP_MAX; i++)
 		x->map_fd[i] = -1;
 	x->xdp_link_fd = -1;
@@ -84,6 +85,13 @@ int xp_open_elf(const struct xp_opts *o, const struct xp_elf *elf, struct xp **o
 		goto out;
 	}
 	ret = xp_check_caps(o->ifname, err, errlen);
+	if (ret)
+		goto out;
+	/* The programs' records carry the packet from where the hook sees it
+	 * (Ethernet or IP header); any other framing is refused up front. */
+	ret = xp_iface_arphrd(o->ifname, &x->info.arphrd, err, errlen);
+	if (!ret)
+		ret = xp_iface_linktype(o->ifname, &x->info.linktype, &x->info.dlt, err, errlen);
 	if (ret)
 		goto out;
 	xp_rx_queues(o->ifname, &x->info.rx_queues);

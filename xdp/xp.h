@@ -55,6 +55,10 @@ struct xp_opts {
 	struct xp_config cfg;	/* initial config (all false = mode off) */
 	uint32_t rb_size;	/* ring buffer bytes (power of two); 0 = CA_RB_DEFAULT_SIZE */
 	const char *run_dir;	/* NULL = XP_RUN_DIR (tests use their own) */
+	/* xp_open / xp_set_filter: time limit of each clang run in s
+	 * (fg_build_opts.timeout_s; 0 = FG_BUILD_TIMEOUT_S); clang runs at
+	 * nice 19. A time-out is -ETIMEDOUT "filter compile timed out after N s". */
+	unsigned int build_timeout_s;
 	/* Notes for the operator (fallback to generic mode, leftovers removed).
 	 * NULL: printed to stderr as "xdp: ...". */
 	void (*log)(void *arg, const char *msg);
@@ -69,9 +73,19 @@ struct xp_elf {
 	size_t tc_len;
 };
 
+/* Link types: what a packet starts with, for the filter (libpcap DLT_, as
+ * filtergen's FG_DLT_*) and in pcap files (LINKTYPE_, as FG_LINKTYPE_*). */
+#define XP_DLT_EN10MB 1		/* Ethernet header */
+#define XP_DLT_RAW 12		/* IP header (DLT_RAW is 12 on Linux) */
+#define XP_LINKTYPE_ETHERNET 1
+#define XP_LINKTYPE_RAW 101
+
 struct xp_info {
 	int ifindex;
 	char ifname[16];
+	unsigned int arphrd;	/* device type (ARPHRD_*, /sys/class/net/IF/type) */
+	uint32_t linktype;	/* XP_LINKTYPE_*: the pcap header of its files */
+	int dlt;		/* XP_DLT_*: what its filters are compiled for */
 	bool xdp_native;	/* false: generic (SKB) mode */
 	unsigned int rx_queues; /* /sys/class/net/IF/queues/rx-* (XSKMAP size) */
 	unsigned int mtu;
@@ -85,8 +99,14 @@ struct xp;
  * are headers it includes). which: 0 = XDP (capture.bpf.c), 1 = TC (egress.bpf.c). */
 int xp_sources(int which, const struct fg_src **srcs, size_t *n);
 
-/* Builds both programs for filter f (fg_build, i.e. clang at run time). */
+/* Builds both programs for filter f (fg_build, i.e. clang at run time).
+ * The filter is capped at FG_CBPF_MAX_INSNS classic instructions when it is
+ * made (fg_compile*, fg_from_cbpf); each clang run is time-limited. */
 int xp_build(const struct fg_filter *f, struct xp_elf *out, char *err, size_t errlen);
+struct fg_build_opts;
+/* The same with build options (NULL = defaults). */
+int xp_build_ex(const struct fg_filter *f, const struct fg_build_opts *bo, struct xp_elf *out,
+		char *err, size_t errlen);
 void xp_elf_free(struct xp_elf *e);
 
 /*
@@ -95,6 +115,9 @@ void xp_elf_free(struct xp_elf *e);
  * xp_close, or as a leftover by the next xp_open on that interface).
  * Errors (err says which, nothing is left attached):
  *   -ENODEV unknown interface; -EPERM not root / no CAP_BPF+CAP_NET_ADMIN;
+ *   -EOPNOTSUPP a device type other than Ethernet, loopback or raw IP (see
+ *   xp_iface_linktype); -EINVAL (xp_open, xp_set_filter) f was compiled for
+ *   another link type than the interface's (fg_compile_dlt with info.dlt);
  *   -EBUSY a live appliance (or a foreign XDP program) holds the interface;
  *   -EOPNOTSUPP no XDP in the requested mode; -EINVAL the verifier refused.
  * Leftovers of a dead appliance on the interface are removed and logged.
@@ -128,6 +151,18 @@ int xp_xsks_fd(const struct xp *x);
 int xp_rb_fd(const struct xp *x);
 
 /* Interface helpers. */
+/* The link type of an interface (in the caller's network namespace) from its
+ * device type: ARPHRD_ETHER and ARPHRD_LOOPBACK -> Ethernet (DLT_EN10MB,
+ * LINKTYPE_ETHERNET); ARPHRD_NONE (tun in IFF_TUN mode, wireguard),
+ * ARPHRD_TUNNEL, ARPHRD_TUNNEL6, ARPHRD_SIT, ARPHRD_IPGRE, ARPHRD_RAWIP ->
+ * raw IP (DLT_RAW, LINKTYPE_RAW); anything else -EOPNOTSUPP, err naming the
+ * type. -ENODEV: no such interface. Either out pointer may be NULL. */
+int xp_iface_linktype(const char *ifname, uint32_t *linktype_out, int *dlt_out, char *err,
+		      size_t errlen);
+/* The same mapping for a device type, and the device type of an interface. */
+int xp_arphrd_linktype(unsigned int arphrd, uint32_t *linktype_out, int *dlt_out,
+		       char *err, size_t errlen);
+int xp_iface_arphrd(const char *ifname, unsigned int *arphrd, char *err, size_t errlen);
 int xp_rx_queues(const char *ifname, unsigned int *out); /* sysfs count, >= 1 */
 int xp_mtu(const char *ifname, unsigned int *out);
 

@@ -70,6 +70,53 @@ for f in "${files[@]}"; do
 	done
 done
 
+# Raw IP (LINKTYPE_RAW, tun/wireguard captures): the filter is compiled for
+# the input's link type. Besides tcpdump's two raw samples, the IP packets
+# of two Ethernet captures with their Ethernet header cut off.
+to_raw() { # ethernet.pcap raw.pcap
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+end = '<' if d[:4] == b'\xd4\xc3\xb2\xa1' else '>'
+hdr = struct.unpack(end + 'IHHiIII', d[:24])
+out = [struct.pack(end + 'IHHiIII', *hdr[:6], 101)]
+off = 24
+while off + 16 <= len(d):
+    sec, frac, cap, wire = struct.unpack(end + 'IIII', d[off:off + 16])
+    pkt = d[off + 16:off + 16 + cap]
+    off += 16 + cap
+    if cap > 14 and pkt[12:14] in (b'\x08\x00', b'\x86\xdd'):
+        out.append(struct.pack(end + 'IIII', sec, frac, cap - 14, wire - 14) + pkt[14:])
+open(sys.argv[2], 'wb').write(b''.join(out))
+PY
+}
+mkdir -p "$tmp/raw/pcaps"
+to_raw "$corpus/pcaps/vrrp.pcap" "$tmp/raw/pcaps/vrrp-raw.pcap"
+to_raw "$corpus/pcaps/babel_update_oobr.pcap" "$tmp/raw/pcaps/babel-raw.pcap"
+cp "$corpus"/extra_linktypes/LINKTYPE_RAW_ipv{4,6}.pcap "$tmp/raw/pcaps/"
+raw_runs=$runs
+corpus_eth=$corpus
+corpus=$tmp/raw
+for f in vrrp-raw babel-raw LINKTYPE_RAW_ipv4 LINKTYPE_RAW_ipv6; do
+	n=$(tcpdump -r "$corpus/pcaps/$f.pcap" 2>/dev/null | wc -l)
+	[[ $n -gt 0 ]] || { echo "FAIL: $f.pcap: tcpdump reads no packets"; fail=$((fail + 1)); }
+	for e in ip ip6 udp "ip multicast" "udp port 53" "ip[9] == 112" "ip6 protochain 17" \
+		"greater 100" all none; do
+		compare "pcaps/$f.pcap" "$e"
+	done
+done
+raw_runs=$((runs - raw_runs))
+# the output says RAW (101) and an Ethernet-only word is refused with libpcap's message
+"$tool" apply -r "$corpus/pcaps/vrrp-raw.pcap" -w "$tmp/lt" ip 2>/dev/null
+[[ $(od -An -tu4 -j20 -N4 "$tmp/lt" | tr -d ' ') == 101 ]] ||
+	{ echo "FAIL: raw output link type is not 101"; fail=$((fail + 1)); }
+"$tool" apply -r "$corpus/pcaps/vrrp-raw.pcap" -w "$tmp/eth" "ether host 01:00:5e:00:00:12" \
+	2>"$tmp/err"
+rc=$?
+[[ $rc == 2 ]] && grep -q "ethernet addresses supported only" "$tmp/err" ||
+	{ echo "FAIL: 'ether host' on raw IP: rc $rc '$(cat "$tmp/err")'"; fail=$((fail + 1)); }
+corpus=$corpus_eth
+
 # multi-word expressions are joined like tcpdump's
 "$tool" apply -r "$corpus/pcaps/bgp-4byte-asn.pcap" -w "$tmp/words" tcp port 179 2>/dev/null
 tcpdump -r "$corpus/pcaps/bgp-4byte-asn.pcap" -w "$tmp/ref" tcp port 179 2>/dev/null
@@ -90,5 +137,5 @@ if [[ $rc != 2 ]] || ! grep -q "syntax error" "$tmp/err" || [[ -e $tmp/bad ]]; t
 	fail=$((fail + 1))
 fi
 
-echo "apply vs tcpdump: $runs runs, $fail failures"
+echo "apply vs tcpdump: $runs runs ($raw_runs on raw IP), $fail failures"
 [[ $fail == 0 ]]

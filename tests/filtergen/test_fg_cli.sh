@@ -14,6 +14,26 @@ for e in "tcp port 80" "ip6 protochain 6" "vlan 100 and udp" "ether[len - 4:4] =
 	check "listing -s 96 of '$e' = tcpdump -s 96 -d" \
 		'[[ "$("$tool" compile -s 96 "$e")" == "$(tcpdump -s 96 -d "$e" 2>/dev/null)" ]]'
 done
+# --linktype raw: libpcap's program for DLT_RAW, as tcpdump -d gives it
+# for a raw-IP capture file (an empty one, header only: LINKTYPE_RAW 101)
+raw=$(mktemp /tmp/fg-cli-raw-XXXXXX)
+trap 'rm -f "$err" "$raw"' EXIT
+printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\x00\x00\x04\x00\x65\x00\x00\x00' >"$raw"
+for e in "tcp port 80" "ip6 protochain 6" "udp" "ip[9] == 17" "greater 64"; do
+	check "listing --linktype raw of '$e' = tcpdump -r RAW.pcap -d" \
+		'[[ "$("$tool" compile -s 262144 --linktype raw "$e")" == "$(tcpdump -r "$raw" -d "$e" 2>/dev/null)" ]]'
+done
+check "raw listing differs from Ethernet's" \
+	'[[ "$("$tool" compile --linktype raw udp)" != "$("$tool" compile udp)" ]]'
+check "--linktype en10mb is the default" \
+	'[[ "$("$tool" compile --linktype en10mb udp)" == "$("$tool" compile udp)" ]]'
+"$tool" compile --linktype raw "ether host 1:2:3:4:5:6" 2>"$err"; rc=$?
+check "ether word on raw IP: exit 2 with libpcap's message (got $rc)" \
+	'[[ $rc == 2 ]] && grep -q "ethernet addresses supported only" "$err"'
+"$tool" compile --linktype ppp udp 2>"$err"; rc=$?
+check "unknown --linktype is a usage error naming it (got $rc)" '[[ $rc == 2 ]] && grep -q ppp "$err"'
+"$tool" apply --linktype raw -r "$raw" -w /dev/null udp 2>"$err"; rc=$?
+check "apply takes the input's link type, --linktype refused (got $rc)" '[[ $rc == 2 ]]'
 check "several words joined" '[[ "$("$tool" compile tcp port 80)" == "$(tcpdump -d tcp port 80 2>/dev/null)" ]]'
 check "all is ret #snaplen" '[[ "$("$tool" compile -s 1500 all)" == "(000) ret      #1500" ]]'
 check "none is ret #0" '[[ "$("$tool" compile none)" == "(000) ret      #0" ]]'

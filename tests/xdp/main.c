@@ -23,6 +23,7 @@ static const struct {
 	{ "sigkill_leftovers_removed", t_leftovers },
 	{ "afxdp_frames_carry_metadata", t_xsk_meta },
 	{ "real_filters_from_filtergen", t_fg },
+	{ "tun_raw_ip_filter_matches_udp_only", t_tun },
 };
 
 int main(int argc, char **argv)

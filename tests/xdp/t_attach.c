@@ -147,6 +147,33 @@ void t_close_clean(void)
 	xp_close(x);
 	t_assert_clean(&t);
 
+	/* Our clsact qdisc stays while somebody else's filter (a classic BPF
+	 * one: this kernel has no matchall) sits on it
+	 * (egress or ingress), with that filter; without one it goes. */
+	{
+		static const char *const sides[] = { "egress", "ingress" };
+
+		for (int i = 0; i < 2; i++) {
+			x = t_open(&t, "all", &o);
+			CHECK(!tn_sh("tc -n %s filter add dev %s %s prio 7 bpf bytecode '1,6 0 0 0,'", t.ns_a,
+				     t.if_a, sides[i]),
+			      "adding a foreign %s filter", sides[i]);
+			xp_close(x);
+			CHECK(tn_clsact_present(&t), "removed our clsact qdisc under a foreign %s "
+			      "filter", sides[i]);
+			CHECK(!tn_sh("tc -n %s filter show dev %s %s | grep -q bytecode", t.ns_a,
+				     t.if_a, sides[i]),
+			      "the foreign %s filter is gone", sides[i]);
+			CHECK(!tn_tc_attached(&t) && !tn_xdp_prog_id(&t, NULL) && !tn_pidfiles(&t),
+			      "left a program or the pid file");
+			CHECK(!tn_sh("tc -n %s qdisc del dev %s clsact", t.ns_a, t.if_a),
+			      "removing the qdisc");
+		}
+		x = t_open(&t, "all", &o);
+		xp_close(x);
+		t_assert_clean(&t);
+	}
+
 	/* A clsact qdisc that was there before us stays. */
 	CHECK(!tn_sh("tc -n %s qdisc add dev %s clsact", t.ns_a, t.if_a), "add clsact");
 	x = t_open(&t, "all", &o);

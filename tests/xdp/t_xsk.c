@@ -32,13 +32,16 @@ static void one_mode(struct tnet *t, enum xp_xdp_mode mode)
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = XDP_COPY,
 	};
-	struct xsk_ring_prod fq;
-	struct xsk_ring_cons cq, rx;
+	/* zeroed: libxdp's xsk_umem__create leaves the fill ring's cached_prod
+	 * as it was, so fill addresses would land at a random ring index and
+	 * the kernel would read frame 0 for every packet */
+	struct xsk_ring_prod fq = { 0 };
+	struct xsk_ring_cons cq = { 0 }, rx = { 0 };
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
 	struct xp_opts o;
 	uint64_t c[CA_CNT_MAX], t0;
-	__u32 idx, key = 0, i, got = 0;
+	__u32 idx, key = 0, i, got = 0, seqs = 0, seq;
 	int fd, s9, ret;
 	struct xp *x;
 	void *area;
@@ -89,6 +92,12 @@ static void one_mode(struct tnet *t, enum xp_xdp_mode mode)
 			CHECK(m->cap_len == 128, "meta cap_len %u (snaplen 128)", m->cap_len);
 			CHECK(m->ts_ns >= t0 && m->ts_ns <= tai_now(), "meta ts %llu", m->ts_ns);
 			CHECK(pkt[36] == 0 && pkt[37] == 9, "not the UDP frame to port 9");
+			/* each frame in its own UMEM frame: the senders' sequence
+			 * numbers arrive once each */
+			memcpy(&seq, pkt + 42, sizeof(seq));
+			CHECK(seq < 10 && !(seqs & (1u << seq)), "sequence %u again or out of range",
+			      seq);
+			seqs |= 1u << seq;
 			got++;
 		}
 		xsk_ring_cons__release(&rx, n);

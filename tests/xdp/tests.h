@@ -26,6 +26,8 @@ void t_leftovers(void);
 void t_xsk_meta(void);
 /* t_fg.c */
 void t_fg(void);
+/* t_tun.c */
+void t_tun(void);
 
 /* Opens on the bed's veth or fails the test. */
 struct xp *t_open(struct tnet *t, const char *filter, const struct xp_opts *o);
