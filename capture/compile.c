@@ -4,12 +4,11 @@
  * attached. A build runs with no capture lock held, in one of the core's
  * compile slots: one at a time per capture and at most one per CPU in all,
  * so compiles can neither pile up nor starve the capture workers.
+ * Filters are compiled for the interface's link type (Ethernet or raw IP).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,13 +18,13 @@
 #define SLOT_WAIT_S 30 /* longer than any compile the slots let through */
 
 /* The libpcap check alone: fast, and the user's fault when it fails. */
-int cap_check_filter(const char *expr, char *err, size_t errlen)
+int cap_check_filter(const char *expr, int dlt, char *err, size_t errlen)
 {
 	struct fg_filter *f = NULL;
 	char why[FG_ERR_LEN] = "";
 	int ret;
 
-	ret = fg_compile(expr, FG_SNAPLEN_MAX, &f, why, sizeof(why));
+	ret = fg_compile_dlt(expr, FG_SNAPLEN_MAX, dlt, &f, why, sizeof(why));
 	fg_free(f);
 	if (ret)
 		snprintf(err, errlen, "filter '%.200s' refused: %.700s", expr,
@@ -86,14 +85,14 @@ static void slot_put(struct cap_core *k, struct cap *c, double secs)
 	pthread_mutex_unlock(&k->lock);
 }
 
-static int build(const char *expr, struct xp_elf *elf, char *err, size_t errlen)
+static int build(const char *expr, int dlt, struct xp_elf *elf, char *err, size_t errlen)
 {
 	struct fg_filter *f = NULL;
 	char msg[FG_ERR_LEN];
 	int ret;
 
 	msg[0] = 0;
-	ret = fg_compile(expr, FG_SNAPLEN_MAX, &f, msg, sizeof(msg));
+	ret = fg_compile_dlt(expr, FG_SNAPLEN_MAX, dlt, &f, msg, sizeof(msg));
 	if (ret) {
 		snprintf(err, errlen, "filter: %s", msg[0] ? msg : strerror(-ret));
 		return ret;
@@ -106,30 +105,24 @@ static int build(const char *expr, struct xp_elf *elf, char *err, size_t errlen)
 	return ret;
 }
 
-/* c may be NULL (a capture being added has no slot rival). clang runs
- * niced (the child inherits this thread's nice value): a filter change on a
- * small box must not starve the capture workers. */
-int cap_build_filter(struct cap_core *k, struct cap *c, const char *expr,
+/* c may be NULL (a capture being added has no slot rival). libpcap and
+ * clang run in child processes at nice 19 with a time limit (filtergen):
+ * a filter change on a small box neither starves the capture workers nor
+ * runs forever. */
+int cap_build_filter(struct cap_core *k, struct cap *c, const char *expr, int dlt,
 		     struct xp_elf *elf, char *err, size_t errlen)
 {
-	pid_t tid = (pid_t)syscall(SYS_gettid);
-	int ret, nice_was;
 	double t0;
+	int ret;
 
-	ret = cap_check_filter(expr, err, errlen);
+	ret = cap_check_filter(expr, dlt, err, errlen);
 	if (ret)
 		return ret;
 	ret = slot_get(k, c, err, errlen);
 	if (ret)
 		return ret;
-	errno = 0;
-	nice_was = getpriority(PRIO_PROCESS, (id_t)tid);
-	if (errno)
-		nice_was = 0;
-	setpriority(PRIO_PROCESS, (id_t)tid, 10);
 	t0 = now_s();
-	ret = build(expr, elf, err, errlen);
-	setpriority(PRIO_PROCESS, (id_t)tid, nice_was);
+	ret = build(expr, dlt, elf, err, errlen);
 	slot_put(k, c, now_s() - t0);
 	return ret;
 }

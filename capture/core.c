@@ -260,7 +260,7 @@ static int reserve(struct cap_core *k, const struct cap_cfg *cfg, struct cap **o
 
 /* Everything about a new capture that can be checked without attaching. */
 static int check_new(struct cap_core *k, struct cap_cfg *cfg, unsigned int fields,
-		     char *err, size_t errlen)
+		     int *dlt, uint32_t *linktype, char *err, size_t errlen)
 {
 	char dump[PATH_MAX];
 	int ret;
@@ -279,8 +279,15 @@ static int check_new(struct cap_core *k, struct cap_cfg *cfg, unsigned int field
 		return ret;
 	ret = cap_check_cfg(cfg, fields | CAP_F_MODE | CAP_F_SNAPLEN | CAP_F_FORMAT | CAP_F_ROTATE,
 			    err, errlen);
+	if (ret)
+		return ret;
+	if (!if_nametoindex(cfg->iface)) {
+		snprintf(err, errlen, "%s: no such interface", cfg->iface);
+		return -ENODEV;
+	}
+	ret = cap_iface_linktype(cfg->iface, dlt, linktype, err, errlen);
 	if (!ret)
-		ret = cap_check_filter(cfg->filter, err, errlen);
+		ret = cap_check_filter(cfg->filter, *dlt, err, errlen);
 	if (ret)
 		return ret;
 	if (!(fields & CAP_F_DUMP))
@@ -291,10 +298,6 @@ static int check_new(struct cap_core *k, struct cap_cfg *cfg, unsigned int field
 	if (ret)
 		return ret;
 	snprintf(cfg->dump, sizeof(cfg->dump), "%s", dump);
-	if (!if_nametoindex(cfg->iface)) {
-		snprintf(err, errlen, "%s: no such interface", cfg->iface);
-		return -ENODEV;
-	}
 	return 0;
 }
 
@@ -303,12 +306,13 @@ int cap_add(struct cap_core *k, const struct cap_cfg *in, unsigned int fields,
 {
 	struct cap_cfg *cfg = malloc(sizeof(*cfg));
 	struct cap *c = NULL;
-	int ret;
+	uint32_t linktype = 0;
+	int ret, dlt = 0;
 
 	if (!cfg)
 		return -ENOMEM;
 	*cfg = *in;
-	ret = check_new(k, cfg, fields, err, errlen);
+	ret = check_new(k, cfg, fields, &dlt, &linktype, err, errlen);
 	if (ret == -ENOENT) /* kept for "no such capture" */
 		ret = -EINVAL;
 	if (ret)
@@ -316,7 +320,8 @@ int cap_add(struct cap_core *k, const struct cap_cfg *in, unsigned int fields,
 	ret = reserve(k, cfg, &c, err, errlen);
 	if (ret)
 		goto out;
-	ret = cap_build_filter(k, NULL, cfg->filter, &c->elf, err, errlen);
+	c->dlt = dlt;
+	ret = cap_build_filter(k, NULL, cfg->filter, dlt, &c->elf, err, errlen);
 	if (ret == -ENOENT)
 		ret = -EINVAL;
 	if (ret)
@@ -327,7 +332,7 @@ int cap_add(struct cap_core *k, const struct cap_cfg *in, unsigned int fields,
 	ret = cap_dp_attach(k, cfg, c->force_transparent, &c->elf, &c->dp, err, errlen);
 	if (ret)
 		goto out_unlink;
-	ret = cap_wr_open(k, c, cfg, 0, &c->wr, err, errlen);
+	ret = cap_wr_open(k, c, cfg, linktype, &c->wr, err, errlen);
 	if (ret)
 		goto out_dp;
 	ret = cap_dp_start(k, cfg, &c->dp, c->wr, err, errlen);

@@ -46,6 +46,7 @@ struct cap {
 	struct wr_writer *wr; /* outlives interface moves: one file */
 	struct xp_elf elf;    /* the programs attached now */
 	bool force_transparent; /* asked for at add: every interface it moves to too */
+	int dlt;		/* link type its filters are compiled for */
 	struct cap_stats base; /* counters of data paths retired by moves */
 	uint64_t base_put;     /* records their producers put */
 	struct cap_stats final;
@@ -106,9 +107,13 @@ int cap_wr_open(struct cap_core *k, struct cap *c, const struct cap_cfg *cfg,
 		uint32_t linktype, struct wr_writer **out, char *err, size_t errlen);
 
 /* compile.c: filter text -> built programs, in a compile slot, niced. */
-int cap_check_filter(const char *expr, char *err, size_t errlen); /* libpcap only */
-int cap_build_filter(struct cap_core *k, struct cap *c, const char *expr,
+int cap_check_filter(const char *expr, int dlt, char *err, size_t errlen); /* libpcap only */
+int cap_build_filter(struct cap_core *k, struct cap *c, const char *expr, int dlt,
 		     struct xp_elf *elf, char *err, size_t errlen);
+/* What iface's packets start with: dlt for filters, linktype for files;
+ * -EOPNOTSUPP with err for a type we can't capture. */
+int cap_iface_linktype(const char *iface, int *dlt, uint32_t *linktype, char *err,
+		       size_t errlen);
 struct xp_config cap_xp_cfg(const struct cap_cfg *c, enum cap_ingress path);
 
 /* policy.c */

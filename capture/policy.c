@@ -260,6 +260,12 @@ int cap_check_iface(struct cap_core *k, const char *iface, char *err, size_t err
 	return -EPERM;
 }
 
+int cap_iface_linktype(const char *iface, int *dlt, uint32_t *linktype, char *err,
+		       size_t errlen)
+{
+	return xp_iface_linktype(iface, linktype, dlt, err, errlen);
+}
+
 static const char *const ingress_names[] = {
 	[CAP_INGRESS_AUTO] = "auto",
 	[CAP_INGRESS_AFXDP] = "afxdp",

@@ -22,7 +22,6 @@ static const int keep[] = {
 	CAP_NET_RAW,	  /* AF_XDP sockets */
 	CAP_IPC_LOCK,	  /* AF_XDP UMEM past the 8 MiB memlock limit */
 	CAP_SYS_ADMIN,	  /* find a dead run's programs by id (leftovers) */
-	CAP_SYS_NICE,	  /* a compile's thread gets its priority back */
 	CAP_CHOWN,	  /* capture files handed to a group */
 };
 

@@ -14,7 +14,7 @@
 #include "writer/writer.h"
 
 /* The user's change, checked without any lock: values, the dump folder. */
-static int check_change(struct cap_core *k, struct cap_cfg *in, unsigned int fields,
+static int check_change(struct cap_core *k, int c_dlt, struct cap_cfg *in, unsigned int fields,
 			char *err, size_t errlen)
 {
 	char dump[PATH_MAX];
@@ -35,9 +35,21 @@ static int check_change(struct cap_core *k, struct cap_cfg *in, unsigned int fie
 		return -ENODEV;
 	}
 	if (fields & CAP_F_IFACE) {
+		int dlt;
+		uint32_t linktype;
+
 		ret = cap_check_iface(k, in->iface, err, errlen);
+		if (!ret)
+			ret = cap_iface_linktype(in->iface, &dlt, &linktype, err, errlen);
 		if (ret)
 			return ret;
+		/* one file holds one link type */
+		if (dlt != c_dlt) {
+			snprintf(err, errlen, "%s carries another link type than the capture's "
+				 "interface: delete the capture and add it on %s", in->iface,
+				 in->iface);
+			return -EINVAL;
+		}
 	}
 	if (fields & CAP_F_DUMP) {
 		ret = cap_check_dump(k->dump_root, in->dump, dump, sizeof(dump), err, errlen);
@@ -101,9 +113,9 @@ int cap_set(struct cap_core *k, const char *name, const struct cap_cfg *cfg,
 		goto out_unref;
 	}
 	*in = *cfg;
-	ret = check_change(k, in, fields, err, errlen);
+	ret = check_change(k, c->dlt, in, fields, err, errlen);
 	if (!ret && (fields & CAP_F_FILTER))
-		ret = cap_build_filter(k, c, in->filter, &elf, err, errlen);
+		ret = cap_build_filter(k, c, in->filter, c->dlt, &elf, err, errlen);
 	if (ret) {
 		/* -ENOENT is kept for "no such capture" */
 		ret = ret == -ENOENT ? -EINVAL : ret;
