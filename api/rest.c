@@ -45,6 +45,8 @@ static const struct route routes[] = {
 	{ { "GET", "/api/v1/captures/{name}/stats" }, api_h_stats, NULL },
 	{ { "GET", "/api/v1/captures/{name}/packets" }, api_h_packets, NULL },
 	{ { "GET", "/api/v1/captures/{name}/dump" }, api_h_dump, "dump" },
+	{ { "GET", "/api/v1/captures/{name}/files" }, api_h_files, NULL },
+	{ { "GET", "/api/v1/captures/{name}/files/{file}" }, api_h_file, NULL },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -59,18 +61,33 @@ const struct api_rest_route_info *api_rest_route_at(size_t i)
 	return i < NROUTES ? &routes[i].info : NULL;
 }
 
-/* Matches uri against a template; {name} takes one non-empty segment. */
-static bool path_match(const char *tpl, const char *uri, char *name, size_t namelen)
+/* One non-empty path segment into out; false if there is none or it is too long. */
+static bool segment(const char **uri, char *out, size_t len)
+{
+	size_t n = strcspn(*uri, "/");
+
+	if (n == 0 || n >= len)
+		return false;
+	memcpy(out, *uri, n);
+	out[n] = '\0';
+	*uri += n;
+	return true;
+}
+
+/* Matches uri against a template; {name} and {file} take one non-empty
+ * segment each. */
+static bool path_match(const char *tpl, const char *uri, struct api_req *q)
 {
 	while (*tpl && *uri) {
 		if (!strncmp(tpl, "{name}", 6)) {
-			size_t n = strcspn(uri, "/");
-
-			if (n == 0 || n >= namelen)
+			if (!segment(&uri, q->name, sizeof(q->name)))
 				return false;
-			memcpy(name, uri, n);
-			name[n] = '\0';
-			uri += n;
+			tpl += 6;
+			continue;
+		}
+		if (!strncmp(tpl, "{file}", 6)) {
+			if (!segment(&uri, q->file, sizeof(q->file)))
+				return false;
 			tpl += 6;
 			continue;
 		}
@@ -137,7 +154,7 @@ static int begin_request(struct mg_connection *conn)
 	q.conn = conn;
 	q.query = ri->query_string;
 	for (i = 0; i < NROUTES; i++) {
-		if (!path_match(routes[i].info.path, uri, q.name, sizeof(q.name)))
+		if (!path_match(routes[i].info.path, uri, &q))
 			continue;
 		path_seen = true;
 		if (strcmp(routes[i].info.method, ri->request_method)) {

@@ -58,6 +58,7 @@ struct api_req {
 	struct mg_connection *conn;
 	const char *query;	     /* may be NULL */
 	char name[CAP_NAME_MAX + 1]; /* the {name} of the path, if any */
+	char file[256];		     /* the {file} of the path, if any */
 	const char *arg;	     /* the route's argument (field name) */
 };
 
@@ -103,6 +104,8 @@ int api_h_stats(struct api_req *q);
 int api_h_packets(struct api_req *q);
 int api_h_dump(struct api_req *q);
 int api_h_metrics(struct api_req *q);
+int api_h_files(struct api_req *q);
+int api_h_file(struct api_req *q);
 
 /* Loads the libssl shim civetweb needs with OpenSSL 3 (rest_tls.c). */
 int api_rest_tls_prepare(char *err, size_t errlen);

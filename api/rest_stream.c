@@ -20,12 +20,18 @@
 #define PCAP_FILE_HDR 24
 #define PCAP_REC_HDR 16
 
-/* Walks the pcap byte stream to stop right after the Nth record. */
+#define PCAPNG_BLOCK_HDR 8
+#define PCAPNG_EPB 6
+
+/* Walks the pcap or pcapng byte stream to stop right after the Nth record
+ * (pcapng: the Nth Enhanced Packet Block; every block is whole). */
 struct rec_counter {
-	size_t file_hdr_left; /* bytes of the file header still to come */
+	bool ng;
+	size_t file_hdr_left; /* pcap: bytes of the file header still to come */
 	unsigned char hdr[PCAP_REC_HDR];
-	size_t hdr_len;	      /* record header bytes seen */
+	size_t hdr_len;	      /* record (pcapng: block) header bytes seen */
 	size_t data_left;     /* record payload bytes still to come */
+	bool counts;	      /* this one is a record */
 	unsigned long long left; /* records to send */
 };
 
@@ -33,8 +39,8 @@ struct rec_counter {
 static size_t rec_count(struct rec_counter *rc, const unsigned char *buf, size_t n,
 			bool *done)
 {
-	size_t i = 0, take;
-	uint32_t incl;
+	size_t i = 0, take, hlen = rc->ng ? PCAPNG_BLOCK_HDR : PCAP_REC_HDR;
+	uint32_t incl, type;
 
 	while (i < n) {
 		if (rc->file_hdr_left) {
@@ -43,26 +49,34 @@ static size_t rec_count(struct rec_counter *rc, const unsigned char *buf, size_t
 			i += take;
 			continue;
 		}
-		if (rc->hdr_len < PCAP_REC_HDR) {
-			take = PCAP_REC_HDR - rc->hdr_len;
+		if (rc->hdr_len < hlen) {
+			take = hlen - rc->hdr_len;
 			if (take > n - i)
 				take = n - i;
 			memcpy(rc->hdr + rc->hdr_len, buf + i, take);
 			rc->hdr_len += take;
 			i += take;
-			if (rc->hdr_len < PCAP_REC_HDR)
+			if (rc->hdr_len < hlen)
 				continue;
-			/* incl_len, host order: the writer writes native pcap */
-			memcpy(&incl, rc->hdr + 8, sizeof(incl));
-			rc->data_left = incl;
+			/* host order: the writer writes native pcap and pcapng */
+			if (rc->ng) {
+				memcpy(&type, rc->hdr, sizeof(type));
+				memcpy(&incl, rc->hdr + 4, sizeof(incl));
+				rc->data_left = incl > hlen ? incl - hlen : 0;
+				rc->counts = type == PCAPNG_EPB;
+			} else {
+				memcpy(&incl, rc->hdr + 8, sizeof(incl));
+				rc->data_left = incl;
+				rc->counts = true;
+			}
 		} else {
 			take = n - i < rc->data_left ? n - i : rc->data_left;
 			rc->data_left -= take;
 			i += take;
 		}
-		if (rc->hdr_len == PCAP_REC_HDR && !rc->data_left) {
+		if (rc->hdr_len == hlen && !rc->data_left) {
 			rc->hdr_len = 0;
-			if (--rc->left == 0) {
+			if (rc->counts && --rc->left == 0) {
 				*done = true;
 				return i;
 			}
@@ -95,10 +109,11 @@ static int stream_limits(struct api_req *q, unsigned long long *count,
 	return 0;
 }
 
-static void stream(struct api_req *q, struct cap_pull *p, unsigned long long count,
+static void stream(struct api_req *q, struct cap_pull *p, bool ng, unsigned long long count,
 		   unsigned long long seconds)
 {
-	struct rec_counter rc = { .file_hdr_left = PCAP_FILE_HDR, .left = count };
+	struct rec_counter rc = { .ng = ng, .file_hdr_left = ng ? 0 : PCAP_FILE_HDR,
+				  .left = count };
 	double end = seconds ? now_s() + (double)seconds : 0;
 	unsigned char *buf = malloc(STREAM_BUF);
 	bool done = false, gone = false;
@@ -107,7 +122,8 @@ static void stream(struct api_req *q, struct cap_pull *p, unsigned long long cou
 	int wait;
 
 	mg_response_header_start(q->conn, 200);
-	mg_response_header_add(q->conn, "Content-Type", "application/vnd.tcpdump.pcap", -1);
+	mg_response_header_add(q->conn, "Content-Type",
+			       ng ? "application/x-pcapng" : "application/vnd.tcpdump.pcap", -1);
 	mg_response_header_add(q->conn, "Transfer-Encoding", "chunked", -1);
 	mg_response_header_add(q->conn, "Cache-Control", "no-store", -1);
 	mg_response_header_add(q->conn, "X-Content-Type-Options", "nosniff", -1);
@@ -140,15 +156,40 @@ static void stream(struct api_req *q, struct cap_pull *p, unsigned long long cou
 	free(buf);
 }
 
+/* ?format=pcap|pcapng, else the Accept header (application/x-pcapng), else
+ * pcap; 400 sent on nonsense. */
+static int stream_format(struct api_req *q, enum cap_format *fmt)
+{
+	const char *accept = mg_get_header(q->conn, "Accept");
+	char v[16];
+	int n;
+
+	*fmt = CAP_FMT_PCAP;
+	n = q->query ? mg_get_var(q->query, strlen(q->query), "format", v, sizeof(v)) : -1;
+	if (n >= 0) {
+		if (cap_format_parse(v, fmt))
+			return api_http_error(q->conn, 400, "format must be pcap or pcapng");
+		return 0;
+	}
+	if (accept && strstr(accept, "application/x-pcapng") &&
+	    !strstr(accept, "application/vnd.tcpdump.pcap"))
+		*fmt = CAP_FMT_PCAPNG;
+	return 0;
+}
+
 int api_h_packets(struct api_req *q)
 {
 	unsigned long long count, seconds;
 	struct cap_pull *p = NULL;
+	enum cap_format fmt;
 	int st, ret;
 
 	if ((st = stream_limits(q, &count, &seconds)))
 		return st;
-	ret = cap_pull_begin(q->r->core, q->name, &p);
+	ret = stream_format(q, &fmt);
+	if (ret)
+		return ret;
+	ret = cap_pull_begin(q->r->core, q->name, fmt, &p);
 	if (ret == -ENOENT)
 		return api_http_error(q->conn, 404, "no capture named '%s'", q->name);
 	if (ret == -EAGAIN)
@@ -158,7 +199,7 @@ int api_h_packets(struct api_req *q)
 		return api_http_error(q->conn, 503, "too many pull clients at once; try later");
 	if (ret)
 		return api_http_error(q->conn, 500, "can't subscribe: %s", strerror(-ret));
-	stream(q, p, count, seconds);
+	stream(q, p, fmt == CAP_FMT_PCAPNG, count, seconds);
 	cap_pull_end(p);
 	return 200;
 }
@@ -173,9 +214,10 @@ static bool wants_json(struct mg_connection *conn)
 
 /* Sends an open regular file: what was opened is what is sent, whatever
  * happens to the path meanwhile. */
-static void send_fd(struct mg_connection *conn, int fd, const char *name)
+static void send_fd(struct mg_connection *conn, int fd, const char *fname)
 {
-	char cd[CAP_NAME_MAX + 64], clen[32];
+	char cd[320], clen[32];
+	bool ng = strlen(fname) > 7 && !strcmp(fname + strlen(fname) - 7, ".pcapng");
 	const size_t bufsz = 64 * 1024;
 	char *buf = malloc(bufsz); /* not on civetweb's small worker stack */
 	struct stat sb;
@@ -188,10 +230,11 @@ static void send_fd(struct mg_connection *conn, int fd, const char *name)
 		return;
 	}
 	left = sb.st_size; /* the file grows: send what there was */
-	snprintf(cd, sizeof(cd), "attachment; filename=\"%s.pcap\"", name);
+	snprintf(cd, sizeof(cd), "attachment; filename=\"%s\"", fname);
 	snprintf(clen, sizeof(clen), "%lld", (long long)left);
 	mg_response_header_start(conn, 200);
-	mg_response_header_add(conn, "Content-Type", "application/vnd.tcpdump.pcap", -1);
+	mg_response_header_add(conn, "Content-Type",
+			       ng ? "application/x-pcapng" : "application/vnd.tcpdump.pcap", -1);
 	mg_response_header_add(conn, "Content-Length", clen, -1);
 	mg_response_header_add(conn, "Content-Disposition", cd, -1);
 	mg_response_header_add(conn, "Cache-Control", "no-store", -1);
@@ -220,7 +263,55 @@ int api_h_dump(struct api_req *q)
 		return api_http_error(q->conn, 404, "no capture named '%s'", q->name);
 	if (ret)
 		return api_http_error(q->conn, 404, "no capture file %s yet", path);
-	send_fd(q->conn, fd, q->name);
+	send_fd(q->conn, fd, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	close(fd);
+	return 200;
+}
+
+int api_h_files(struct api_req *q)
+{
+	struct cap_file *v = NULL;
+	cJSON *a, *o;
+	size_t n = 0, i;
+	int ret;
+
+	ret = cap_files(q->r->core, q->name, &v, &n);
+	if (ret == -ENOENT)
+		return api_http_error(q->conn, 404, "no capture named '%s'", q->name);
+	if (ret)
+		return api_http_error(q->conn, 500, "can't list the files: %s", strerror(-ret));
+	a = cJSON_CreateArray();
+	for (i = 0; a && i < n; i++) {
+		o = cJSON_CreateObject();
+		if (!o || !cJSON_AddStringToObject(o, "name", v[i].name) ||
+		    !cJSON_AddNumberToObject(o, "first_ns", (double)v[i].first_ns) ||
+		    !cJSON_AddNumberToObject(o, "last_ns", (double)v[i].last_ns) ||
+		    !cJSON_AddNumberToObject(o, "records", (double)v[i].records) ||
+		    !cJSON_AddNumberToObject(o, "bytes", (double)v[i].bytes) ||
+		    !cJSON_AddBoolToObject(o, "sealed", v[i].sealed)) {
+			cJSON_Delete(o);
+			cJSON_Delete(a);
+			a = NULL;
+			break;
+		}
+		cJSON_AddItemToArray(a, o);
+	}
+	free(v);
+	return api_http_json(q->conn, a ? 200 : 500, a);
+}
+
+int api_h_file(struct api_req *q)
+{
+	int fd = -1, ret;
+
+	ret = cap_file_open(q->r->core, q->name, q->file, &fd);
+	if (ret == -EBUSY)
+		return api_http_error(q->conn, 409, "%s is still being written: only sealed files "
+				      "are served here (the current one: GET .../dump)", q->file);
+	if (ret)
+		return api_http_error(q->conn, 404, "no sealed file %s of capture '%s'", q->file,
+				      q->name);
+	send_fd(q->conn, fd, q->file);
 	close(fd);
 	return 200;
 }

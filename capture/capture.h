@@ -233,7 +233,8 @@ int cap_ingress_of(struct cap_core *k, const char *name, enum cap_ingress *path,
 struct cap_pull;
 /* -ENOENT unknown name, -EAGAIN network mode is off, -EBUSY max_pulls
  * clients are pulling already. */
-int cap_pull_begin(struct cap_core *k, const char *name, struct cap_pull **out);
+int cap_pull_begin(struct cap_core *k, const char *name, enum cap_format fmt,
+		   struct cap_pull **out);
 /* Up to len bytes of whole records; waits up to timeout_ms. 0 on timeout,
  * -ESHUTDOWN once the capture is gone or network mode is off, -errno on
  * other errors. limit: at

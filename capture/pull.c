@@ -30,7 +30,8 @@ static void pull_slot_put(struct cap_core *k)
 	pthread_mutex_unlock(&k->lock);
 }
 
-int cap_pull_begin(struct cap_core *k, const char *name, struct cap_pull **out)
+int cap_pull_begin(struct cap_core *k, const char *name, enum cap_format fmt,
+		   struct cap_pull **out)
 {
 	struct cap_pull *p;
 	struct cap *c;
@@ -57,7 +58,9 @@ int cap_pull_begin(struct cap_core *k, const char *name, struct cap_pull **out)
 		else if (!c->cfg.network)
 			ret = -EAGAIN;
 		else
-			ret = wr_subscribe(c->wr, &p->sub);
+			ret = wr_subscribe_fmt(c->wr,
+					       fmt == CAP_FMT_PCAPNG ? WR_FMT_PCAPNG : WR_FMT_PCAP,
+					       &p->sub);
 		p->gen = atomic_load(&c->pull_gen);
 		pthread_mutex_unlock(&c->lock);
 		if (ret)
