@@ -309,8 +309,6 @@ static void only_strict_json_accepted(void **state)
 	REFUSES("1.", "decimal point");
 	REFUSES("1e", "exponent");
 	REFUSES("0x10", "more after the end");
-	REFUSES("[1234567890123456789012345678901234567890123456789012345678901234]",
-		"longer than 63");
 	/* structure */
 	REFUSES("", "expected a value");
 	REFUSES("   ", "expected a value");
@@ -359,7 +357,7 @@ static void only_strict_json_accepted(void **state)
 	parse_accepts(" \t\r\n{\"a\" : [1, -0.5e+3, 2E-2, 10, true, false, null, {}],"
 		      " \"b\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00 \xc3\xa9\xe2\x82\xac"
 		      "\xf0\x9f\x98\x80\"} \n");
-	parse_accepts("[123456789012345678901234567890123456789012345678901234567890123]");
+	parse_accepts("[-12345678901234567890123456789012345678901234567890123456789012345678.9e-7]");
 }
 
 static void nul_in_strings_refused(void **state)
