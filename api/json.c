@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * json: capture configuration and counters <-> JSON, with the checks every
- * request body goes through (known keys, types, ranges). Nothing here
- * touches a capture: callers apply a fully checked cfg or nothing.
+ * request body goes through (known keys, types, ranges, no control
+ * characters in names and paths; the JSON text itself was checked by
+ * json_scan.c before it was parsed). Nothing here touches a capture:
+ * callers apply a fully checked cfg or nothing.
  */
 #include <errno.h>
 #include <math.h>

@@ -174,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[FG_ERR_LEN];
 	uint32_t snaplen;
 	size_t n, pc;
-	int ret, kerr = 0;
+	int ret, kerr;
 
 	if (size < 1)
 		return 0;
@@ -210,12 +210,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	prog.len = (unsigned short)n;
 	prog.filter = f;
-	if (n > 0xffff)
-		kern_ok = false;
-	else if (setsockopt(sock, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0)
-		kern_ok = true;
-	else
-		kern_ok = false, kerr = errno;
+	kern_ok = setsockopt(sock, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0;
+	kerr = kern_ok ? 0 : errno;
 
 	if (snaplen < 1 || snaplen > FG_SNAPLEN_MAX || n == 0 || n > FG_CBPF_MAX_INSNS) {
 		CHECK(!fg_ok, "snaplen %u, %zu insns accepted", snaplen, n);
