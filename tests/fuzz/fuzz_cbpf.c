@@ -10,10 +10,7 @@
  * libpcap's bpf_filter() is test_fg_opcodes_fuzz (tests/filtergen).
  *
  * Input: byte 0 picks the snaplen (two of the eight choices are invalid),
- * then 8 bytes per instruction: code (u16 LE), jt, jf, k (u32 LE). To reach
- * valid programs often, values that would be out of range are folded into
- * range unless a marker bit keeps them raw (the comments below say which);
- * values already in range are kept, so real programs encode as themselves.
+ * then the instructions (cbpf_decode.h).
  *
  * Expected differences, both documented in filtergen.h / fg_validate.c:
  *  - negative packet offsets (Linux ancillary loads): filtergen refuses
@@ -36,6 +33,7 @@
 #include <unistd.h>
 
 #include "filtergen/filtergen.h"
+#include "cbpf_decode.h"
 
 #define CHECK(c, ...)                                                         \
 	do {                                                                  \
@@ -47,86 +45,6 @@
 			abort();                                              \
 		}                                                             \
 	} while (0)
-
-/* Every opcode the kernel's classic checker knows. */
-static const uint16_t codes[] = {
-	BPF_LD | BPF_W | BPF_ABS, BPF_LD | BPF_H | BPF_ABS, BPF_LD | BPF_B | BPF_ABS,
-	BPF_LD | BPF_W | BPF_IND, BPF_LD | BPF_H | BPF_IND, BPF_LD | BPF_B | BPF_IND,
-	BPF_LD | BPF_W | BPF_LEN, BPF_LD | BPF_IMM, BPF_LD | BPF_MEM,
-	BPF_LDX | BPF_W | BPF_LEN, BPF_LDX | BPF_B | BPF_MSH, BPF_LDX | BPF_IMM,
-	BPF_LDX | BPF_MEM, BPF_ST, BPF_STX,
-	BPF_ALU | BPF_ADD | BPF_K, BPF_ALU | BPF_ADD | BPF_X,
-	BPF_ALU | BPF_SUB | BPF_K, BPF_ALU | BPF_SUB | BPF_X,
-	BPF_ALU | BPF_MUL | BPF_K, BPF_ALU | BPF_MUL | BPF_X,
-	BPF_ALU | BPF_DIV | BPF_K, BPF_ALU | BPF_DIV | BPF_X,
-	BPF_ALU | BPF_MOD | BPF_K, BPF_ALU | BPF_MOD | BPF_X,
-	BPF_ALU | BPF_AND | BPF_K, BPF_ALU | BPF_AND | BPF_X,
-	BPF_ALU | BPF_OR | BPF_K, BPF_ALU | BPF_OR | BPF_X,
-	BPF_ALU | BPF_XOR | BPF_K, BPF_ALU | BPF_XOR | BPF_X,
-	BPF_ALU | BPF_LSH | BPF_K, BPF_ALU | BPF_LSH | BPF_X,
-	BPF_ALU | BPF_RSH | BPF_K, BPF_ALU | BPF_RSH | BPF_X,
-	BPF_ALU | BPF_NEG,
-	BPF_JMP | BPF_JA,
-	BPF_JMP | BPF_JEQ | BPF_K, BPF_JMP | BPF_JEQ | BPF_X,
-	BPF_JMP | BPF_JGT | BPF_K, BPF_JMP | BPF_JGT | BPF_X,
-	BPF_JMP | BPF_JGE | BPF_K, BPF_JMP | BPF_JGE | BPF_X,
-	BPF_JMP | BPF_JSET | BPF_K, BPF_JMP | BPF_JSET | BPF_X,
-	BPF_RET | BPF_K, BPF_RET | BPF_A,
-	BPF_MISC | BPF_TAX, BPF_MISC | BPF_TXA,
-};
-#define NCODES (sizeof(codes) / sizeof(codes[0]))
-
-static bool is_mem(uint16_t c)
-{
-	return c == (BPF_LD | BPF_MEM) || c == (BPF_LDX | BPF_MEM) || c == BPF_ST ||
-	       c == BPF_STX;
-}
-
-static bool is_cond(uint16_t c)
-{
-	return BPF_CLASS(c) == BPF_JMP && BPF_OP(c) != BPF_JA;
-}
-
-static bool is_pkt_load(uint16_t c)
-{
-	return (BPF_CLASS(c) == BPF_LD && (BPF_MODE(c) == BPF_ABS || BPF_MODE(c) == BPF_IND)) ||
-	       c == (BPF_LDX | BPF_B | BPF_MSH);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void decode(const uint8_t *p, size_t pc, size_t n, struct sock_filter *in)
-{
-	uint16_t raw = (uint16_t)(p[0] | p[1] << 8);
-	size_t ahead = n - pc - 1; /* instructions after this one */
-	uint32_t k = le32(p + 4);
-
-	/* codes < 0x100 as they are (known or not), others pick a known one */
-	in->code = raw < 0x100 ? raw : codes[raw % NCODES];
-	in->jt = p[2];
-	in->jf = p[3];
-	in->k = k;
-	/* jt/jf: bit 7 keeps an out-of-range target */
-	if (is_cond(in->code) && ahead) {
-		if (in->jt >= ahead && !(in->jt & 0x80))
-			in->jt %= ahead;
-		if (in->jf >= ahead && !(in->jf & 0x80))
-			in->jf %= ahead;
-	}
-	/* ja: in range forward or backward as is; bit 30 keeps it raw */
-	if (in->code == (BPF_JMP | BPF_JA) && !(k & 0x40000000)) {
-		int64_t t = (int64_t)pc + 1 + (int32_t)k;
-
-		if ((t < 0 || t >= (int64_t)n) && ahead)
-			in->k = (uint32_t)(k % ahead);
-	}
-	/* scratch cells: bit 31 keeps an invalid index */
-	if (is_mem(in->code) && k >= 16 && !(k & 0x80000000))
-		in->k = k % 16;
-}
 
 /* The kernel's check_load_and_stores() (net/core/filter.c), forward jumps
  * only: true if it refuses a scratch-memory read. */
@@ -146,7 +64,7 @@ static bool kernel_mem_refuses(const struct sock_filter *f, size_t n)
 		} else if (f[pc].code == (BPF_JMP | BPF_JA)) {
 			masks[pc + 1 + f[pc].k] &= valid;
 			valid = 0xffff;
-		} else if (is_cond(f[pc].code)) {
+		} else if (fz_is_cond(f[pc].code)) {
 			masks[pc + 1 + f[pc].jt] &= valid;
 			masks[pc + 1 + f[pc].jf] &= valid;
 			valid = 0xffff;
@@ -187,8 +105,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > FG_CBPF_MAX_INSNS + 1)
 		n = FG_CBPF_MAX_INSNS + 1;
 	for (pc = 0; pc < n; pc++) {
-		decode(data + 1 + 8 * pc, pc, n, &f[pc]);
-		neg |= is_pkt_load(f[pc].code) && (int32_t)f[pc].k < 0;
+		struct fz_insn in;
+
+		fz_decode(data + 1 + 8 * pc, pc, n, &in);
+		f[pc] = (struct sock_filter){ in.code, in.jt, in.jf, in.k };
+		neg |= fz_is_pkt_load(f[pc].code) && (int32_t)f[pc].k < 0;
 		back |= f[pc].code == (BPF_JMP | BPF_JA) && (int32_t)f[pc].k < 0;
 	}
 
