@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * json: capture configuration and counters <-> JSON, with the checks every
- * request body goes through (known keys, types, ranges). Nothing here
- * touches a capture: callers apply a fully checked cfg or nothing.
+ * request body goes through (known keys, types, ranges, no control
+ * characters in names and paths; the JSON text itself was checked by
+ * json_scan.c before it was parsed). Nothing here touches a capture:
+ * callers apply a fully checked cfg or nothing.
  */
 #include <errno.h>
 #include <math.h>
@@ -43,6 +45,31 @@ static int want_string(const cJSON *v, size_t max, char *err, size_t errlen)
 	return 0;
 }
 
+/* C0 controls, DEL and C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F):
+ * a name, path or filter holding them would reach the log and terminals
+ * as escape sequences or forged lines. The body is valid UTF-8 already. */
+static bool has_control(const char *s, bool tab_ok)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if ((*p < 0x20 && !(tab_ok && *p == '\t')) || *p == 0x7f ||
+		    (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return true;
+	}
+	return false;
+}
+
+static int want_printable(const cJSON *v, bool tab_ok, char *err, size_t errlen)
+{
+	if (has_control(v->valuestring, tab_ok)) {
+		snprintf(err, errlen, "field '%s' must not contain control characters",
+			 v->string);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int want_bool(const cJSON *v, char *err, size_t errlen)
 {
 	if (!cJSON_IsBool(v)) {
@@ -71,7 +98,8 @@ static int apply_one(const cJSON *v, unsigned int allow, struct cap_cfg *cfg,
 		return 0;
 	}
 	if (!strcmp(k, "iface") && (allow & (API_J_CREATE | API_J_IFACE))) {
-		if ((ret = want_string(v, IF_NAMESIZE, err, errlen)))
+		if ((ret = want_string(v, IF_NAMESIZE, err, errlen)) ||
+		    (ret = want_printable(v, false, err, errlen)))
 			return ret;
 		if (!v->valuestring[0] || !if_nametoindex(v->valuestring)) {
 			snprintf(err, errlen, "unknown interface '%s'", v->valuestring);
@@ -105,6 +133,14 @@ static int apply_one(const cJSON *v, unsigned int allow, struct cap_cfg *cfg,
 	if (!strcmp(k, "filter")) {
 		if ((ret = want_string(v, CAP_FILTER_MAX, err, errlen)))
 			return ret;
+		/* libpcap compiles "" (or blanks) to "match everything" */
+		if (!v->valuestring[strspn(v->valuestring, " \t")]) {
+			snprintf(err, errlen, "filter must not be empty; use 'all' or 'none'");
+			return -EINVAL;
+		}
+		/* a tab is blank to libpcap; newlines would forge log lines */
+		if ((ret = want_printable(v, true, err, errlen)))
+			return ret;
 		snprintf(cfg->filter, sizeof(cfg->filter), "%s", v->valuestring);
 		*fields |= CAP_F_FILTER;
 		return 0;
@@ -132,6 +168,8 @@ static int apply_one(const cJSON *v, unsigned int allow, struct cap_cfg *cfg,
 			snprintf(err, errlen, "field 'dump' must not be empty");
 			return -EINVAL;
 		}
+		if ((ret = want_printable(v, false, err, errlen)))
+			return ret;
 		snprintf(cfg->dump, sizeof(cfg->dump), "%s", v->valuestring);
 		*fields |= CAP_F_DUMP;
 		return 0;

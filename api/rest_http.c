@@ -143,10 +143,9 @@ int api_http_body(struct mg_connection *conn, size_t limit, char **out, size_t *
 
 cJSON *api_http_json_body(struct api_req *q)
 {
-	const char *end = NULL;
-	char *body;
+	char *body, err[256];
+	cJSON *v = NULL;
 	size_t len;
-	cJSON *v;
 	int ret;
 
 	ret = api_http_body(q->conn, q->r->body_limit, &body, &len);
@@ -160,17 +159,10 @@ cJSON *api_http_json_body(struct api_req *q)
 		api_http_error(q->conn, 400, "can't read the request body");
 		return NULL;
 	}
-	if (strlen(body) != len) {
-		free(body);
-		api_http_error(q->conn, 400, "the body contains a NUL byte");
-		return NULL;
-	}
-	v = cJSON_ParseWithOpts(body, &end, true);
-	if (!v) {
-		size_t off = end ? (size_t)(end - body) : 0;
-
-		api_http_error(q->conn, 400, "malformed JSON near byte %zu", off);
-	}
+	/* nesting bounded and strict JSON before cJSON recurses into it */
+	ret = api_json_parse(body, len, &v, err, sizeof(err));
+	if (ret)
+		api_http_error(q->conn, ret == -EINVAL ? 400 : 500, "%s", err);
 	free(body);
 	return v;
 }

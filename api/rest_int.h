@@ -38,6 +38,17 @@ cJSON *api_json_stats(const struct cap_stats *st);
  * iface, ...) of cfg, or NULL for an unknown name. */
 cJSON *api_json_cfg_field(const struct cap_cfg *cfg, const char *field);
 bool api_json_name_ok(const char *name);
+/* Nesting limit of a request body (objects and arrays), far below what
+ * cJSON's recursion needs on a civetweb worker's stack. */
+#define API_JSON_DEPTH_MAX 32
+/* Checks that text (len bytes) is strict RFC 8259 JSON, nested at most
+ * API_JSON_DEPTH_MAX deep, with no NUL in any string (json_scan.c).
+ * 0 or -EINVAL with the reason in err. */
+int api_json_scan(const char *text, size_t len, char *err, size_t errlen);
+/* api_json_scan() then cJSON; text[len] must be '\0'. 0, -EINVAL (refused:
+ * err says why) or -ENOMEM. */
+int api_json_parse(const char *text, size_t len, cJSON **out, char *err,
+		   size_t errlen);
 
 /* ---- the server (rest.c) ---- */
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-	build-essential cmake pkg-config clang llvm
+	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	libpcap-dev liburing-dev libcivetweb-dev libcjson-dev libcmocka-dev libssl-dev libcap-ng-dev
 	iproute2 tcpdump tshark wireshark-common netsniff-ng
