@@ -15,6 +15,7 @@ bool xsk_meta_frame(const void *data, uint32_t len, struct wr_rec *r)
 	r->wire_len = m.wire_len;
 	r->cap_len = m.cap_len;
 	r->data = data;
+	r->dir = 1; /* AF_XDP frames come from XDP: inbound */
 	return true;
 }
 
@@ -32,5 +33,6 @@ bool xsk_meta_record(const void *rec, size_t size, struct wr_rec *r)
 	r->wire_len = h.wire_len;
 	r->cap_len = h.cap_len;
 	r->data = (const uint8_t *)rec + sizeof(h);
+	r->dir = h.dir == CA_DIR_EGRESS ? 2 : 1; /* pcapng's outbound / inbound */
 	return true;
 }

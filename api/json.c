@@ -79,6 +79,64 @@ static int want_bool(const cJSON *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* A whole number in 0..max (JSON numbers are doubles: exact up to 2^53). */
+static int want_count(const cJSON *v, double max, uint64_t *out, char *err, size_t errlen)
+{
+	double d = v->valuedouble;
+
+	if (!cJSON_IsNumber(v) || d != floor(d) || d < 0 || d > max) {
+		snprintf(err, errlen, "field '%s' must be a whole number in 0..%.0f", v->string,
+			 max);
+		return -EINVAL;
+	}
+	*out = (uint64_t)d;
+	return 0;
+}
+
+/* Rotation, retention and format: chosen when a capture is added. */
+static int apply_files(const cJSON *v, struct cap_cfg *cfg, unsigned int *fields, char *err,
+		       size_t errlen)
+{
+	const char *k = v->string;
+	uint64_t n;
+	int ret;
+
+	if (!strcmp(k, "format")) {
+		if ((ret = want_string(v, 16, err, errlen)))
+			return ret;
+		if (cap_format_parse(v->valuestring, &cfg->format)) {
+			snprintf(err, errlen, "format must be pcap or pcapng");
+			return -EINVAL;
+		}
+		*fields |= CAP_F_FORMAT;
+		return 0;
+	}
+	if ((ret = want_count(v, 9007199254740992.0, &n, err, errlen)))
+		return ret;
+	if (strcmp(k, "rotate_size") && strcmp(k, "retain_bytes") && n > UINT32_MAX) {
+		snprintf(err, errlen, "field '%s' is too large", k);
+		return -EINVAL;
+	}
+	if (!strcmp(k, "rotate_size"))
+		cfg->rotate_bytes = n;
+	else if (!strcmp(k, "rotate_time"))
+		cfg->rotate_seconds = (uint32_t)n;
+	else if (!strcmp(k, "retain_bytes"))
+		cfg->retain_bytes = n;
+	else if (!strcmp(k, "retain_files"))
+		cfg->retain_files = (uint32_t)n;
+	else
+		cfg->min_free_pct = (uint32_t)n;
+	*fields |= CAP_F_ROTATE;
+	return 0;
+}
+
+static bool files_key(const char *k)
+{
+	return !strcmp(k, "format") || !strcmp(k, "rotate_size") || !strcmp(k, "rotate_time") ||
+	       !strcmp(k, "retain_bytes") || !strcmp(k, "retain_files") || !strcmp(k, "min_free");
+}
+
 static int apply_one(const cJSON *v, unsigned int allow, struct cap_cfg *cfg,
 		     unsigned int *fields, bool *iface_set, char *err, size_t errlen)
 {
@@ -109,6 +167,8 @@ static int apply_one(const cJSON *v, unsigned int allow, struct cap_cfg *cfg,
 		*iface_set = true;
 		return 0;
 	}
+	if (files_key(k) && (allow & API_J_CREATE))
+		return apply_files(v, cfg, fields, err, errlen);
 	if (!strcmp(k, "transparent") && (allow & API_J_CREATE)) {
 		if ((ret = want_bool(v, err, errlen)))
 			return ret;
@@ -182,7 +242,10 @@ static int apply_one(const cJSON *v, unsigned int allow, struct cap_cfg *cfg,
 		return 0;
 	}
 	/* say what to do instead: a bare "can't" left users guessing */
-	if (!strcmp(k, "transparent"))
+	if (files_key(k))
+		snprintf(err, errlen, "field '%s' is fixed when the capture is added: delete "
+				      "it and add it again to change it", k);
+	else if (!strcmp(k, "transparent"))
 		snprintf(err, errlen, "field 'transparent' is fixed when the capture is "
 				      "added: delete it and add it again to change it");
 	else if (!strcmp(k, "name"))
@@ -239,11 +302,26 @@ cJSON *api_json_cfg_field(const struct cap_cfg *cfg, const char *field)
 	if (!strcmp(field, "dump"))
 		return cJSON_CreateString(cfg->dump);
 	if (!strcmp(field, "file")) {
-		snprintf(file, sizeof(file), "%s.pcap", cfg->dump);
+		/* with rotation the files are many: GET .../files */
+		if (cfg->rotate_bytes || cfg->rotate_seconds)
+			return cJSON_CreateNull();
+		cap_dump_file(cfg->dump, cfg->format, file, sizeof(file));
 		return cJSON_CreateString(file);
 	}
 	if (!strcmp(field, "networkmode"))
 		return cJSON_CreateBool(cfg->network);
+	if (!strcmp(field, "format"))
+		return cJSON_CreateString(cap_format_name(cfg->format));
+	if (!strcmp(field, "rotate_size"))
+		return cJSON_CreateNumber((double)cfg->rotate_bytes);
+	if (!strcmp(field, "rotate_time"))
+		return cJSON_CreateNumber(cfg->rotate_seconds);
+	if (!strcmp(field, "retain_bytes"))
+		return cJSON_CreateNumber((double)cfg->retain_bytes);
+	if (!strcmp(field, "retain_files"))
+		return cJSON_CreateNumber(cfg->retain_files);
+	if (!strcmp(field, "min_free"))
+		return cJSON_CreateNumber(cfg->min_free_pct);
 	if (!strcmp(field, "transparent"))
 		return cJSON_CreateBool(cfg->transparent);
 	return NULL;
@@ -253,7 +331,8 @@ cJSON *api_json_cfg(const struct cap_cfg *cfg)
 {
 	static const char *const keys[] = {
 		"name", "iface", "capture", "filter", "snaplen",
-		"dump", "file", "networkmode", "transparent",
+		"dump", "file", "networkmode", "transparent", "format",
+		"rotate_size", "rotate_time", "retain_bytes", "retain_files", "min_free",
 	};
 	cJSON *o = cJSON_CreateObject();
 	size_t i;
@@ -281,6 +360,10 @@ cJSON *api_json_stats(const struct cap_stats *st)
 #define U(f) ok = ok && cJSON_AddNumberToObject(o, #f, (double)st->f)
 	U(seen);
 	U(matched);
+	U(seen_in);
+	U(seen_out);
+	U(matched_in);
+	U(matched_out);
 	U(redirected);
 	U(redirect_failed);
 	U(rb_full);

@@ -71,13 +71,38 @@ static int call(struct api_cli_server *s, const char *method, const char *path,
 	return -1;
 }
 
-/* FIELD=VALUE -> typed JSON member: numbers for snaplen, booleans for
- * networkmode/transparent; anything unexpected goes as a string and the
- * server says what is wrong with it. */
+/* N[kMGT] (powers of 1024) as a number; -1 if it isn't one. */
+static double size_value(const char *v)
+{
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	int shift = 0;
+
+	if (end == v || v[0] == '-')
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	}
+	return *end ? -1 : (double)n * (double)(1ull << shift);
+}
+
+static bool numeric_key(const char *k)
+{
+	return !strcmp(k, "snaplen") || !strcmp(k, "rotate_time") || !strcmp(k, "retain_files") ||
+	       !strcmp(k, "min_free") || !strcmp(k, "rotate_size") || !strcmp(k, "retain_bytes");
+}
+
+/* FIELD=VALUE -> typed JSON member: numbers for snaplen, rotation and
+ * retention (sizes may say k, M, G, T), booleans for networkmode/transparent;
+ * anything unexpected goes as a string and the server says what is wrong
+ * with it. */
 static int add_kv(cJSON *o, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
-	char key[64], *end;
+	char key[64];
 	const char *v;
 	cJSON *item;
 
@@ -88,10 +113,10 @@ static int add_kv(cJSON *o, const char *kv)
 	memcpy(key, kv, (size_t)(eq - kv));
 	key[eq - kv] = '\0';
 	v = eq + 1;
-	if (!strcmp(key, "snaplen") && *v) {
-		unsigned long n = strtoul(v, &end, 10);
+	if (numeric_key(key) && *v) {
+		double n = size_value(v);
 
-		item = *end ? cJSON_CreateString(v) : cJSON_CreateNumber((double)n);
+		item = n < 0 ? cJSON_CreateString(v) : cJSON_CreateNumber(n);
 	} else if (!strcmp(key, "networkmode") || !strcmp(key, "transparent")) {
 		if (!strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "yes"))
 			item = cJSON_CreateTrue();
@@ -248,6 +273,18 @@ static int cmd_show(struct api_cli_server *s, int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "/api/v1/captures/%s%s%s", argv[1],
 		 argc == 3 ? "/" : "", argc == 3 ? argv[2] : "");
+	return get_print(s, path);
+}
+
+static int cmd_files(struct api_cli_server *s, int argc, char **argv)
+{
+	char path[CAP_NAME_MAX + 64];
+
+	if (argc != 2 || !name_arg_ok(argv[1])) {
+		print_help(stderr, find_cmd(argv[0]));
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/api/v1/captures/%s/files", argv[1]);
 	return get_print(s, path);
 }
 
@@ -425,6 +462,8 @@ static const struct cmd cmds[] = {
 	{ "add", cmd_add,
 	  "add NAME iface=IFACE [capture=MODE] [filter=EXPR] [snaplen=N] [dump=PREFIX] "
 	  "[networkmode=true|false] [transparent=true|false]\n"
+	  "    [format=pcap|pcapng] [rotate_size=BYTES] [rotate_time=S] [retain_bytes=BYTES]\n"
+	  "    [retain_files=N] [min_free=PCT]\n"
 	  "  Adds a capture and attaches it. MODE: ingress, egress, bidirectional (default), off." },
 	{ "del", cmd_del, "del NAME\n  Detaches the capture, writes out and closes its file." },
 	{ "set", cmd_set,
@@ -435,6 +474,9 @@ static const struct cmd cmds[] = {
 	  "show [NAME [FIELD]]\n"
 	  "  Without NAME: all captures. FIELD: capture, filter, snaplen, dump, networkmode, iface." },
 	{ "stats", cmd_stats, "stats NAME\n  The capture's counters." },
+	{ "files", cmd_files,
+	  "files NAME\n  The capture's files, oldest first: name, first and last record time,\n"
+	  "  records, bytes, sealed." },
 	{ "pull", cmd_pull,
 	  "pull NAME -w FILE [--count N] [--seconds S]\n"
 	  "  Network mode: writes the pulled pcap stream to FILE ('-': stdout) until N packets,\n"
