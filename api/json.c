@@ -14,23 +14,6 @@
 
 #include "api/rest_int.h"
 
-bool api_json_name_ok(const char *name)
-{
-	size_t i, n = strlen(name);
-
-	if (n == 0 || n >= CAP_NAME_MAX || name[0] == '.')
-		return false;
-	/* the name is a URL path segment and part of default file names */
-	for (i = 0; i < n; i++) {
-		char ch = name[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
-			return false;
-	}
-	return true;
-}
-
 static int want_string(const cJSON *v, size_t max, char *err, size_t errlen)
 {
 	if (!cJSON_IsString(v)) {
@@ -146,7 +129,7 @@ static int apply_one(const cJSON *v, unsigned int allow, struct cap_cfg *cfg,
 	if (!strcmp(k, "name") && (allow & API_J_CREATE)) {
 		if ((ret = want_string(v, CAP_NAME_MAX, err, errlen)))
 			return ret;
-		if (!api_json_name_ok(v->valuestring)) {
+		if (!cap_name_ok(v->valuestring)) {
 			snprintf(err, errlen,
 				 "invalid name '%s' (letters, digits, '-', '_', '.'; not starting with '.')",
 				 v->valuestring);

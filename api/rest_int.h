@@ -37,7 +37,6 @@ cJSON *api_json_stats(const struct cap_stats *st);
 /* The value of one field (capture, filter, snaplen, dump, networkmode,
  * iface, ...) of cfg, or NULL for an unknown name. */
 cJSON *api_json_cfg_field(const struct cap_cfg *cfg, const char *field);
-bool api_json_name_ok(const char *name);
 /* Nesting limit of a request body (objects and arrays), far below what
  * cJSON's recursion needs on a civetweb worker's stack. */
 #define API_JSON_DEPTH_MAX 32

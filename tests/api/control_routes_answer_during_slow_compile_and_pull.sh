@@ -9,18 +9,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 api_init "$1" lk
 
-# The appliance's clang (CAPTURE_APPLIANCE_CLANG): 6 s once $API_TMP/slow exists
-mkdir "$API_TMP/bin"
-cat >"$API_TMP/bin/clang" <<WRAP
-#!/bin/sh
-if [ -e "$API_TMP/slow" ]; then
-	touch "$API_TMP/compiling"
-	sleep 6
-fi
-exec /usr/bin/clang "\$@"
-WRAP
-chmod +x "$API_TMP/bin/clang"
-export CAPTURE_APPLIANCE_CLANG="$API_TMP/bin/clang"
+# The appliance's clang takes 6 s once $API_TMP/slow exists
+api_slow_clang
 
 api_start --mode ingress --filter "udp port 5555" --snaplen 1500
 expect 200 PUT /api/v1/captures/first/networkmode 'true'
@@ -47,23 +37,8 @@ in_cap curl "${API_AUTH[@]}" -s -o "$API_TMP/patch.body" -w '%{http_code}' -X PA
 	-H 'Content-Type: application/json' --data-binary '{"filter":"udp port 6666"}' \
 	"$API_URL/api/v1/captures/first" >"$API_TMP/patch.code" &
 PATCH=$!
-for ((i = 0; i < 100; i++)); do
-	[ -e "$API_TMP/compiling" ] && break
-	sleep 0.05
-done
-[ -e "$API_TMP/compiling" ] || api_fail "the filter compile did not start (PATCH: $(cat "$API_TMP/patch.code" 2>/dev/null) $(cat "$API_TMP/patch.body" 2>/dev/null))"
+api_wait_compiling "PATCH: $(cat "$API_TMP/patch.code" 2>/dev/null)"
 
-# timed CODE METHOD PATH: the request must answer within 1 s
-timed()
-{
-	local t0 t1 ms
-	t0=$(date +%s%N)
-	expect "$@"
-	t1=$(date +%s%N)
-	ms=$(((t1 - t0) / 1000000))
-	api_log "$2 $3: $CODE in $ms ms"
-	((ms < 1000)) || api_fail "$2 $3 took $ms ms with a compile and a stuck pull under way"
-}
 timed 200 GET /healthz
 timed 200 GET /api/v1/captures
 jeq '.[0].name' first

@@ -195,3 +195,43 @@ seqs_ok()
 	[ "$got" = "$want" ] ||
 		api_fail "$1: want $3 records to port $2 in order, got $(grep -c . <<<"$got"): $(head -3 <<<"$got" | tr '\n' ' ')..."
 }
+
+# api_slow_clang: the appliance's clang (CAPTURE_APPLIANCE_CLANG) takes 6 s
+# once $API_TMP/slow exists, and touches $API_TMP/compiling when it starts;
+# api_wait_compiling waits for that. Call before api_start.
+api_slow_clang()
+{
+	mkdir -p "$API_TMP/bin"
+	cat >"$API_TMP/bin/clang" <<WRAP
+#!/bin/sh
+if [ -e "$API_TMP/slow" ]; then
+	touch "$API_TMP/compiling"
+	sleep 6
+fi
+exec /usr/bin/clang "\$@"
+WRAP
+	chmod +x "$API_TMP/bin/clang"
+	export CAPTURE_APPLIANCE_CLANG="$API_TMP/bin/clang"
+}
+
+api_wait_compiling()
+{
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$API_TMP/compiling" ] && return 0
+		sleep 0.05
+	done
+	api_fail "the filter compile did not start${1:+ ($1)}"
+}
+
+# timed CODE METHOD PATH [BODY]: expect, and within 1 s
+timed()
+{
+	local t0 t1 ms
+	t0=$(date +%s%N)
+	expect "$@"
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	api_log "$2 $3: $CODE in $ms ms"
+	((ms < 1000)) || api_fail "$2 $3 took $ms ms"
+}

@@ -12,17 +12,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 api_init "$1" li
 
-mkdir "$API_TMP/bin"
-cat >"$API_TMP/bin/clang" <<WRAP
-#!/bin/sh
-if [ -e "$API_TMP/slow" ]; then
-	touch "$API_TMP/compiling"
-	sleep 6
-fi
-exec /usr/bin/clang "\$@"
-WRAP
-chmod +x "$API_TMP/bin/clang"
-export CAPTURE_APPLIANCE_CLANG="$API_TMP/bin/clang"
+api_slow_clang
 
 api_start --mode ingress --filter "udp port 5555"
 expect 200 PUT /api/v1/captures/first/networkmode 'true'
@@ -85,22 +75,8 @@ for f in "udp port 6666" "udp port 7777"; do
 	in_cap curl "${API_AUTH[@]}" -s -o /dev/null -X PUT -H 'Content-Type: application/json' \
 		--data "\"$f\"" "$API_URL/api/v1/captures/first/filter" &
 done
-for ((i = 0; i < 100; i++)); do
-	[ -e "$API_TMP/compiling" ] && break
-	sleep 0.05
-done
-[ -e "$API_TMP/compiling" ] || api_fail "the filter compile did not start"
+api_wait_compiling
 
-timed()
-{
-	local t0 t1 ms
-	t0=$(date +%s%N)
-	expect "$@"
-	t1=$(date +%s%N)
-	ms=$(((t1 - t0) / 1000000))
-	api_log "$2 $3: $CODE in $ms ms"
-	((ms < 1000)) || api_fail "$2 $3 took $ms ms under load"
-}
 timed 200 GET /healthz
 timed 200 GET /api/v1/captures
 timed 200 GET /api/v1/captures/first

@@ -86,7 +86,7 @@ static void apply(const cJSON *obj, unsigned int allow)
 	if (fields & CAP_F_SNAPLEN)
 		CHECK(cfg.snaplen >= 1 && cfg.snaplen <= 262144);
 	if (cfg.name[0])
-		CHECK(api_json_name_ok(cfg.name));
+		CHECK(cap_name_ok(cfg.name));
 }
 
 /* A bare value as the PUT of one field: {field: value}. */
