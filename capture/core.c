@@ -57,6 +57,8 @@ int cap_core_open(const struct cap_core_opts *o, struct cap_core **out, char *er
 	k->log_arg = o->log_arg;
 	k->on_final = o->on_final;
 	k->final_arg = o->final_arg;
+	k->on_sealed = o->on_sealed;
+	k->sealed_arg = o->sealed_arg;
 	if (o->dump_root) {
 		k->dump_root = realpath(o->dump_root, NULL);
 		if (!k->dump_root) {
@@ -70,6 +72,13 @@ int cap_core_open(const struct cap_core_opts *o, struct cap_core **out, char *er
 	if (!k->default_dir) {
 		ret = -ENOMEM;
 		goto out;
+	}
+	if (k->on_sealed) {
+		ret = cap_sealer_start(k, &k->sealer);
+		if (ret) {
+			snprintf(err, errlen, "sealed-file thread: %s", strerror(-ret));
+			goto out;
+		}
 	}
 	*out = k;
 	return 0;
@@ -498,6 +507,8 @@ void cap_core_close(struct cap_core *k)
 
 	if (!k)
 		return;
+	cap_sealer_stop(k->sealer);
+	k->sealer = NULL;
 	for (;;) {
 		char name[CAP_NAME_MAX] = "";
 		struct cap *c;

@@ -77,7 +77,15 @@ struct cap_core {
 	void *log_arg;
 	cap_final_fn on_final;
 	void *final_arg;
+	void (*on_sealed)(void *arg, const char *path);
+	void *sealed_arg;
+	struct cap_sealer *sealer; /* its own lock only; takes the others as a client */
 };
+
+/* sealed.c: the thread that hands sealed files to on_sealed. */
+struct cap_sealer;
+int cap_sealer_start(struct cap_core *k, struct cap_sealer **out);
+void cap_sealer_stop(struct cap_sealer *s);
 
 /* core.c: the registry. */
 struct cap *cap_ref(struct cap_core *k, const char *name); /* NULL: no such capture */
