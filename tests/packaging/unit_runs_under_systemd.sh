@@ -10,7 +10,8 @@
 # capture still works in it (clang compiles filters, frames are written to
 # /var/lib/capture-appliance), the client verbs work, systemctl stop closes
 # the file cleanly, Restart=on-failure after SIGKILL (the new run removes
-# the dead one's leftovers), and the watchdog restarts a hung appliance.
+# the dead one's leftovers), the watchdog restarts a hung appliance, and a
+# REST port below 1024 needs (and works with) the drop-in the README gives.
 set -euo pipefail
 BIN=$(readlink -f "$1")
 SRC=$(readlink -f "$(dirname "${BASH_SOURCE[0]}")/../..")
@@ -146,4 +147,19 @@ wd() { [ "$(prop NRestarts)" -gt "$R0" ] && [ "$(prop ActiveState)" = active ]; 
 until_ok 20 wd || fail "the watchdog did not restart a stopped appliance"
 until_ok 10 logged "Watchdog timeout" || fail "no watchdog timeout logged"
 in_c systemctl stop capture-appliance@lab
-echo "PASS: under systemd: notify, sandbox, capture of 100 frames, clean stop, restart after SIGKILL, watchdog restart"
+
+# a REST port below 1024: refused with the unit's capabilities alone, served
+# with CAP_NET_BIND_SERVICE added in a drop-in (as the README says)
+in_c sh -c 'printf "iface ns0\nfilter udp\nlisten 127.0.0.1:443\n" >/etc/capture-appliance/low.conf'
+in_c systemctl start capture-appliance@low 2>/dev/null && fail "port 443 served without CAP_NET_BIND_SERVICE"
+in_c systemctl stop capture-appliance@low 2>/dev/null || true
+in_c mkdir -p /etc/systemd/system/capture-appliance@low.service.d
+in_c sh -c 'printf "[Service]\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n" \
+	>/etc/systemd/system/capture-appliance@low.service.d/port.conf'
+in_c systemctl daemon-reload
+in_c systemctl reset-failed capture-appliance@low 2>/dev/null || true
+in_c systemctl start capture-appliance@low || fail "port 443 with the drop-in: start failed"
+[ "$(in_c systemctl show -p StatusText --value capture-appliance@low)" = \
+	"capturing ns0 on ns0, REST API 127.0.0.1:443" ] || fail "low: not serving on 443"
+in_c systemctl stop capture-appliance@low
+echo "PASS: under systemd: notify, sandbox, capture of 100 frames, clean stop, restart after SIGKILL, watchdog restart, low port with the drop-in"
