@@ -516,8 +516,7 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	 * sd_notify is a no-op without NOTIFY_SOCKET. */
 	sd_notifyf(0, "READY=1\nSTATUS=capturing %s on %s, REST API %s", S.cfg.name,
 		   S.cfg.iface, S.listen ? S.listen : "off");
-	/* WatchdogSec=: ping at half the period, from this loop, so a wedged
-	 * main thread gets the service restarted */
+	/* WatchdogSec=: ping at half the period, from this loop */
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 		wd_usec = 0;
 	if (S.interval)
@@ -536,8 +535,13 @@ static int run(int argc, char **argv, struct cli_config *conf)
 		sig = sigtimedwait(&sigs, NULL, &tmo);
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)
 			break;
-		if (wd_usec)
+		/* after a call into the core (its registry and the first
+		 * capture's lock; -ENOENT once REST deleted it is an answer
+		 * too): a core wedged on a lock stops the pings */
+		if (wd_usec) {
+			cap_get(k, S.cfg.name, NULL, NULL);
 			sd_notify(0, "WATCHDOG=1");
+		}
 		if (sig == SIGUSR1) {
 			print_first(&S, k);
 		} else if (S.interval && mono_usec() >= next_stats) {
