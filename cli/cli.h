@@ -7,9 +7,30 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <getopt.h>
+#include <stddef.h>
+
 /* `start`: the foreground daemon (capture core + REST server). */
 int cli_start(int argc, char **argv);
 /* add, del, set, show, stats, pull: a client of a running appliance. */
 int cli_client(int argc, char **argv);
+
+/*
+ * `start --config FILE`: argv with FILE's options (one per line: "option
+ * value", "option=value" or a bare flag; '#' comment lines, blank lines)
+ * placed before the command line's own, so the command line wins. Each line
+ * is checked against lo (start's options; not config, not help); path
+ * options must be absolute. Without --config, argv is copied as it is.
+ * Returns 0 (free c with cli_config_free), or the exit status (1: unreadable,
+ * 2: a bad line) with the reason, file and line number printed.
+ */
+struct cli_config {
+	int argc;
+	char **argv;	    /* argc entries and a NULL */
+	char **file_args;   /* the nfile entries made from the file (owned) */
+	size_t nfile;
+};
+int cli_config_load(const struct option *lo, int argc, char **argv, struct cli_config *c);
+void cli_config_free(struct cli_config *c);
 
 #endif

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "api/rest.h"
 #include "capture/capture.h"
 #include "cli/cli.h"
@@ -31,6 +33,7 @@ struct start {
 	const char *listen; /* NULL: no REST server */
 	struct api_rest_opts rest;
 	unsigned int interval; /* seconds between counter lines; 0 = only on SIGUSR1 */
+	struct cli_config *conf; /* argv with --config FILE's options */
 };
 
 static void usage(FILE *out)
@@ -43,6 +46,9 @@ static void usage(FILE *out)
 		"written, nothing stays attached). SIGUSR1 prints the counters.\n"
 		"\n"
 		"  --iface IFACE        interface to capture on (required)\n"
+		"  --config FILE        read options from FILE first, one per line ('option\n"
+		"                       value', 'option=value' or a flag, '#' comments);\n"
+		"                       the command line's own options win\n"
 		"  --name NAME          capture name (default: IFACE)\n"
 		"  --mode MODE          ingress|egress|bidirectional|off (default: bidirectional)\n"
 		"  --filter EXPR        tcpdump filter; 'all', 'none' (default: none)\n"
@@ -203,9 +209,10 @@ static int parse_args(struct start *S, int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS,
 	       O_FORMAT, O_ROT_SIZE, O_ROT_TIME, O_RET_BYTES, O_RET_FILES, O_MIN_FREE, O_FMODE,
-	       O_FGROUP };
+	       O_FGROUP, O_CONFIG };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, O_CONFIG },
 		{ "name", required_argument, NULL, 'n' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "filter", required_argument, NULL, 'f' },
@@ -244,6 +251,11 @@ static int parse_args(struct start *S, int argc, char **argv)
 	char err[512];
 	int o;
 
+	o = cli_config_load(lo, argc, argv, S->conf);
+	if (o)
+		return o;
+	argc = S->conf->argc;
+	argv = S->conf->argv;
 	cap_cfg_init(c);
 	S->listen = API_REST_LISTEN_DEFAULT;
 	S->interval = 10;
@@ -252,6 +264,8 @@ static int parse_args(struct start *S, int argc, char **argv)
 		switch (o) {
 		case 'i':
 			iface = optarg;
+			break;
+		case O_CONFIG: /* read by cli_config_load */
 			break;
 		case 'n':
 			name = optarg;
@@ -514,13 +528,28 @@ static void print_first(struct start *S, struct cap_core *k)
 	struct cap_stats st;
 
 	/* REST may have deleted it */
-	if (!cap_get(k, S->cfg.name, NULL, &st))
+	if (!cap_get(k, S->cfg.name, NULL, &st)) {
 		print_stats("counters", S->cfg.name, &st);
+		/* systemctl status shows it; without NOTIFY_SOCKET a no-op */
+		sd_notifyf(0, "STATUS=%s: seen %llu matched %llu written %llu dropped %llu",
+			   S->cfg.name, (unsigned long long)st.seen,
+			   (unsigned long long)st.matched, (unsigned long long)st.written,
+			   (unsigned long long)st.dropped);
+	}
 }
 
-int cli_start(int argc, char **argv)
+static uint64_t mono_usec(void)
 {
-	struct start S = { 0 };
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+static int run(int argc, char **argv, struct cli_config *conf)
+{
+	struct start S = { .conf = conf };
+	uint64_t wd_usec = 0, next_stats = 0, wait, now;
 	struct api_rest *rest = NULL;
 	struct cap_core *k = NULL;
 	struct timespec tmo;
@@ -597,15 +626,44 @@ int cli_start(int argc, char **argv)
 		}
 		fprintf(stderr, "capture-appliance: REST API on %s\n", S.listen);
 	}
+	/* systemd (Type=notify): the first capture runs and REST listens. Each
+	 * sd_notify is a no-op without NOTIFY_SOCKET. */
+	sd_notifyf(0, "READY=1\nSTATUS=capturing %s on %s, REST API %s", S.cfg.name,
+		   S.cfg.iface, S.listen ? S.listen : "off");
+	/* WatchdogSec=: ping at half the period, from this loop */
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+	if (S.interval)
+		next_stats = mono_usec() + (uint64_t)S.interval * 1000000;
 
 	for (;;) {
-		tmo = (struct timespec){ .tv_sec = S.interval ? S.interval : 3600 };
+		wait = 3600ull * 1000000;
+		if (S.interval) {
+			now = mono_usec();
+			wait = next_stats > now ? next_stats - now : 0;
+		}
+		if (wd_usec && wait > wd_usec / 2)
+			wait = wd_usec / 2;
+		tmo = (struct timespec){ .tv_sec = (time_t)(wait / 1000000),
+					 .tv_nsec = (long)(wait % 1000000) * 1000 };
 		sig = sigtimedwait(&sigs, NULL, &tmo);
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)
 			break;
-		if (sig == SIGUSR1 || (sig < 0 && errno == EAGAIN && S.interval))
+		/* after a call into the core (its registry and the first
+		 * capture's lock; -ENOENT once REST deleted it is an answer
+		 * too): a core wedged on a lock stops the pings */
+		if (wd_usec) {
+			cap_get(k, S.cfg.name, NULL, NULL);
+			sd_notify(0, "WATCHDOG=1");
+		}
+		if (sig == SIGUSR1) {
 			print_first(&S, k);
+		} else if (S.interval && mono_usec() >= next_stats) {
+			print_first(&S, k);
+			next_stats = mono_usec() + (uint64_t)S.interval * 1000000;
+		}
 	}
+	sd_notifyf(0, "STOPPING=1\nSTATUS=%s, stopping", strsignal(sig));
 	fprintf(stderr, "capture-appliance: %s, stopping\n", strsignal(sig));
 	api_rest_stop(rest);
 	cap_core_close(k); /* closes every capture */
@@ -614,4 +672,14 @@ fail:
 	api_rest_stop(rest);
 	cap_core_close(k);
 	return 1;
+}
+
+int cli_start(int argc, char **argv)
+{
+	struct cli_config conf = { 0 };
+	int ret;
+
+	ret = run(argc, argv, &conf);
+	cli_config_free(&conf);
+	return ret;
 }

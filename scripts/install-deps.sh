@@ -9,6 +9,7 @@ PKGS=(
 	libpcap-dev liburing-dev libcivetweb-dev libcjson-dev libcmocka-dev libssl-dev libcap-ng-dev
 	iproute2 tcpdump tshark wireshark-common netsniff-ng
 	curl python3 gnuplot-nox iputils-ping ethtool jq openssl prometheus
+	libsystemd-dev systemd systemd-container dpkg-dev lintian man-db
 )
 
 if [ "$(id -u)" -ne 0 ]; then
