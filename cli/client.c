@@ -35,12 +35,17 @@ static const struct cmd *find_cmd(const char *name);
 
 static void print_help(FILE *out, const struct cmd *c)
 {
-	fprintf(out, "Usage: capture-appliance [--server URL] [--token-file FILE] %s\n",
-		c->usage);
-	fprintf(out, "  --server URL       the appliance (default %s, or $CAPTURE_APPLIANCE_SERVER)\n"
+	fprintf(out, "Usage: capture-appliance [--server URL] [--token-file FILE] "
+		     "[--cacert FILE] %s\n", c->usage);
+	fprintf(out, "  --server URL       the appliance, http:// or https:// (default %s,\n"
+		     "                     or $CAPTURE_APPLIANCE_SERVER); IPv6 as http://[ADDR]:PORT\n"
 		     "  --token-file FILE  send the bearer token in FILE (default: "
 		     API_TOKEN_DEFAULT ",\n"
-		     "                     the server's own, readable by root only)\n",
+		     "                     the server's own, readable by root only)\n"
+		     "  --cacert FILE      https: trust the CA certificate(s) in FILE (PEM), e.g. the\n"
+		     "                     server's self-signed certificate, instead of the system's\n"
+		     "  --insecure         https: don't check the certificate at all (anyone on the\n"
+		     "                     path can then read the token and impersonate the server)\n",
 		     DEFAULT_SERVER);
 }
 
@@ -496,7 +501,8 @@ static const struct cmd *find_cmd(const char *name)
 int cli_client(int argc, char **argv)
 {
 	const char *server = getenv("CAPTURE_APPLIANCE_SERVER");
-	const char *token_file = NULL;
+	const char *token_file = NULL, *cacert = NULL;
+	bool insecure = false;
 	char **args, err[ERRLEN], *token = NULL;
 	size_t toklen;
 	struct api_cli_server s;
@@ -509,12 +515,16 @@ int cli_client(int argc, char **argv)
 	if (!args)
 		return 1;
 	for (i = 0; i < argc; i++) {
-		if ((!strcmp(argv[i], "--server") || !strcmp(argv[i], "--token-file")) &&
-		    i + 1 < argc) {
+		if ((!strcmp(argv[i], "--server") || !strcmp(argv[i], "--token-file") ||
+		     !strcmp(argv[i], "--cacert")) && i + 1 < argc) {
 			if (argv[i][2] == 's')
 				server = argv[++i];
-			else
+			else if (argv[i][2] == 't')
 				token_file = argv[++i];
+			else
+				cacert = argv[++i];
+		} else if (!strcmp(argv[i], "--insecure")) {
+			insecure = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			help = true;
 		} else {
@@ -542,6 +552,13 @@ int cli_client(int argc, char **argv)
 		fprintf(stderr, "capture-appliance: %s\n", err);
 		goto out;
 	}
+	if (cacert && access(cacert, R_OK)) {
+		fprintf(stderr, "capture-appliance: --cacert %s: %s\n", cacert, strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	s.cacert = cacert;
+	s.insecure = insecure;
 	/* root reads the server's own token; anyone else must be given one */
 	if (!token_file && !access(API_TOKEN_DEFAULT, R_OK))
 		token_file = API_TOKEN_DEFAULT;
