@@ -10,6 +10,7 @@ PKGS=(
 	libcurl4-openssl-dev
 	iproute2 tcpdump tshark wireshark-common netsniff-ng
 	curl python3 gnuplot-nox iputils-ping ethtool jq openssl prometheus
+	chromium
 )
 
 if [ "$(id -u)" -ne 0 ]; then
