@@ -89,6 +89,7 @@ struct xfer {
 	api_cli_sink_fn sink;
 	void *arg;
 	struct api_cli_resp *resp;
+	const volatile int *cancel;
 	bool started, sink_stopped, too_big;
 };
 
@@ -128,6 +129,19 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *userdata)
 	r->len += n;
 	r->body[r->len] = '\0';
 	return n;
+}
+
+/* Called by libcurl about once a second even on a quiet stream. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct xfer *x = arg;
+
+	if (*x->cancel) {
+		x->sink_stopped = true;
+		return 1;
+	}
+	return 0;
 }
 
 /* A message that says what to do, for the failures people meet. */
@@ -183,7 +197,7 @@ int api_cli_request(const struct api_cli_server *s, const char *method,
 {
 	char cerr[CURL_ERROR_SIZE] = "", *url = NULL, *auth = NULL;
 	struct curl_slist *hdrs = NULL, *nh;
-	struct xfer x = { .sink = sink, .arg = arg, .resp = resp };
+	struct xfer x = { .sink = sink, .arg = arg, .resp = resp, .cancel = s->cancel };
 	CURLcode rc;
 	int ret = -ENOMEM;
 	long code = 0;
@@ -234,6 +248,11 @@ int api_cli_request(const struct api_cli_server *s, const char *method,
 						      : CONNECT_TIMEOUT_MS));
 	if (s->timeout_ms)
 		curl_easy_setopt(x.h, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
+	if (s->cancel) {
+		curl_easy_setopt(x.h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(x.h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(x.h, CURLOPT_XFERINFODATA, &x);
+	}
 	if (s->cacert)
 		curl_easy_setopt(x.h, CURLOPT_CAINFO, s->cacert);
 	if (s->insecure) {
@@ -254,7 +273,7 @@ int api_cli_request(const struct api_cli_server *s, const char *method,
 	rc = curl_easy_perform(x.h);
 	curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &code);
 	resp->status = (int)code;
-	if (rc == CURLE_WRITE_ERROR && x.sink_stopped) {
+	if ((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) && x.sink_stopped) {
 		ret = 0; /* the sink had enough */
 	} else if (rc == CURLE_WRITE_ERROR && x.too_big) {
 		snprintf(err, errlen, "the answer is larger than %u MiB", COLLECT_MAX >> 20);
