@@ -541,7 +541,9 @@ static int cmd_stats(struct api_cli_server *s, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--watch")) {
 			watch = true;
-			if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9' &&
+			/* an optional SECONDS: the next word if it is all digits */
+			if (i + 1 < argc && argv[i + 1][0] &&
+			    strspn(argv[i + 1], "0123456789") == strlen(argv[i + 1]) &&
 			    parse_pos("--watch", argv[++i], &secs))
 				return 2;
 		} else if (!strcmp(argv[i], "--count")) {
