@@ -27,6 +27,7 @@ struct route {
 	{ { "PUT", "/api/v1/captures/{name}/" f }, api_h_field_put, f }
 
 static const struct route routes[] = {
+	{ { "GET", "/" }, api_h_ui, NULL },
 	{ { "GET", "/healthz" }, api_h_healthz, NULL },
 	{ { "GET", "/api/v1/openapi.json" }, api_h_openapi, NULL },
 	{ { "GET", "/metrics" }, api_h_metrics, NULL },
@@ -146,7 +147,10 @@ static int begin_request(struct mg_connection *conn)
 	}
 	if ((st = api_guard(r, conn)))
 		return st;
-	if (!authorized(r, conn))
+	/* the status page holds no data: the browser gets it without a token
+	 * and sends the token the user types in on its own requests */
+	if (!authorized(r, conn) &&
+	    !(!strcmp(uri, "/") && !strcmp(ri->request_method, "GET")))
 		return api_http_error_hdr(conn, 401, "WWW-Authenticate", "Bearer",
 					  "missing or wrong token");
 	memset(&q, 0, sizeof(q));

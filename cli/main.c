@@ -24,10 +24,13 @@ static void usage(FILE *out)
 		"  add NAME iface=IFACE [capture=MODE] [filter=EXPR] [snaplen=N] [dump=PATH]\n"
 		"      [networkmode=true|false] [transparent=true|false]\n"
 		"  del NAME | set NAME FIELD=VALUE... | show [NAME [FIELD]]\n"
-		"  stats NAME | files NAME | pull NAME -w FILE|- [--count N] [--seconds S]\n"
+		"  stats NAME [--watch [S]] | files NAME | get NAME FILE -w OUT | dump NAME -w OUT\n"
+		"  pull NAME -w FILE|- [--count N] [--seconds S]\n"
 		"  --server URL       default http://127.0.0.1:9000 (or $CAPTURE_APPLIANCE_SERVER)\n"
 		"  --token-file FILE  send 'Authorization: Bearer <token>' (default: the server's\n"
 		"                     own, /run/capture-appliance/api.token, if readable)\n"
+		"  --cacert FILE      check an https server's certificate against this CA\n"
+		"  --insecure         don't check it (anyone on the path can read the token)\n"
 		"\n"
 		"Run 'capture-appliance COMMAND --help' for the options of a command.\n");
 }

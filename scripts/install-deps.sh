@@ -7,9 +7,11 @@ PKGS=(
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	libpcap-dev liburing-dev libcivetweb-dev libcjson-dev libcmocka-dev libssl-dev libcap-ng-dev
+	libcurl4-openssl-dev
 	iproute2 tcpdump tshark wireshark-common netsniff-ng
 	curl python3 gnuplot-nox iputils-ping ethtool jq openssl prometheus
 	libsystemd-dev systemd systemd-container dpkg-dev lintian man-db
+	chromium
 )
 
 if [ "$(id -u)" -ne 0 ]; then

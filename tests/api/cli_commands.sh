@@ -1,6 +1,6 @@
 #!/bin/bash
 # The command-line client against the real server: add, set, show (all,
-# one, one field), stats, pull (to a file and to stdout), del; --server and
+# one, one field; --json where JSON is parsed), stats, pull (to a file and to stdout), del; --server and
 # --help per command; every failure exits non-zero with the server's
 # message, and a refused command changes nothing.
 set -euo pipefail
@@ -39,14 +39,14 @@ BODY=$(cat "$O")
 jeq .filter "udp port 5555"
 jeq .snaplen 120
 jeq .capture bidirectional
-ok show web
+ok show web --json
 BODY=$(cat "$O")
 jeq .iface "${API_ID}x"
 jeq .stats.queues 1
-ok show
+ok show --json
 BODY=$(cat "$O")
 jeq 'map(.name) | join(",")' "first,web"
-ok stats web
+ok stats web --json
 BODY=$(cat "$O")
 jeq .seen 0
 # through --server (given after the command, too)
@@ -77,18 +77,18 @@ no 2 "positive integer" pull web -w - --count 0
 no 2 "unknown command" frobnicate
 no 2 "unknown field 'packets'" show web packets
 no 2 "bad name 'a/b'" add a/b iface=lo
-ok show web
+ok show web --json
 BODY=$(cat "$O")
 jeq .snaplen 120
 jeq .filter "udp port 5555"
 
 # --help of every command is true to the command
-for c in add del set show stats files pull; do
+for c in add del set show stats files pull get dump; do
 	ok "$c" --help
 	grep -q "^Usage: capture-appliance .*$c" "$O" || api_fail "$c --help: $(cat "$O")"
 done
 ok --server "$API_URL" --help # main.c answers a bare --help itself
-[ "$(grep -c '^Usage' "$O")" = 7 ] || api_fail "--help lists $(grep -c '^Usage' "$O") commands"
+[ "$(grep -c '^Usage' "$O")" = 9 ] || api_fail "--help lists $(grep -c '^Usage' "$O") commands"
 
 # pull to a file and to stdout
 ok set first capture=ingress filter="udp port 5555" networkmode=true

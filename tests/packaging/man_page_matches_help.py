@@ -93,7 +93,7 @@ def compare(what, h, m):
 
 
 # the client's verbs, as the client itself lists them
-verbs = re.findall(r"^Usage: capture-appliance \[--server URL\] \[--token-file FILE\] (\w+)",
+verbs = re.findall(r"^Usage: capture-appliance (?:\[--[^]]*\] )*(\w+)",
                    help_text("--server", "http://127.0.0.1:1", "--help"), re.M)
 if len(verbs) < 6:
     sys.exit(f"FAIL: the client's --help lists only {verbs}")
