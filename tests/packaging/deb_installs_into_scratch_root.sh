@@ -26,7 +26,8 @@ dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's#^\./#/#' >"$T/files"
 for f in /usr/bin/capture-appliance /lib/systemd/system/capture-appliance@.service \
 	/usr/share/doc/capture-appliance/examples/capture-appliance.conf.example \
 	/usr/share/man/man8/capture-appliance.8.gz /usr/share/capture-appliance/client.py \
-	/usr/share/capture-appliance/openapi.json /usr/share/doc/capture-appliance/copyright; do
+	/usr/share/capture-appliance/openapi.json /usr/share/doc/capture-appliance/copyright \
+	/usr/lib/x86_64-linux-gnu/wireshark/extcap/capture-appliance-extcap; do
 	grep -qxF "$f" "$T/files" || fail "the package lacks $f"
 done
 # dependencies: the linked libraries (dpkg-shlibdeps), libssl3 (loaded for
