@@ -4,7 +4,7 @@
  *
  *   bench_writer [-d DIR] [-n RECORDS] [-s FRAME_BYTES] [-r RUNS] [-p PRODUCERS]
  *                [-b BUF_KIB] [-k NBUFS] [-m] [-R ROTATE_BYTES] [-T ROTATE_SECONDS]
- *                [-F] [-V VARIANT]
+ *                [-F] [-V VARIANT] [-W REORDER_NS]
  *
  * For each variant (io_uring/pwrite x buffered/O_DIRECT) it writes RECORDS
  * frames of FRAME_BYTES through wr_put from PRODUCERS threads, as fast as
@@ -17,6 +17,9 @@
  * -F writes pcapng, -V runs only variant VARIANT (0 io_uring buffered,
  * 1 io_uring O_DIRECT, 2 pwrite buffered, 3 pwrite O_DIRECT): the cost of
  * rotation and pcapng against the same variant without.
+ * -W merges the producers' records into time order with that window
+ * (wr_opts.reorder_ns; the records' times follow the wall clock, one step
+ * per record, so the streams interleave record by record).
  * -m prints a Markdown table row per variant. (-d /dev/null, the null
  * device, is no longer possible: the writer refuses to write to devices.)
  */
@@ -46,11 +49,12 @@ struct cfg {
 	uint32_t rotate_seconds;
 	bool ng;
 	int only;
+	uint32_t reorder_ns;
 };
 
 struct result {
 	double rps, gbps, gbps_sync, cpu;
-	uint64_t writes, retries, files;
+	uint64_t writes, retries, files, late;
 	bool direct;
 };
 
@@ -86,15 +90,25 @@ static void *producer(void *arg)
 	struct wr_stream *s;
 	struct wr_rec r = { .data = frame, .cap_len = p->size, .wire_len = p->size };
 	struct timespec t;
+	uint64_t t0 = 0, step = 0;
 
 	memset(frame, 0x5a, sizeof(frame));
 	p->err = wr_stream_new(p->w, &s);
 	if (p->err)
 		return NULL;
 	for (uint64_t i = 0; i < p->n; i++) {
+		/* the wall clock every 1024 records, in between a step per
+		 * record of the last block's mean spacing */
 		if ((i & 1023) == 0) {
+			uint64_t now;
+
 			clock_gettime(CLOCK_REALTIME, &t);
-			r.ts_ns = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+			now = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+			step = t0 && now > t0 ? (now - t0) / 1024 : 0;
+			t0 = now;
+			r.ts_ns = now;
+		} else {
+			r.ts_ns += step;
 		}
 		memcpy(frame, &i, sizeof(i));
 		while (wr_put(s, &r) == -ENOBUFS) {
@@ -115,7 +129,7 @@ static int run_once(const struct cfg *c, enum wr_backend be, enum wr_direct dio,
 		.buf_size = c->buf, .nbufs = c->nbufs,
 		.rotate_bytes = c->rotate_bytes, .rotate_seconds = c->rotate_seconds,
 		.prefix = path, .format = c->ng ? WR_FMT_PCAPNG : WR_FMT_PCAP,
-		.file_gid = (gid_t)-1,
+		.file_gid = (gid_t)-1, .reorder_ns = c->reorder_ns,
 	};
 	bool rot = c->rotate_bytes || c->rotate_seconds;
 	struct wr_file_info *files = NULL;
@@ -178,6 +192,7 @@ static int run_once(const struct cfg *c, enum wr_backend be, enum wr_direct dio,
 	res->gbps_sync = bytes / (t2 - t0) / 1e9;
 	res->cpu = (c1 - c0) / (t1 - t0);
 	res->writes = st.writes;
+	res->late = st.late;
 	res->direct = st.direct;
 	return 0;
 }
@@ -212,7 +227,7 @@ int main(int argc, char **argv)
 	int opt;
 
 	c.only = -1;
-	while ((opt = getopt(argc, argv, "d:n:s:r:p:b:k:mR:T:FV:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:n:s:r:p:b:k:mR:T:FV:W:h")) != -1) {
 		switch (opt) {
 		case 'd': c.dir = optarg; break;
 		case 'n': c.n = strtoull(optarg, NULL, 0); break;
@@ -226,10 +241,11 @@ int main(int argc, char **argv)
 		case 'T': c.rotate_seconds = (uint32_t)atoi(optarg); break;
 		case 'F': c.ng = true; break;
 		case 'V': c.only = atoi(optarg); break;
+		case 'W': c.reorder_ns = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: %s [-d DIR] [-n RECORDS] [-s FRAME_BYTES] [-r RUNS] "
 				"[-p PRODUCERS] [-b BUF_KIB] [-k NBUFS] [-m] [-R BYTES] [-T SECONDS] "
-				"[-F] [-V VARIANT]\n", argv[0]);
+				"[-F] [-V VARIANT] [-W REORDER_NS]\n", argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -244,7 +260,7 @@ int main(int argc, char **argv)
 	for (size_t v = 0; v < sizeof(var) / sizeof(var[0]); v++) {
 		double rps[15], gb[15], gbs[15], cpu[15];
 		struct result r = { 0 };
-		uint64_t retries = 0;
+		uint64_t retries = 0, late = 0;
 
 		if (c.only >= 0 && (size_t)c.only != v)
 			continue;
@@ -260,6 +276,7 @@ int main(int argc, char **argv)
 			gbs[i] = r.gbps_sync;
 			cpu[i] = r.cpu;
 			retries += r.retries;
+			late += r.late;
 		}
 		if (c.md)
 			printf("| %u | %s%s%s%s | %.2f M | %.2f | %.2f | %.2f | %lu |\n", c.size,
@@ -268,11 +285,14 @@ int main(int argc, char **argv)
 			       median(rps, c.runs) / 1e6, median(gb, c.runs), median(gbs, c.runs),
 			       median(cpu, c.runs), (unsigned long)(retries / (uint64_t)c.runs));
 		else
-			printf("%-20s %s %7.2f Mrec/s %6.2f GB/s  %6.2f GB/s synced  %4.2f cores  %lu writes  %lu no-buffer retries/run\n",
+			printf("%-20s %s %7.2f Mrec/s %6.2f GB/s  %6.2f GB/s synced  %4.2f cores  %lu writes  %lu no-buffer retries/run%s\n",
 			       var[v].name, r.direct ? "(direct)" : "        ",
 			       median(rps, c.runs) / 1e6, median(gb, c.runs), median(gbs, c.runs),
 			       median(cpu, c.runs), (unsigned long)r.writes,
-			       (unsigned long)(retries / (uint64_t)c.runs));
+			       (unsigned long)(retries / (uint64_t)c.runs), "");
+		if (c.reorder_ns && !c.md)
+			printf("  merged, window %u ns: %lu late records/run\n", c.reorder_ns,
+			       (unsigned long)(late / (uint64_t)c.runs));
 		fflush(stdout);
 	}
 	return 0;
