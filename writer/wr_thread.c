@@ -381,7 +381,7 @@ void *wr_thread_main(void *arg)
 	/* pending jobs: every buffer once, plus a peek per buffer */
 	struct wr_pending p = { 0 };
 	uint64_t peek_every = (uint64_t)w->o.flush_ms * 1000000ull / 2, last_peek = 0;
-	bool stop = false;
+	bool stop = false, seen_all = true;
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->start)
@@ -419,9 +419,14 @@ void *wr_thread_main(void *arg)
 		if (!atomic_load(&w->pause)) {
 			fetch(w, &p);
 			/* the merge looks at everything committed, and lets
-			 * records go only after a pass that saw every stream */
-			if (w->merge && peek_streams(w, &p, 0, UINT64_MAX))
-				wr_merge_run(w, &p, false);
+			 * records go only after a pass that saw every stream
+			 * (else: again soon, a hand-over is under way) */
+			if (w->merge) {
+				seen_all = peek_streams(w, &p, 0, UINT64_MAX);
+				if (seen_all)
+					wr_merge_run(w, &p, false);
+			}
+
 			if (wr_now_ns() - last_peek >= peek_every) {
 				if (!w->merge)
 					peek_aged(w, &p);
@@ -432,8 +437,9 @@ void *wr_thread_main(void *arg)
 		if (p.n && !atomic_load(&w->pause))
 			run_batch(w, ops, &p);
 		else
-			wait_wake(w, w->merge ? wr_merge_wait_ms(w, (int)(peek_every / 1000000))
-					      : (int)(peek_every / 1000000));
+			wait_wake(w, !w->merge ? (int)(peek_every / 1000000)
+				     : seen_all ? wr_merge_wait_ms(w, (int)(peek_every / 1000000))
+						: 1);
 	}
 	free(p.jobs);
 	return NULL;
