@@ -292,9 +292,10 @@ void wr_take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b, uint32
 struct wr_merge;
 int wr_merge_new(struct wr_writer *w, struct wr_merge **out);
 void wr_merge_free(struct wr_merge *m);
-/* Takes records of b (a peek: b is still being filled) into the merge. */
-void wr_merge_add(struct wr_writer *w, struct wr_buf *b, uint32_t gen, size_t off,
-		  size_t len, uint32_t nrec, bool peek);
+/* Takes the records in [off, off + len) of b (a peek: b is still being
+ * filled) into the merge; returns how many. */
+uint32_t wr_merge_add(struct wr_writer *w, struct wr_buf *b, uint32_t gen, size_t off,
+		      size_t len, bool peek);
 /* Writes out what the window lets go (all: everything); false when it
  * stopped for want of an output buffer (write the pending jobs, again). */
 bool wr_merge_run(struct wr_writer *w, struct wr_pending *p, bool all);

@@ -147,12 +147,13 @@ static bool pool_short(struct wr_writer *w)
 	return wr_queue_count(&w->freeq) < w->o.nbufs / 4 + 1;
 }
 
-void wr_merge_add(struct wr_writer *w, struct wr_buf *b, uint32_t gen, size_t off,
-		  size_t len, uint32_t nrec, bool peek)
+uint32_t wr_merge_add(struct wr_writer *w, struct wr_buf *b, uint32_t gen, size_t off,
+		      size_t len, bool peek)
 {
 	struct wr_merge *m = w->merge;
 	const uint8_t *p = b->data + off, *e = p + len;
 	uint64_t newest = m->newest;
+	uint32_t nrec = 0;
 
 	while (p + WR_REC_MIN <= e) {
 		struct wr_run r = { .p = p, .b = b, .gen = gen, .seq = m->seq++ };
@@ -160,6 +161,7 @@ void wr_merge_add(struct wr_writer *w, struct wr_buf *b, uint32_t gen, size_t of
 
 		r.ts = prev;
 		p += wr_rec_len(p, w->ng); /* our own records: never 0 */
+		nrec++;
 		while (p + WR_REC_MIN <= e) {
 			uint64_t t = wr_rec_ts(p, w->ng);
 
@@ -167,6 +169,7 @@ void wr_merge_add(struct wr_writer *w, struct wr_buf *b, uint32_t gen, size_t of
 				break;
 			prev = t;
 			p += wr_rec_len(p, w->ng);
+			nrec++;
 		}
 		r.end = p;
 		push(m, &r);
@@ -179,12 +182,13 @@ void wr_merge_add(struct wr_writer *w, struct wr_buf *b, uint32_t gen, size_t of
 	}
 	b->mleft += nrec;
 	if (peek)
-		return;
+		return nrec;
 	b->mfinal = true;
 	if (b->mleft)
 		m->held++;
 	else
 		wr_buf_release(w, b); /* all of it was peeked and written */
+	return nrec;
 }
 
 /* Hands the output buffer over to its destination. */

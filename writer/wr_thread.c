@@ -90,7 +90,7 @@ static void take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b,
 		 uint32_t gen, size_t off, size_t len, uint32_t nrec, bool peek)
 {
 	if (w->merge)
-		wr_merge_add(w, b, gen, off, len, nrec, peek);
+		wr_merge_add(w, b, gen, off, len, peek);
 	else
 		wr_take(w, p, b, gen, off, len, nrec, peek);
 }
@@ -170,9 +170,15 @@ static bool peek_streams(struct wr_writer *w, struct wr_pending *p, uint64_t age
 		if (below_win != UINT64_MAX &&
 		    atomic_load_explicit(&b->win, memory_order_relaxed) >= below_win)
 			continue;
-		uint32_t n = wr_count_records(b->data + b->flushed, c - b->flushed, w->ng, NULL);
+		uint32_t n;
 
-		take(w, p, b, g1, b->flushed, c - b->flushed, n, true);
+		/* the merge walks the records anyway: it counts them */
+		if (w->merge) {
+			n = wr_merge_add(w, b, g1, b->flushed, c - b->flushed, true);
+		} else {
+			n = wr_count_records(b->data + b->flushed, c - b->flushed, w->ng, NULL);
+			wr_take(w, p, b, g1, b->flushed, c - b->flushed, n, true);
+		}
 		npeek++;
 		b->flushed = c;
 		b->flushed_nrec += n;
