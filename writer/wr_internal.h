@@ -45,6 +45,8 @@ struct wr_buf {
 	/* time order (wr_merge.c), writer thread only */
 	uint32_t mleft;		    /* its records the merge holds */
 	bool mfinal;		    /* handed over: free once mleft is 0 */
+	const uint8_t *mend;	    /* where the records taken so far end */
+	uint64_t mlast, mseq;	    /* the last one's time, its run */
 };
 
 enum wr_dest_kind { WR_DEST_FILE, WR_DEST_NET };

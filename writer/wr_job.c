@@ -44,6 +44,7 @@ void wr_buf_release(struct wr_writer *w, struct wr_buf *b)
 	b->fetched = false;
 	b->mleft = 0;
 	b->mfinal = false;
+	b->mend = NULL;
 	if ((uint32_t)(b - w->bufs) >= w->o.nbufs) { /* the merge's output */
 		wr_merge_out_free(w->merge, (uint32_t)(b - w->bufs));
 		return;

@@ -154,7 +154,15 @@ uint32_t wr_merge_add(struct wr_writer *w, struct wr_buf *b, uint32_t gen, size_
 	const uint8_t *p = b->data + off, *e = p + len;
 	uint64_t newest = m->newest;
 	uint32_t nrec = 0;
+	struct wr_run *ext = NULL;
 
+	/* what a peek took before, if still held, goes on with these records
+	 * when their times do: one run, not one per peek */
+	if (b->mend == p && p + WR_REC_MIN <= e && wr_rec_ts(p, w->ng) >= b->mlast) {
+		for (unsigned int i = 0; i < m->n && !ext; i++)
+			if (m->h[i].seq == b->mseq && m->h[i].gen == gen)
+				ext = &m->h[i];
+	}
 	while (p + WR_REC_MIN <= e) {
 		struct wr_run r = { .p = p, .b = b, .gen = gen, .seq = m->seq++ };
 		uint64_t prev = wr_rec_ts(p, w->ng);
@@ -171,11 +179,19 @@ uint32_t wr_merge_add(struct wr_writer *w, struct wr_buf *b, uint32_t gen, size_
 			p += wr_rec_len(p, w->ng);
 			nrec++;
 		}
-		r.end = p;
-		push(m, &r);
+		if (ext) {
+			ext->end = p; /* its key (next record) stays */
+			ext = NULL;
+		} else {
+			r.end = p;
+			push(m, &r);
+			b->mseq = r.seq;
+		}
+		b->mlast = prev;
 		if (prev > newest)
 			newest = prev;
 	}
+	b->mend = p;
 	if (newest > m->newest) {
 		m->newest = newest;
 		m->newest_at = wr_now_ns();

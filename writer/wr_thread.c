@@ -146,8 +146,10 @@ static bool peek_streams(struct wr_writer *w, struct wr_pending *p, uint64_t age
 				all = false;
 			continue;
 		}
-		if (g1 != g2)
+		if (g1 != g2) {
+			all = false; /* following a switch: next round */
 			continue;
+		}
 		/* the stream's earlier buffers were handed over before it
 		 * published b: take them first, they precede it in the file;
 		 * b itself may have been handed over meanwhile: then it is

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -212,6 +213,16 @@ static int run_once(const struct cfg *c, enum wr_backend be, enum wr_direct dio,
 		res->files = nfiles;
 		free(files);
 	} else {
+		struct stat sb;
+
+		/* every record in the file (pcap: the size says so) */
+		if (!c->ng && !stat(path, &sb) &&
+		    (uint64_t)sb.st_size != 24 + c->n / (uint64_t)c->producers *
+						   (uint64_t)c->producers * (16 + c->size)) {
+			fprintf(stderr, "%s: %lld bytes, not what was put\n", path,
+				(long long)sb.st_size);
+			ret = -EIO;
+		}
 		unlink(path);
 	}
 	if (ret)
