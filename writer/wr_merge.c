@@ -15,7 +15,7 @@
  * A record is written once it is older than the bound: the newest record
  * time taken minus the window; when that newest time has not moved for a
  * window (idle), the wall clock too, so the last records of a burst are
- * not held for ever. A record that comes later than that (older than one
+ * not held; when it has not moved for flush_ms, everything held goes. A record that comes later than that (older than one
  * already written) is still written, after it, and counted (wr_stats.late).
  *
  * Memory: the merge holds records in the pool's own buffers, so when the
@@ -355,6 +355,10 @@ bool wr_merge_run(struct wr_writer *w, struct wr_pending *p, bool all)
 			top = wall;
 	}
 	bound = all ? UINT64_MAX : top > win ? top - win : 0;
+	/* nothing newer for flush_ms: everything goes (times ahead of the
+	 * wall clock must not keep records from the file for ever) */
+	if (now - m->newest_at >= (uint64_t)w->o.flush_ms * 1000000ull)
+		bound = UINT64_MAX;
 	if (!emit(w, p, bound))
 		return false;
 	/* a partly filled output buffer goes when it is worth a write, or

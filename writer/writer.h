@@ -4,7 +4,8 @@
  * io_uring; one file, or a rotating series with retention.
  *
  * Producers (one wr_stream per capture worker thread) copy records into large
- * buffers; a writer thread writes whole buffers. Buffers only ever end on a
+ * buffers; a writer thread writes whole buffers (or, with reorder_ns, merges
+ * the streams' records into time order first). Buffers only ever end on a
  * record boundary, so the file is valid pcap at every moment and after a
  * crash. Producers never block: when the writer is behind, wr_put() fails
  * with -ENOBUFS and the drop is counted.
@@ -114,16 +115,17 @@ struct wr_opts {
 	/* Time order: 0 = off (each stream's records in the order put, the
 	 * streams' buffers interleaved). Otherwise the writer thread merges
 	 * the records of all streams by ts_ns and writes (or streams) a
-	 * record once it is older than the newest record time it has seen
-	 * minus reorder_ns (when that has not moved for reorder_ns: the wall
-	 * clock minus reorder_ns), so files and network streams are in
-	 * non-decreasing time order as long as no record reaches the writer
-	 * more than reorder_ns after a newer one. A record later than that is
-	 * still written, after the newer ones, and counted in wr_stats.late.
-	 * The merge holds records in the pool's buffers; when the pool runs
+	 * record once it is at most the newest record time it has seen
+	 * minus reorder_ns (when that has not moved for reorder_ns: the
+	 * later of it and the wall clock, minus reorder_ns; for flush_ms:
+	 * everything held), so files and network streams are in
+	 * non-decreasing time order as long as no record is put more than
+	 * reorder_ns after a newer one. A record later than that is still
+	 * written, after the newer ones, and counted in wr_stats.late. The
+	 * merge holds records in the pool's buffers; when the pool runs
 	 * short it writes the oldest rather than let producers drop. Costs
-	 * the writer thread a copy of each record and WR_MERGE_OUT (4) more
-	 * buffers of buf_size; nothing on the producers' side. */
+	 * the writer thread a copy of each record and 4 more buffers of
+	 * buf_size; nothing on the producers' side. */
 	uint32_t reorder_ns;
 };
 

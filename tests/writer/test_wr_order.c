@@ -315,6 +315,8 @@ static struct wr_writer *open_w(struct wr_opts *o)
 	 * the window because the pool ran short (the last test does that) */
 	if (!o->nbufs)
 		o->nbufs = 256;
+	/* nor may a stall of flush_ms (all held records then go) */
+	o->flush_ms = 600000;
 	o->file_gid = (gid_t)-1;
 	assert_int_equal(wr_open(o, &w), 0);
 	return w;
