@@ -538,6 +538,70 @@ static void pool_short_merge_writes_oldest(void **state)
 	free(v);
 }
 
+/* wr_reopen with the merge: what was put before is all in the old file,
+ * in order (the merge gives up the old generation's records first), the
+ * rest in the new one, in order. */
+static void reopen_with_merge_splits_exactly(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t k = 8;
+	const uint64_t half = 2000;
+	char *b = t_path(f->dir, "second");
+	struct wr_opts o = { .path = f->path, .reorder_ns = window(WINDOW_NS) };
+	struct wr_writer *w = open_w(&o);
+	struct rec *v = calloc(half, sizeof(*v));
+	struct wr_stream *s;
+	struct t_rec t;
+	long n;
+
+	assert_int_equal(wr_stream_new(w, &s), 0);
+	for (uint64_t id = 0; id < 2 * half; id++) {
+		if (id == half)
+			assert_int_equal(wr_reopen(w, b), 0);
+		t_make(&t, 1, id, T_SNAPLEN);
+		t.r.ts_ns = ts_of(1, id, k, ROUND_NS);
+		put_retry(s, &t);
+	}
+	wr_stream_free(s);
+	assert_int_equal(wr_close(w), 0);
+	n = read_file(f->path, v, half);
+	assert_int_equal(n, (long)half);
+	check_all_once(v, n, 1, half);
+	check_order(v, n, k, ROUND_NS);
+	n = read_file(b, v, half);
+	assert_int_equal(n, (long)half);
+	for (long i = 0; i < n; i++)
+		assert_true(v[i].id >= half);
+	check_order(v, n, k, ROUND_NS);
+	free(v);
+	free(b);
+}
+
+/* Record times on the wall clock, traffic stops: the wall clock lets the
+ * last records go within about a window, without newer ones or wr_close
+ * (and flush_ms, the last resort, is 10 minutes here). */
+static void idle_records_go_by_wall_clock(void **state)
+{
+	struct fx *f = *state;
+	struct wr_opts o = { .path = f->path, .reorder_ns = window(WINDOW_NS) };
+	struct wr_writer *w = open_w(&o);
+	struct wr_stream *s;
+	struct timespec now;
+	struct t_rec t;
+
+	assert_int_equal(wr_stream_new(w, &s), 0);
+	for (uint64_t id = 0; id < 10; id++) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		t_make(&t, 1, id, T_SNAPLEN);
+		t.r.ts_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		put_retry(s, &t);
+	}
+	assert_int_equal(wr_stream_flush(s, true), 0);
+	assert_true(t_wait_records(w, 10, 20000));
+	wr_stream_free(s);
+	assert_int_equal(wr_close(w), 0);
+}
+
 #define T(n) cmocka_unit_test_setup_teardown(n, setup, teardown)
 
 int main(int argc, char **argv)
@@ -550,6 +614,8 @@ int main(int argc, char **argv)
 		T(network_subscriber_gets_merged_order),
 		T(pcapng_merged_keeps_direction),
 		T(pool_short_merge_writes_oldest),
+		T(reopen_with_merge_splits_exactly),
+		T(idle_records_go_by_wall_clock),
 	};
 
 	if (argc > 1)
