@@ -22,6 +22,7 @@
 #define WR_MAX_INFLIGHT 16u	       /* writes per io_uring chain */
 #define WR_STAGE_SLOTS 4u	       /* direct mode: staged buffers in flight */
 #define WR_SWITCH_TIMEOUT_MS 3000      /* streams must see a new file within */
+#define WR_MERGE_OUT 4u		       /* time order: output buffers beyond the pool */
 
 /* One pool buffer: whole pcap records, filled by one stream at a time. */
 struct wr_buf {
@@ -41,6 +42,11 @@ struct wr_buf {
 	uint32_t flushed_nrec;
 	uint64_t peek_ns;	    /* when it was last taken from */
 	bool fetched;		    /* handed over and taken by the writer */
+	/* time order (wr_merge.c), writer thread only */
+	uint32_t mleft;		    /* its records the merge holds */
+	bool mfinal;		    /* handed over: free once mleft is 0 */
+	const uint8_t *mend;	    /* where the records taken so far end */
+	uint64_t mlast, mseq;	    /* the last one's time, its run */
 };
 
 enum wr_dest_kind { WR_DEST_FILE, WR_DEST_NET };
@@ -176,8 +182,10 @@ struct wr_writer {
 	uint64_t start_ns;	/* pcapng isb_starttime */
 	int start;		/* thread start: 0 wait, 1 go, 2 give up (lock) */
 
-	uint8_t *mem;		/* nbufs * buf_size, aligned */
-	struct wr_buf *bufs;
+	uint8_t *mem;		/* nmem * buf_size, aligned */
+	struct wr_buf *bufs;	/* the pool (nbufs), then the merge's output */
+	unsigned int nmem;	/* nbufs, + WR_MERGE_OUT with the merge */
+	struct wr_merge *merge;	/* time order; NULL: off (writer thread) */
 	struct wr_queue freeq, fullq;
 	int efd;		/* eventfd: wakes the writer thread */
 	pthread_t thr;
@@ -197,7 +205,7 @@ struct wr_writer {
 	_Atomic bool pause;
 
 	/* statistics, written by the writer thread */
-	_Atomic uint64_t st_records, st_bytes, st_errors, st_writes;
+	_Atomic uint64_t st_records, st_bytes, st_errors, st_writes, st_late;
 	_Atomic int first_err;
 	_Atomic bool st_direct;
 
@@ -277,6 +285,28 @@ void wr_stream_follow(struct wr_stream *s, uint32_t g);
 /* wr_thread.c */
 void *wr_thread_main(void *arg);
 void wr_wake(struct wr_writer *w);
+/* Records [off, off + len) of b go to generation gen's destination: a
+ * file job in p, or the network backlog (what take did before the merge). */
+void wr_take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b, uint32_t gen,
+	     size_t off, size_t len, uint32_t nrec, bool peek);
+
+/* wr_merge.c: time order across streams (reorder_ns) */
+struct wr_merge;
+int wr_merge_new(struct wr_writer *w, struct wr_merge **out);
+void wr_merge_free(struct wr_merge *m);
+/* Takes the records in [off, off + len) of b (a peek: b is still being
+ * filled) into the merge; returns how many. */
+uint32_t wr_merge_add(struct wr_writer *w, struct wr_buf *b, uint32_t gen, size_t off,
+		      size_t len, bool peek);
+/* Writes out what the window lets go (all: everything); false when it
+ * stopped for want of an output buffer (write the pending jobs, again). */
+bool wr_merge_run(struct wr_writer *w, struct wr_pending *p, bool all);
+/* Writes out every record not of generation keep; false as above. */
+bool wr_merge_retire(struct wr_writer *w, struct wr_pending *p, uint32_t keep);
+bool wr_merge_empty(const struct wr_merge *m);
+void wr_merge_out_free(struct wr_merge *m, uint32_t idx);
+/* How long the writer thread may sleep (it may have records to let go). */
+int wr_merge_wait_ms(const struct wr_writer *w, int idle_ms);
 
 /* wr_job.c */
 /* Applies one write result; true when the job is complete (buffer freed):

@@ -26,7 +26,7 @@ struct wr_io {
 static int ur_init(struct wr_writer *w, struct wr_io **out)
 {
 	unsigned int nstage = w->stage ? WR_STAGE_SLOTS : 0;
-	unsigned int nvec = w->o.nbufs + nstage;
+	unsigned int nvec = w->nmem + nstage;
 	struct iovec *iov = NULL;
 	struct wr_io *io;
 	int ret;
@@ -42,10 +42,10 @@ static int ur_init(struct wr_writer *w, struct wr_io **out)
 		ret = -ENOMEM;
 		goto out_ring;
 	}
-	for (unsigned int i = 0; i < w->o.nbufs; i++)
+	for (unsigned int i = 0; i < w->nmem; i++)
 		iov[i] = (struct iovec){ w->bufs[i].data, w->o.buf_size };
 	for (unsigned int i = 0; i < nstage; i++)
-		iov[w->o.nbufs + i] = (struct iovec){ w->stage + (size_t)i * w->stage_size,
+		iov[w->nmem + i] = (struct iovec){ w->stage + (size_t)i * w->stage_size,
 						      w->stage_size };
 	/* registration can fail (memlock limit, > UIO_MAXIOV buffers): plain
 	 * writes then, same semantics */
@@ -72,11 +72,11 @@ static void ur_fini(struct wr_io *io)
 static int buf_index(struct wr_writer *w, const void *src)
 {
 	const uint8_t *p = src;
-	size_t pool = (size_t)w->o.nbufs * w->o.buf_size;
+	size_t pool = (size_t)w->nmem * w->o.buf_size;
 
 	if (p >= w->mem && p < w->mem + pool)
 		return (int)((size_t)(p - w->mem) / w->o.buf_size);
-	return (int)(w->o.nbufs + (size_t)(p - w->stage) / w->stage_size);
+	return (int)(w->nmem + (size_t)(p - w->stage) / w->stage_size);
 }
 
 static void prep(struct wr_io *io, struct wr_writer *w, const struct wr_wreq *q,

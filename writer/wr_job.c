@@ -42,6 +42,13 @@ void wr_buf_release(struct wr_writer *w, struct wr_buf *b)
 	b->flushed_nrec = 0;
 	b->peek_ns = 0;
 	b->fetched = false;
+	b->mleft = 0;
+	b->mfinal = false;
+	b->mend = NULL;
+	if ((uint32_t)(b - w->bufs) >= w->o.nbufs) { /* the merge's output */
+		wr_merge_out_free(w->merge, (uint32_t)(b - w->bufs));
+		return;
+	}
 	/* cannot fail: the queue holds every buffer of the pool */
 	wr_queue_push(&w->freeq, (uint32_t)(b - w->bufs));
 }

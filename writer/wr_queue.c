@@ -89,3 +89,11 @@ bool wr_queue_empty(struct wr_queue *q)
 	return atomic_load_explicit(&q->tail, memory_order_acquire) ==
 	       atomic_load_explicit(&q->head, memory_order_acquire);
 }
+
+uint32_t wr_queue_count(struct wr_queue *q)
+{
+	uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+	uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+
+	return t > h ? (uint32_t)(t - h) : 0;
+}

@@ -29,5 +29,7 @@ bool wr_queue_push(struct wr_queue *q, uint32_t v);
 bool wr_queue_pop(struct wr_queue *q, uint32_t *v);
 /* No element pushed or being pushed is left (for the single consumer). */
 bool wr_queue_empty(struct wr_queue *q);
+/* Elements in the queue now (a snapshot; others may push or pop). */
+uint32_t wr_queue_count(struct wr_queue *q);
 
 #endif

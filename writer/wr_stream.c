@@ -22,8 +22,10 @@ static void handover(struct wr_stream *s)
 	b->gen = s->gen;
 	/* cannot fail: the queue holds every buffer of the pool */
 	wr_queue_push(&w->fullq, (uint32_t)(b - w->bufs));
-	wr_wake(w);
+	/* before the wake-up: the writer thread must not find the stream
+	 * still holding once woken (time order waits for that) */
 	atomic_store_explicit(&s->holding, false, memory_order_release);
+	wr_wake(w);
 	s->cur = NULL;
 	s->p = s->end = NULL;
 }

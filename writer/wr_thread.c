@@ -61,8 +61,8 @@ static struct wr_dest *route(struct wr_writer *w, uint32_t gen)
 
 /* Records [off, off + len) of b, holding nrec records, go to generation
  * gen: into the pending list, or straight into the network backlog. */
-static void take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b,
-		 uint32_t gen, size_t off, size_t len, uint32_t nrec, bool peek)
+void wr_take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b, uint32_t gen,
+	     size_t off, size_t len, uint32_t nrec, bool peek)
 {
 	struct wr_dest *d = route(w, gen);
 
@@ -82,6 +82,17 @@ static void take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b,
 	*wr_pending_add(p) = (struct wr_job){
 		.b = b, .d = d, .data = b->data + off, .len = len, .nrec = nrec, .peek = peek,
 	};
+}
+
+/* What streams hand over or a peek takes: to the merge (time order), or
+ * on its way at once. */
+static void take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b,
+		 uint32_t gen, size_t off, size_t len, uint32_t nrec, bool peek)
+{
+	if (w->merge)
+		wr_merge_add(w, b, gen, off, len, peek);
+	else
+		wr_take(w, p, b, gen, off, len, nrec, peek);
 }
 
 /* Moves handed-over buffers into the pending list (what a peek already
@@ -116,7 +127,9 @@ static bool peek_streams(struct wr_writer *w, struct wr_pending *p, uint64_t age
 	for (unsigned int i = 0; i < p->n; i++)
 		npeek += p->jobs[i].peek;
 	pthread_mutex_lock(&w->lock);
-	for (struct wr_stream *s = w->streams; s && npeek < w->o.nbufs; s = s->next) {
+	/* (the merge copies what it peeks: no jobs, no limit) */
+	for (struct wr_stream *s = w->streams; s && (w->merge || npeek < w->o.nbufs);
+	     s = s->next) {
 		/* the generation must be the same before and after reading
 		 * the buffer: a stream following a switch hands its buffer
 		 * over (unpublishes it) before it announces the new one */
@@ -126,8 +139,17 @@ static bool peek_streams(struct wr_writer *w, struct wr_pending *p, uint64_t age
 		uint64_t since;
 		size_t c;
 
-		if (!b || g1 != g2)
+		if (!b) {
+			/* unpublished but still holding: a hand-over has
+			 * begun and is not in the queue yet */
+			if (atomic_load_explicit(&s->holding, memory_order_acquire))
+				all = false;
 			continue;
+		}
+		if (g1 != g2) {
+			all = false; /* following a switch: next round */
+			continue;
+		}
 		/* the stream's earlier buffers were handed over before it
 		 * published b: take them first, they precede it in the file;
 		 * b itself may have been handed over meanwhile: then it is
@@ -150,9 +172,15 @@ static bool peek_streams(struct wr_writer *w, struct wr_pending *p, uint64_t age
 		if (below_win != UINT64_MAX &&
 		    atomic_load_explicit(&b->win, memory_order_relaxed) >= below_win)
 			continue;
-		uint32_t n = wr_count_records(b->data + b->flushed, c - b->flushed, w->ng, NULL);
+		uint32_t n;
 
-		take(w, p, b, g1, b->flushed, c - b->flushed, n, true);
+		/* the merge walks the records anyway: it counts them */
+		if (w->merge) {
+			n = wr_merge_add(w, b, g1, b->flushed, c - b->flushed, true);
+		} else {
+			n = wr_count_records(b->data + b->flushed, c - b->flushed, w->ng, NULL);
+			wr_take(w, p, b, g1, b->flushed, c - b->flushed, n, true);
+		}
 		npeek++;
 		b->flushed = c;
 		b->flushed_nrec += n;
@@ -243,7 +271,9 @@ static void run_batch(struct wr_writer *w, const struct wr_io_ops *ops,
 			n = i;
 			break;
 		}
-		if (j->rot && w->rot_ns && !j->gathered && j->d->fd >= 0 && gather(w, p))
+		/* (the merge wrote older windows' records first already) */
+		if (j->rot && w->rot_ns && !w->merge && !j->gathered && j->d->fd >= 0 &&
+		    gather(w, p))
 			return; /* the older records first */
 		j = &p->jobs[0];
 		ret = wr_rot_switch(w, j);
@@ -313,6 +343,10 @@ static void retire(struct wr_writer *w, const struct wr_io_ops *ops,
 	old = w->dests[g & 1];
 	/* every buffer of generation g was handed over before the request */
 	fetch(w, p);
+	/* what the merge holds of it goes first (output buffers are few:
+	 * written as they fill) */
+	while (w->merge && !wr_merge_retire(w, p, g + 1))
+		drain(w, ops, p, NULL);
 	if (old && old->gen == g) {
 		drain(w, ops, p, old);
 		w->dests[g & 1] = NULL;
@@ -342,6 +376,8 @@ static void rot_ticks(struct wr_writer *w, struct wr_pending *p)
 			continue;
 		for (unsigned int i = 0; i < p->n && idle; i++)
 			idle = p->jobs[i].d != d;
+		if (w->merge && !wr_merge_empty(w->merge))
+			idle = false; /* records of its window may still come */
 		wr_rot_tick(w, d, idle);
 	}
 }
@@ -353,7 +389,7 @@ void *wr_thread_main(void *arg)
 	/* pending jobs: every buffer once, plus a peek per buffer */
 	struct wr_pending p = { 0 };
 	uint64_t peek_every = (uint64_t)w->o.flush_ms * 1000000ull / 2, last_peek = 0;
-	bool stop = false;
+	bool stop = false, seen_all = true;
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->start)
@@ -378,8 +414,11 @@ void *wr_thread_main(void *arg)
 		if (stop) {
 			/* producers are gone: write out everything */
 			for (;;) {
+				bool done;
+
 				fetch(w, &p);
-				if (!p.n)
+				done = !w->merge || wr_merge_run(w, &p, true);
+				if (!p.n && done)
 					break;
 				drain(w, ops, &p, NULL);
 			}
@@ -387,8 +426,18 @@ void *wr_thread_main(void *arg)
 		}
 		if (!atomic_load(&w->pause)) {
 			fetch(w, &p);
+			/* the merge looks at everything committed, and lets
+			 * records go only after a pass that saw every stream
+			 * (else: again soon, a hand-over is under way) */
+			if (w->merge) {
+				seen_all = peek_streams(w, &p, 0, UINT64_MAX);
+				if (seen_all)
+					wr_merge_run(w, &p, false);
+			}
+
 			if (wr_now_ns() - last_peek >= peek_every) {
-				peek_aged(w, &p);
+				if (!w->merge)
+					peek_aged(w, &p);
 				rot_ticks(w, &p);
 				last_peek = wr_now_ns();
 			}
@@ -396,7 +445,9 @@ void *wr_thread_main(void *arg)
 		if (p.n && !atomic_load(&w->pause))
 			run_batch(w, ops, &p);
 		else
-			wait_wake(w, (int)(peek_every / 1000000));
+			wait_wake(w, !w->merge ? (int)(peek_every / 1000000)
+				     : seen_all ? wr_merge_wait_ms(w, (int)(peek_every / 1000000))
+						: 1);
 	}
 	free(p.jobs);
 	return NULL;

@@ -95,6 +95,7 @@ static void writer_free(struct wr_writer *w)
 	pthread_mutex_destroy(&w->ctl);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
+	wr_merge_free(w->merge);
 	free(w->stage);
 	free(w->hdr);
 	free(w->if_name);
@@ -211,8 +212,9 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 	w->direct_ok = w->o.direct == WR_DIRECT_ON ||
 		       (w->o.direct == WR_DIRECT_AUTO && WR_AUTO_DIRECT);
 
-	w->mem = aligned_alloc(WR_ALIGN, (size_t)w->o.nbufs * w->o.buf_size);
-	w->bufs = calloc(w->o.nbufs, sizeof(*w->bufs));
+	w->nmem = w->o.nbufs + (w->o.reorder_ns ? WR_MERGE_OUT : 0);
+	w->mem = aligned_alloc(WR_ALIGN, (size_t)w->nmem * w->o.buf_size);
+	w->bufs = calloc(w->nmem, sizeof(*w->bufs));
 	if (!w->mem || !w->bufs) {
 		ret = -ENOMEM;
 		goto out;
@@ -222,9 +224,15 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 		ret = wr_queue_init(&w->fullq, w->o.nbufs);
 	if (ret)
 		goto out;
-	for (unsigned int i = 0; i < w->o.nbufs; i++) {
+	for (unsigned int i = 0; i < w->nmem; i++) {
 		w->bufs[i].data = w->mem + (size_t)i * w->o.buf_size;
-		wr_queue_push(&w->freeq, i);
+		if (i < w->o.nbufs)
+			wr_queue_push(&w->freeq, i);
+	}
+	if (w->o.reorder_ns) {
+		ret = wr_merge_new(w, &w->merge);
+		if (ret)
+			goto out;
 	}
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->efd < 0) {
@@ -465,6 +473,7 @@ int wr_get_stats(struct wr_writer *w, struct wr_stats *st)
 		.direct = atomic_load(&w->st_direct),
 		.backend = w->o.backend,
 		.files_sealed = atomic_load(&w->st_sealed),
+		.late = atomic_load(&w->st_late),
 	};
 	pthread_mutex_lock(&w->lock);
 	if (w->cat)

@@ -4,7 +4,8 @@
  * io_uring; one file, or a rotating series with retention.
  *
  * Producers (one wr_stream per capture worker thread) copy records into large
- * buffers; a writer thread writes whole buffers. Buffers only ever end on a
+ * buffers; a writer thread writes whole buffers (or, with reorder_ns, merges
+ * the streams' records into time order first). Buffers only ever end on a
  * record boundary, so the file is valid pcap at every moment and after a
  * crash. Producers never block: when the writer is behind, wr_put() fails
  * with -ENOBUFS and the drop is counted.
@@ -110,6 +111,22 @@ struct wr_opts {
 	 * (0 inbound, 1 outbound); must be thread-safe and not block. */
 	bool (*if_stats)(void *arg, unsigned int ifid, struct wr_if_stats *st);
 	void *if_stats_arg;
+
+	/* Time order: 0 = off (each stream's records in the order put, the
+	 * streams' buffers interleaved). Otherwise the writer thread merges
+	 * the records of all streams by ts_ns and writes (or streams) a
+	 * record once it is at most the newest record time it has seen
+	 * minus reorder_ns (when that has not moved for reorder_ns: the
+	 * later of it and the wall clock, minus reorder_ns; for flush_ms:
+	 * everything held), so files and network streams are in
+	 * non-decreasing time order as long as no record is put more than
+	 * reorder_ns after a newer one. A record later than that is still
+	 * written, after the newer ones, and counted in wr_stats.late. The
+	 * merge holds records in the pool's buffers; when the pool runs
+	 * short it writes the oldest rather than let producers drop. Costs
+	 * the writer thread a copy of each record and 4 more buffers of
+	 * buf_size; nothing on the producers' side. */
+	uint32_t reorder_ns;
 };
 
 /* One record: cap_len bytes at data, cut already to the snaplen. */
@@ -137,6 +154,9 @@ struct wr_stats {
 	uint64_t files;		 /* files of the prefix now, the open one included */
 	uint64_t bytes_kept;	 /* their bytes */
 	uint64_t files_sealed;	 /* files this writer sealed */
+	/* time order (reorder_ns): records written after a newer one (they
+	 * came later than the window, or the pool ran short); 0 when off */
+	uint64_t late;
 };
 
 /* One capture file (wr_list_files, wr_scan_prefix). */

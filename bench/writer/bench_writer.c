@@ -4,7 +4,7 @@
  *
  *   bench_writer [-d DIR] [-n RECORDS] [-s FRAME_BYTES] [-r RUNS] [-p PRODUCERS]
  *                [-b BUF_KIB] [-k NBUFS] [-m] [-R ROTATE_BYTES] [-T ROTATE_SECONDS]
- *                [-F] [-V VARIANT]
+ *                [-F] [-V VARIANT] [-W REORDER_NS] [-P MREC_PER_S]
  *
  * For each variant (io_uring/pwrite x buffered/O_DIRECT) it writes RECORDS
  * frames of FRAME_BYTES through wr_put from PRODUCERS threads, as fast as
@@ -17,6 +17,14 @@
  * -F writes pcapng, -V runs only variant VARIANT (0 io_uring buffered,
  * 1 io_uring O_DIRECT, 2 pwrite buffered, 3 pwrite O_DIRECT): the cost of
  * rotation and pcapng against the same variant without.
+ * -W merges the producers' records into time order with that window
+ * (wr_opts.reorder_ns; the records' times follow the wall clock, one step
+ * per record, so the streams interleave record by record).
+ * -P paces the producers to that total rate (records per second, in
+ * millions; they sleep when ahead of schedule, and a record's time is its
+ * place in the schedule, the producers' schedules interleaved): then the
+ * CPU cores used are the figure, at a capture-like rate rather than the
+ * writer's maximum.
  * -m prints a Markdown table row per variant. (-d /dev/null, the null
  * device, is no longer possible: the writer refuses to write to devices.)
  */
@@ -28,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,11 +55,13 @@ struct cfg {
 	uint32_t rotate_seconds;
 	bool ng;
 	int only;
+	uint32_t reorder_ns;
+	double pace; /* records/s in all, 0 = as fast as possible */
 };
 
 struct result {
-	double rps, gbps, gbps_sync, cpu;
-	uint64_t writes, retries, files;
+	double rps, gbps, gbps_sync, cpu, wcpu;
+	uint64_t writes, retries, files, late;
 	bool direct;
 };
 
@@ -60,6 +71,9 @@ struct prod {
 	uint32_t size;
 	uint64_t retries;
 	int err;
+	double pace; /* this producer's records/s, 0 = no pacing */
+	int id, np;  /* which of how many producers */
+	double cpu;  /* this thread's CPU seconds */
 };
 
 static double now_s(void)
@@ -86,15 +100,42 @@ static void *producer(void *arg)
 	struct wr_stream *s;
 	struct wr_rec r = { .data = frame, .cap_len = p->size, .wire_len = p->size };
 	struct timespec t;
+	uint64_t t0 = 0, step = 0;
+	double start = now_s();
 
 	memset(frame, 0x5a, sizeof(frame));
 	p->err = wr_stream_new(p->w, &s);
 	if (p->err)
 		return NULL;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t0 = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 	for (uint64_t i = 0; i < p->n; i++) {
-		if ((i & 1023) == 0) {
+		if (p->pace > 0) {
+			/* paced: a record's time is its arrival on schedule
+			 * (the producers' schedules interleaved), taken no
+			 * earlier than 64 records ahead of it */
+			double at = (double)i / p->pace + (double)p->id / (p->pace * p->np);
+
+			if ((i & 63) == 0 && at - (now_s() - start) > 0) {
+				double ahead = at - (now_s() - start);
+				struct timespec d = { (time_t)ahead,
+						      (long)((ahead - (double)(time_t)ahead) * 1e9) };
+
+				nanosleep(&d, NULL);
+			}
+			r.ts_ns = t0 + (uint64_t)(at * 1e9);
+		} else if ((i & 1023) == 0) {
+			/* the wall clock every 1024 records, in between a step
+			 * per record of the last block's mean spacing */
+			uint64_t now;
+
 			clock_gettime(CLOCK_REALTIME, &t);
-			r.ts_ns = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+			now = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+			step = t0 && now > t0 ? (now - t0) / 1024 : 0;
+			t0 = now;
+			r.ts_ns = now;
+		} else {
+			r.ts_ns += step;
 		}
 		memcpy(frame, &i, sizeof(i));
 		while (wr_put(s, &r) == -ENOBUFS) {
@@ -103,6 +144,8 @@ static void *producer(void *arg)
 		}
 	}
 	wr_stream_free(s);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	p->cpu = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 	return NULL;
 }
 
@@ -115,7 +158,7 @@ static int run_once(const struct cfg *c, enum wr_backend be, enum wr_direct dio,
 		.buf_size = c->buf, .nbufs = c->nbufs,
 		.rotate_bytes = c->rotate_bytes, .rotate_seconds = c->rotate_seconds,
 		.prefix = path, .format = c->ng ? WR_FMT_PCAPNG : WR_FMT_PCAP,
-		.file_gid = (gid_t)-1,
+		.file_gid = (gid_t)-1, .reorder_ns = c->reorder_ns,
 	};
 	bool rot = c->rotate_bytes || c->rotate_seconds;
 	struct wr_file_info *files = NULL;
@@ -135,13 +178,17 @@ static int run_once(const struct cfg *c, enum wr_backend be, enum wr_direct dio,
 	t0 = now_s();
 	c0 = cpu_s();
 	for (int i = 0; i < c->producers; i++) {
-		p[i] = (struct prod){ .w = w, .n = c->n / (uint64_t)c->producers, .size = c->size };
+		p[i] = (struct prod){ .w = w, .n = c->n / (uint64_t)c->producers, .size = c->size,
+				      .pace = c->pace / c->producers, .id = i, .np = c->producers };
 		pthread_create(&th[i], NULL, producer, &p[i]);
 	}
 	res->retries = 0;
+	double pcpu = 0;
+
 	for (int i = 0; i < c->producers; i++) {
 		pthread_join(th[i], NULL);
 		res->retries += p[i].retries;
+		pcpu += p[i].cpu;
 	}
 	wr_get_stats(w, &st);
 	ret = wr_close(w);
@@ -166,6 +213,16 @@ static int run_once(const struct cfg *c, enum wr_backend be, enum wr_direct dio,
 		res->files = nfiles;
 		free(files);
 	} else {
+		struct stat sb;
+
+		/* every record in the file (pcap: the size says so) */
+		if (!c->ng && !stat(path, &sb) &&
+		    (uint64_t)sb.st_size != 24 + c->n / (uint64_t)c->producers *
+						   (uint64_t)c->producers * (16 + c->size)) {
+			fprintf(stderr, "%s: %lld bytes, not what was put\n", path,
+				(long long)sb.st_size);
+			ret = -EIO;
+		}
 		unlink(path);
 	}
 	if (ret)
@@ -177,7 +234,10 @@ static int run_once(const struct cfg *c, enum wr_backend be, enum wr_direct dio,
 	res->gbps = bytes / (t1 - t0) / 1e9;
 	res->gbps_sync = bytes / (t2 - t0) / 1e9;
 	res->cpu = (c1 - c0) / (t1 - t0);
+	/* the rest: writer thread, io_uring workers (and the main thread) */
+	res->wcpu = (c1 - c0 - pcpu) / (t1 - t0);
 	res->writes = st.writes;
+	res->late = st.late;
 	res->direct = st.direct;
 	return 0;
 }
@@ -212,7 +272,7 @@ int main(int argc, char **argv)
 	int opt;
 
 	c.only = -1;
-	while ((opt = getopt(argc, argv, "d:n:s:r:p:b:k:mR:T:FV:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:n:s:r:p:b:k:mR:T:FV:W:P:h")) != -1) {
 		switch (opt) {
 		case 'd': c.dir = optarg; break;
 		case 'n': c.n = strtoull(optarg, NULL, 0); break;
@@ -226,10 +286,12 @@ int main(int argc, char **argv)
 		case 'T': c.rotate_seconds = (uint32_t)atoi(optarg); break;
 		case 'F': c.ng = true; break;
 		case 'V': c.only = atoi(optarg); break;
+		case 'W': c.reorder_ns = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'P': c.pace = atof(optarg) * 1e6; break;
 		default:
 			fprintf(stderr, "usage: %s [-d DIR] [-n RECORDS] [-s FRAME_BYTES] [-r RUNS] "
 				"[-p PRODUCERS] [-b BUF_KIB] [-k NBUFS] [-m] [-R BYTES] [-T SECONDS] "
-				"[-F] [-V VARIANT]\n", argv[0]);
+				"[-F] [-V VARIANT] [-W REORDER_NS] [-P MREC_PER_S]\n", argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -242,9 +304,9 @@ int main(int argc, char **argv)
 		printf("%lu records of %u bytes, %d producer(s), %d runs (medians)\n",
 		       (unsigned long)c.n, c.size, c.producers, c.runs);
 	for (size_t v = 0; v < sizeof(var) / sizeof(var[0]); v++) {
-		double rps[15], gb[15], gbs[15], cpu[15];
+		double rps[15], gb[15], gbs[15], cpu[15], wcpu[15];
 		struct result r = { 0 };
-		uint64_t retries = 0;
+		uint64_t retries = 0, late = 0;
 
 		if (c.only >= 0 && (size_t)c.only != v)
 			continue;
@@ -259,7 +321,9 @@ int main(int argc, char **argv)
 			gb[i] = r.gbps;
 			gbs[i] = r.gbps_sync;
 			cpu[i] = r.cpu;
+			wcpu[i] = r.wcpu;
 			retries += r.retries;
+			late += r.late;
 		}
 		if (c.md)
 			printf("| %u | %s%s%s%s | %.2f M | %.2f | %.2f | %.2f | %lu |\n", c.size,
@@ -268,11 +332,14 @@ int main(int argc, char **argv)
 			       median(rps, c.runs) / 1e6, median(gb, c.runs), median(gbs, c.runs),
 			       median(cpu, c.runs), (unsigned long)(retries / (uint64_t)c.runs));
 		else
-			printf("%-20s %s %7.2f Mrec/s %6.2f GB/s  %6.2f GB/s synced  %4.2f cores  %lu writes  %lu no-buffer retries/run\n",
+			printf("%-20s %s %7.2f Mrec/s %6.2f GB/s  %6.2f GB/s synced  %4.2f cores (%4.2f not producers)  %lu writes  %lu no-buffer retries/run\n",
 			       var[v].name, r.direct ? "(direct)" : "        ",
 			       median(rps, c.runs) / 1e6, median(gb, c.runs), median(gbs, c.runs),
-			       median(cpu, c.runs), (unsigned long)r.writes,
+			       median(cpu, c.runs), median(wcpu, c.runs), (unsigned long)r.writes,
 			       (unsigned long)(retries / (uint64_t)c.runs));
+		if (c.reorder_ns && !c.md)
+			printf("  merged, window %u ns: %lu late records/run\n", c.reorder_ns,
+			       (unsigned long)(late / (uint64_t)c.runs));
 		fflush(stdout);
 	}
 	return 0;
