@@ -359,6 +359,7 @@ cJSON *api_json_stats(const struct cap_stats *st)
 	U(writer_behind);
 	U(write_errors);
 	U(net_dropped);
+	U(late);
 	U(bytes_written);
 	U(bad_meta);
 	U(dropped);

@@ -31,6 +31,7 @@ enum {
 	M_BYTES,
 	M_DROPS,
 	M_FILL_EMPTY,
+	M_LATE,
 	M_SNAPLEN,
 	M_CAPTURING,
 	M_MODE,
@@ -52,6 +53,8 @@ static const struct fam fams[M_N] = {
 	[M_FILL_EMPTY] = { "capture_appliance_xsk_fill_ring_empty_total", "counter",
 			   "AF_XDP drops because the fill ring was empty (a part of "
 			   "cause=\"xsk_rx_dropped\")" },
+	[M_LATE] = { "capture_appliance_late_records_total", "counter",
+		     "Records written after a newer one: later than the time-order merge window" },
 	[M_SNAPLEN] = { "capture_appliance_snaplen_bytes", "gauge",
 			"Bytes kept of each packet" },
 	[M_CAPTURING] = { "capture_appliance_capturing", "gauge",
@@ -159,6 +162,9 @@ static void family(FILE *f, int m, const struct snap *s)
 			break;
 		case M_FILL_EMPTY:
 			sample(f, m, o, NULL, NULL, st->xsk_fill_ring_empty);
+			break;
+		case M_LATE:
+			sample(f, m, o, NULL, NULL, st->late);
 			break;
 		case M_SNAPLEN:
 			sample(f, m, o, NULL, NULL, o->cfg.snaplen);

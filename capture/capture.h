@@ -99,6 +99,7 @@ struct cap_stats {
 	uint64_t writer_behind;	 /* dropped: writer had no free buffer */
 	uint64_t write_errors;
 	uint64_t net_dropped;	 /* network-mode backlog overflow (after written) */
+	uint64_t late;		 /* written after a newer record: later than the merge window */
 	uint64_t bytes_written;
 	unsigned int queues;	 /* AF_XDP workers */
 	bool xdp_native;	 /* false: generic (SKB) mode */
@@ -142,6 +143,11 @@ struct cap_opts {
 	bool no_pin;		    /* don't pin AF_XDP workers to CPUs */
 	const char *run_dir;	    /* lock/pid files; NULL = xdp/'s default */
 	int writer_backend;	    /* enum wr_backend; 0 = io_uring */
+	/* Records of every queue and both directions go to files and streams
+	 * in time order through a merge window this long (ns); a record later
+	 * than that is still written, and counted (late). 0: CAP_REORDER_DEFAULT_NS;
+	 * UINT32_MAX: no merge (each queue's order only). */
+	uint32_t reorder_ns;
 	size_t net_buffer_bytes;    /* network-mode backlog; 0 = writer default */
 };
 
@@ -174,6 +180,7 @@ struct cap_core_opts {
 };
 
 #define CAP_PULLS_DEFAULT 32u
+#define CAP_REORDER_DEFAULT_NS 5000000u /* 5 ms */
 
 struct cap_core;
 

@@ -114,6 +114,9 @@ int cap_wr_open(struct cap_core *k, struct cap *c, const struct cap_cfg *cfg,
 		.filter = cfg->filter,
 		.if_stats = isb_stats,
 		.if_stats_arg = c,
+		.reorder_ns = k->dp.reorder_ns == UINT32_MAX ? 0
+			      : k->dp.reorder_ns	    ? k->dp.reorder_ns
+							    : CAP_REORDER_DEFAULT_NS,
 	};
 	ret = wr_open(&wo, out);
 	if (ret) {

@@ -95,6 +95,7 @@ void cap_dp_stats(const struct cap_dp *dp, struct wr_writer *wr, struct cap_stat
 	st->write_errors = ws.write_errors;
 	st->write_error = ws.first_error;
 	st->net_dropped = ws.net_dropped;
+	st->late = ws.late;
 	/* In the file (or the network backlog). Records still in a producer's
 	 * buffer (at most flush_ms old) are in neither written nor dropped. */
 	st->written = ws.records;

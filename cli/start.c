@@ -68,6 +68,10 @@ static void usage(FILE *out)
 		"                       files already there count)\n"
 		"  --retain-files N     with rotation: keep at most N files\n"
 		"  --min-free PCT       with rotation: keep PCT %% of the file system free\n"
+		"  --reorder-window MS  records of every queue and both directions are\n"
+		"                       written in time order through a merge window of MS\n"
+		"                       ms (default 5; 0: no merge, each queue's order only);\n"
+		"                       a record later than that is written and counted (late)\n"
 		"  --file-mode MODE     capture files' permissions, octal (default: 0600)\n"
 		"  --file-group GROUP   capture files' group (name or gid; default: root's)\n"
 		"  --listen ADDR:PORT   REST API address (default: 127.0.0.1:9000; 'off': none)\n"
@@ -209,7 +213,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS,
 	       O_FORMAT, O_ROT_SIZE, O_ROT_TIME, O_RET_BYTES, O_RET_FILES, O_MIN_FREE, O_FMODE,
-	       O_FGROUP, O_CONFIG };
+	       O_FGROUP, O_CONFIG, O_REORDER };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -232,6 +236,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "min-free", required_argument, NULL, O_MIN_FREE },
 		{ "file-mode", required_argument, NULL, O_FMODE },
 		{ "file-group", required_argument, NULL, O_FGROUP },
+		{ "reorder-window", required_argument, NULL, O_REORDER },
 		{ "tls-cert", required_argument, NULL, O_TLS },
 		{ "dump-root", required_argument, NULL, O_ROOT },
 		{ "xdp-mode", required_argument, NULL, O_XDP },
@@ -353,6 +358,16 @@ static int parse_args(struct start *S, int argc, char **argv)
 				return 2;
 			}
 			S->core.file_mode = (mode_t)m;
+			break;
+		}
+		case O_REORDER: {
+			uint32_t ms;
+
+			if (parse_u32(optarg, &ms) || ms > 4000) {
+				fprintf(stderr, "capture-appliance: --reorder-window takes 0..4000 ms\n");
+				return 2;
+			}
+			S->core.dp.reorder_ns = ms ? ms * 1000000u : UINT32_MAX;
 			break;
 		}
 		case O_FGROUP: {
