@@ -231,6 +231,12 @@ struct cap_core_stats {
 };
 void cap_core_stats(struct cap_core *k, struct cap_core_stats *out);
 
+/* An expression checked with libpcap for the capture's link type, as its
+ * filters are (an empty one is fine: everything). -ENOENT, -EINVAL with
+ * libpcap's message. */
+int cap_check_expr(struct cap_core *k, const char *name, const char *expr, char *err,
+		   size_t errlen);
+
 /* Settings and (if st) counters of one capture; -ENOENT. */
 int cap_get(struct cap_core *k, const char *name, struct cap_cfg *cfg,
 	    struct cap_stats *st);

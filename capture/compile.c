@@ -134,3 +134,16 @@ void cap_core_stats(struct cap_core *k, struct cap_core_stats *out)
 	out->pulls = k->pulls;
 	pthread_mutex_unlock(&k->lock);
 }
+
+int cap_check_expr(struct cap_core *k, const char *name, const char *expr, char *err,
+		   size_t errlen)
+{
+	struct cap *c = cap_ref(k, name);
+	int dlt;
+
+	if (!c)
+		return -ENOENT;
+	dlt = c->dlt; /* set at add, never changed */
+	cap_unref(k, c);
+	return expr[0] ? cap_check_filter(expr, dlt, err, errlen) : 0;
+}
