@@ -390,14 +390,16 @@ bool wr_merge_retire(struct wr_writer *w, struct wr_pending *p, uint32_t keep)
 	tmp = malloc((rest ? rest : 1) * sizeof(*tmp));
 	if (!tmp)
 		abort();
-	memcpy(tmp, m->h + k, rest * sizeof(*tmp));
+	if (rest) /* h may still be NULL: nothing merged yet */
+		memcpy(tmp, m->h + k, rest * sizeof(*tmp));
 	m->n = k;
 	for (unsigned int i = k / 2; i-- > 0;)
 		sift_down(m->h, m->n, i);
 	ok = emit(w, p, UINT64_MAX);
 	if (ok && m->out && m->out_gen != keep)
 		close_out(w, p);
-	memcpy(m->h + m->n, tmp, rest * sizeof(*tmp));
+	if (rest)
+		memcpy(m->h + m->n, tmp, rest * sizeof(*tmp));
 	m->n += rest;
 	free(tmp);
 	for (unsigned int i = m->n / 2; i-- > 0;)

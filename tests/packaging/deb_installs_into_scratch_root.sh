@@ -59,7 +59,8 @@ dpkg --root="$R" --force-depends --force-script-chrootless --log="$T/dpkg.log" -
 	fail "postinst touched this system's /etc"
 got=$("$R/usr/bin/capture-appliance" --version) || fail "the installed binary does not run"
 [ "$got" = "capture-appliance $VERSION" ] || fail "--version: '$got', want 'capture-appliance $VERSION'"
-"$R/usr/bin/capture-appliance" start --help | grep -q -- '--config FILE' ||
+help=$("$R/usr/bin/capture-appliance" start --help)
+grep -q -- '--config FILE' <<<"$help" ||
 	fail "the installed binary has no --config"
 w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z \
 	"$R/usr/share/man/man8/capture-appliance.8.gz" 2>&1 >/dev/null)

@@ -501,6 +501,7 @@ static void pcapng_merged_keeps_direction(void **state)
 	assert_true(cnt[0] && cnt[1] && cnt[2]);
 	assert_int_equal(t_sh("tshark -r %s -T fields -e frame.packet_flags_direction 2>/dev/null"
 			      " | sort | uniq -c | grep -c 0x0000000 | grep -qx 2", f->path), 0);
+	free(v);
 }
 
 /* A window that lets nothing go and a small pool: the merge writes its
