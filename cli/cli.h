@@ -12,4 +12,7 @@ int cli_start(int argc, char **argv);
 /* add, del, set, show, stats, pull: a client of a running appliance. */
 int cli_client(int argc, char **argv);
 
+/* `extract`: the offline time machine (extract/). */
+int cli_extract(int argc, char **argv);
+
 #endif
