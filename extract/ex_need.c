@@ -102,6 +102,26 @@ static void key(struct ex_key *k, uint8_t type, const uint8_t *val, uint8_t len)
 	memcpy(k->val, val, len);
 }
 
+/* An IPv4 address compared whole (host) or under a /8, /16, /24 mask (net). */
+static bool addr4_key(const struct fact *f, struct ex_key *k)
+{
+	uint8_t b[5];
+
+	put32(b, f->v);
+	if (f->l.mask == 0xffffffffu) {
+		key(k, EX_KEY_IP4, b, 4);
+		return true;
+	}
+	for (int len = 8; len <= 24; len += 8) {
+		if (f->l.mask == ~0u << (32 - len) && !(f->v & ~f->l.mask)) {
+			b[4] = (uint8_t)len;
+			key(k, EX_KEY_NET4, b, 5);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The key that fact f (just added to the path) amounts to, given the
  * network header at base with ethertype et (0x800/0x86dd/0x806/0x8035). */
 static bool l3_key(const struct path *p, const struct fact *f, uint32_t base, uint32_t et,
@@ -123,22 +143,8 @@ static bool l3_key(const struct path *p, const struct fact *f, uint32_t base, ui
 		return false;
 	}
 	if (et == 0x800) {
-		if (l->size == 4 && (l->off == base + 12 || l->off == base + 16)) {
-			if (l->mask == 0xffffffffu) {
-				put32(b, f->v);
-				key(k, EX_KEY_IP4, b, 4);
-				return true;
-			}
-			for (int len = 8; len <= 24; len += 8) {
-				if (l->mask == ~0u << (32 - len) && !(f->v & ~l->mask)) {
-					put32(b, f->v);
-					b[4] = (uint8_t)len;
-					key(k, EX_KEY_NET4, b, 5);
-					return true;
-				}
-			}
-			return false;
-		}
+		if (l->size == 4 && (l->off == base + 12 || l->off == base + 16))
+			return addr4_key(f, k);
 		if (l->mask != 0xffffffffu)
 			return false;
 		if (l->size == 1 && l->off == base + 9) {
@@ -148,17 +154,9 @@ static bool l3_key(const struct path *p, const struct fact *f, uint32_t base, ui
 		}
 		return false;
 	}
-	if (l->mask != 0xffffffffu)
-		return false;
-	if (et == 0x806 || et == 0x8035) {
-		if (l->size == 4 && (l->off == base + 14 || l->off == base + 24)) {
-			put32(b, f->v);
-			key(k, EX_KEY_IP4, b, 4);
-			return true;
-		}
-		return false;
-	}
-	if (et != 0x86dd)
+	if (et == 0x806 || et == 0x8035)
+		return l->size == 4 && (l->off == base + 14 || l->off == base + 24) && addr4_key(f, k);
+	if (et != 0x86dd || l->mask != 0xffffffffu)
 		return false;
 	if (l->size == 1 && (l->off == base + 6 ||
 			     (l->off == base + 40 && fact(p, base + 6, 1, ~0u, &v) && v == 44))) {
