@@ -68,7 +68,7 @@ static void show(void *arg, const struct ex_stats *st)
 
 static void warn(void *arg, const char *msg)
 {
-	fprintf(stderr, "extract: %s: ignored, full scan of the file\n", msg);
+	fprintf(stderr, "extract: %s\n", msg);
 }
 
 static int reindex(char **files, size_t n, bool tty)
@@ -270,12 +270,13 @@ int cli_extract(int argc, char **argv)
 	if (stats)
 		fprintf(stderr, "extract-stats files=%llu files_skipped=%llu files_indexed=%llu "
 			"index_ignored=%llu blocks=%llu blocks_skipped=%llu records_read=%llu "
-			"bytes_read=%llu bytes_total=%llu records_out=%llu\n",
+			"bytes_read=%llu bytes_total=%llu records_out=%llu files_cut=%llu files_gone=%llu\n",
 			(unsigned long long)st.files, (unsigned long long)st.files_skipped,
 			(unsigned long long)st.files_indexed, (unsigned long long)st.index_ignored,
 			(unsigned long long)st.blocks, (unsigned long long)st.blocks_skipped,
 			(unsigned long long)st.records_read, (unsigned long long)st.bytes_read,
-			(unsigned long long)st.bytes_total, (unsigned long long)st.records_out);
+			(unsigned long long)st.bytes_total, (unsigned long long)st.records_out,
+			(unsigned long long)st.files_cut, (unsigned long long)st.files_gone);
 	else if (pr.tty)
 		fprintf(stderr, "extract: %llu records from %llu files (%llu skipped by the index), "
 			"%.1f of %.1f MB read\n", (unsigned long long)st.records_out,

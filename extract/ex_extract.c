@@ -9,6 +9,8 @@
  * from its index), so long series of rotated files need few descriptors.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,20 @@ struct run {
 	size_t errlen;
 	uint64_t next_progress;
 };
+
+static void warnf(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warnf(struct run *r, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!r->o->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->o->warn(r->o->warn_arg, msg);
+}
 
 static uint64_t ts_ns(const struct pcap_pkthdr *h)
 {
@@ -139,6 +155,14 @@ static int cur_next(struct run *r, struct cur *c)
 
 	if (!c->open) {
 		ret = cur_open(r, c);
+		if (ret == -ENOENT) {
+			/* deleted meanwhile (retention of a running capture) */
+			warnf(r, "%s: gone before it was read, skipped", c->path);
+			r->st.files_gone++;
+			c->done = true;
+			cur_close(c);
+			return 0;
+		}
 		if (ret)
 			return ret;
 		progress(r, true);
@@ -159,8 +183,12 @@ static int cur_next(struct run *r, struct cur *c)
 		if (n == PCAP_ERROR_BREAK)
 			break;
 		if (n != 1) {
-			ex_errf(r->err, r->errlen, "%s: %s", c->path, pcap_geterr(c->p));
-			return -EIO;
+			/* what tcpdump does too: the records before count, the
+			 * file ends here (the live file of a capture may end in
+			 * a record being written) */
+			warnf(r, "%s: %s: the rest of the file is skipped", c->path, pcap_geterr(c->p));
+			r->st.files_cut++;
+			break;
 		}
 		if (!c->full) {
 			c->left--;
@@ -222,6 +250,12 @@ static int plan(struct run *r, struct cur *c, pcap_t **dead_cache, struct ex_nee
 	int ret;
 
 	if (stat(c->path, &st) < 0) {
+		if (errno == ENOENT) {
+			warnf(r, "%s: gone before it was read, skipped", c->path);
+			r->st.files_gone++;
+			c->done = true;
+			return 0;
+		}
 		ex_errf(r->err, r->errlen, "%s: %s", c->path, strerror(errno));
 		return -errno;
 	}
@@ -231,8 +265,7 @@ static int plan(struct run *r, struct cur *c, pcap_t **dead_cache, struct ex_nee
 		ret = ex_index_load(c->path, &c->ix, ierr, sizeof(ierr));
 		if (ret && ret != -ENOENT) {
 			r->st.index_ignored++;
-			if (o->warn)
-				o->warn(o->warn_arg, ierr);
+			warnf(r, "%s: ignored, full scan of the file", ierr);
 		}
 	}
 	if (c->ix) {
@@ -318,6 +351,8 @@ int ex_extract(const struct ex_opts *o, struct ex_stats *stp, char *err, size_t 
 	size_t ndlts = 0, nh = 0;
 	uint32_t snaplen = 0;
 	struct ex_out out;
+	FILE *cookie = NULL;
+	char *cbuf = NULL;
 	int ret = 0;
 
 	memset(needs, 0, sizeof(needs));
@@ -342,7 +377,17 @@ int ex_extract(const struct ex_opts *o, struct ex_stats *stp, char *err, size_t 
 		ret = -EPROTO;
 		goto out;
 	}
-	ret = ex_out_begin(&out, o->out, o->format, dlts, ndlts, snaplen ? snaplen : 262144);
+	if (o->write) {
+		cookie = fopencookie(o->write_arg, "w", (cookie_io_functions_t){ .write = o->write });
+		cbuf = malloc(EX_VBUF);
+		if (!cookie || !cbuf) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		setvbuf(cookie, cbuf, _IOFBF, EX_VBUF);
+	}
+	ret = ex_out_begin(&out, cookie ? cookie : o->out, o->format, dlts, ndlts,
+			   snaplen ? snaplen : 262144);
 	if (ret)
 		goto werr;
 	/* files without an index were opened by plan: their first match now */
@@ -394,6 +439,11 @@ out:
 		if (dead[i])
 			pcap_close(dead[i]);
 	}
+	if (cookie && fclose(cookie) && !ret) {
+		ret = -EIO;
+		ex_errf(err, errlen, "writing the answer: %s", strerror(errno ? errno : EIO));
+	}
+	free(cbuf);
 	free(cs);
 	free(heap);
 	if (stp)

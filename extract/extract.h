@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Writes PCAP_PATH.idx for a sealed (complete, never written again) pcap or
  * pcapng file: built under a temporary name in the same folder, then
@@ -58,6 +59,8 @@ struct ex_stats {
 	uint64_t bytes_total;	 /* bytes of all input files */
 	uint64_t bytes_read;	 /* bytes of the records read */
 	uint64_t records_out;
+	uint64_t files_cut;	 /* a read error ended the file early (as in tcpdump) */
+	uint64_t files_gone;	 /* deleted before they were read (retention) */
 };
 
 struct ex_opts {
@@ -67,14 +70,21 @@ struct ex_opts {
 	bool has_from, has_to;
 	int64_t from_ns, to_ns;	  /* the window [from, to) */
 	enum ex_format format;
-	FILE *out;		  /* the answer goes here (not closed) */
+	FILE *out;		  /* the answer goes here (not closed), unless: */
+	/* write: the answer in pieces of up to 256 KiB to write(write_arg,
+	 * buf, len) (e.g. a chunked HTTP response); it returns len, or -1
+	 * to stop the query (a client gone: ex_extract then fails -EIO) */
+	ssize_t (*write)(void *write_arg, const char *buf, size_t len);
+	void *write_arg;
 	bool no_index;		  /* ignore indexes (a full scan; for tests) */
 	/* Called now and then (about every 64 Ki records and at each file)
 	 * from the calling thread; may be NULL. */
 	void (*progress)(void *arg, const struct ex_stats *st);
 	void *progress_arg;
-	/* Called for an index that is present but ignored (stale, damaged),
-	 * with the reason; may be NULL. */
+	/* Called with a one-line message for what does not stop the query: an
+	 * index present but ignored (stale, damaged: that file is read in
+	 * full), a file deleted before it was read, a read error that ends
+	 * a file early (cut last record of a live file); may be NULL. */
 	void (*warn)(void *arg, const char *msg);
 	void *warn_arg;
 };

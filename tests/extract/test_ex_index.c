@@ -413,12 +413,65 @@ static void query_keys(void **state)
 	ex_need_free(&nd);
 }
 
+struct membuf {
+	char *p;
+	size_t len, cap;
+	int fail_after; /* calls; -1 never */
+};
+
+static ssize_t mem_write(void *arg, const char *buf, size_t len)
+{
+	struct membuf *m = arg;
+
+	if (m->fail_after >= 0 && m->fail_after-- == 0)
+		return -1;
+	if (m->len + len > m->cap) {
+		m->cap = (m->len + len) * 2;
+		m->p = realloc(m->p, m->cap);
+	}
+	memcpy(m->p + m->len, buf, len);
+	m->len += len;
+	return (ssize_t)len;
+}
+
+/* The REST route's way: the answer through a write callback, the same
+ * bytes as through a FILE; a callback refusing stops the query. */
+static void write_callback(void **state)
+{
+	struct fx *fx = *state;
+	const char *files[] = { fx->pcap };
+	struct ex_opts o = { .files = files, .nfiles = 1, .expr = "udp and not vlan" };
+	struct membuf m = { .fail_after = -1 };
+	struct ex_stats st;
+	char err[256], *fbuf = NULL;
+	size_t flen = 0;
+
+	build(fx);
+	o.out = open_memstream(&fbuf, &flen);
+	assert_int_equal(ex_extract(&o, &st, err, sizeof(err)), 0);
+	fclose(o.out);
+	assert_int_equal(st.records_out, NREC - (NREC + 2) / 3);
+	assert_int_equal(flen, 24 + st.records_out * (16 + 100));
+	o.out = NULL;
+	o.write = mem_write;
+	o.write_arg = &m;
+	assert_int_equal(ex_extract(&o, &st, err, sizeof(err)), 0);
+	assert_int_equal(m.len, flen);
+	assert_memory_equal(m.p, fbuf, flen);
+	m.len = 0;
+	m.fail_after = 2;
+	assert_int_equal(ex_extract(&o, &st, err, sizeof(err)), -EIO);
+	assert_true(st.records_out < NREC - (NREC + 2) / 3);
+	free(m.p);
+	free(fbuf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		T(round_trip), T(damage_detected), T(stale_detected), T(bad_input_leaves_nothing),
-		T(packet_keys), T(query_keys),
+		T(packet_keys), T(query_keys), T(write_callback),
 	};
 
 	if (argc > 1)
