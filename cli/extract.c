@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -240,6 +241,13 @@ int cli_extract(int argc, char **argv)
 	obuf = malloc(1 << 20);
 	if (obuf)
 		setvbuf(out, obuf, _IOFBF, 1 << 20);
+	/* files without an index are all open at once during the merge */
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max &&
+	    rl.rlim_cur < nfiles + 64) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	o.files = (const char *const *)files;
 	o.nfiles = nfiles;
 	o.expr = expr;
