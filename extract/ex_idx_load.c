@@ -107,6 +107,16 @@ int ex_index_load(const char *pcap_path, struct ex_index **out, char *err, size_
 			(unsigned long long)h.pcap_size, (unsigned long long)pst.st_size);
 		goto out;
 	}
+	int pfd = open(pcap_path, O_RDONLY | O_CLOEXEC);
+	uint32_t fp = 0;
+	if (pfd < 0 || ex_fingerprint(pfd, h.pcap_size, &fp) || fp != h.fingerprint) {
+		if (pfd >= 0)
+			close(pfd);
+		ret = -ESTALE;
+		ex_errf(err, errlen, "%s: stale (the file's content is not the indexed one)", path);
+		goto out;
+	}
+	close(pfd);
 	size_t tlen = (size_t)h.nblocks * sizeof(struct ex_idx_entry);
 	if (h.entry_len != sizeof(struct ex_idx_entry) || h.idx_size != (uint64_t)st.st_size ||
 	    h.blooms_off != sizeof(h) + tlen || h.blooms_off > h.idx_size) {

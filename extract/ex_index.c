@@ -29,6 +29,24 @@ void ex_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+int ex_fingerprint(int fd, uint64_t size, uint32_t *crc)
+{
+	uint8_t buf[4096];
+	uint64_t offs[2] = { 0, size > sizeof(buf) ? size - sizeof(buf) : 0 };
+
+	*crc = 0;
+	for (int i = 0; i < 2; i++) {
+		size_t want = size < sizeof(buf) ? (size_t)size : sizeof(buf);
+		ssize_t r = pread(fd, buf, want, (off_t)offs[i]);
+		if (r < 0)
+			return -errno;
+		if ((size_t)r != want)
+			return -EAGAIN; /* shorter than its size: changing */
+		*crc = ex_crc32(*crc, buf, want);
+	}
+	return 0;
+}
+
 /* The distinct key hashes of the block being built (open addressing;
  * 0 marks a free slot, so a hash of 0 is stored as 1). */
 struct keyset {
@@ -295,7 +313,8 @@ int ex_index_file(const char *pcap_path, char *err, size_t errlen)
 	if (!h.records)
 		h.min_ns = 0;
 	/* a file still growing is not sealed: its index would be stale */
-	if (stat(pcap_path, &st2) < 0 || st2.st_size != st.st_size || st2.st_ino != st.st_ino) {
+	if (stat(pcap_path, &st2) < 0 || st2.st_size != st.st_size || st2.st_ino != st.st_ino ||
+	    ex_fingerprint(fileno(pf), (uint64_t)st.st_size, &h.fingerprint)) {
 		ret = -EAGAIN;
 		ex_errf(err, errlen, "%s: changed while being indexed", pcap_path);
 		goto out;

@@ -35,7 +35,7 @@ struct ex_idx_hdr {
 	uint32_t flags;	    /* EX_IDX_F_* */
 	uint32_t dlt;
 	uint32_t snaplen;
-	uint32_t pad;
+	uint32_t fingerprint; /* ex_fingerprint of the indexed file */
 	uint64_t pcap_size; /* of the indexed file */
 	uint64_t records;
 	uint64_t min_ns, max_ns;
@@ -68,6 +68,10 @@ uint32_t ex_crc32(uint32_t crc, const void *buf, size_t len);
 /* Whether a pcapng file can be read from any packet block on (one
  * section, every IDB before the first packet). fd is read from 0. */
 int ex_ng_seekable(int fd, bool *seekable);
+
+/* CRC-32 of the first and the last 4 KiB of a file of size bytes: with the
+ * size, tells the indexed file from another one put in its place. */
+int ex_fingerprint(int fd, uint64_t size, uint32_t *crc);
 
 void ex_errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

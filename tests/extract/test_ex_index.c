@@ -261,6 +261,14 @@ static void stale_detected(void **state)
 	fclose(fp);
 	assert_int_equal(ex_index_load(fx->pcap, &ix, err, sizeof(err)), -ESTALE);
 	assert_non_null(strstr(err, "stale"));
+	build(fx);
+	/* another capture of the same size in its place */
+	fp = fopen(fx->pcap, "r+b");
+	fseek(fp, -50, SEEK_END);
+	fputc('!', fp);
+	fclose(fp);
+	assert_int_equal(ex_index_load(fx->pcap, &ix, err, sizeof(err)), -ESTALE);
+	assert_non_null(strstr(err, "stale"));
 	build(fx); /* rebuilt: good again */
 	assert_int_equal(ex_index_load(fx->pcap, &ix, err, sizeof(err)), 0);
 	assert_int_equal(ix->records, NREC + 1);
