@@ -47,6 +47,9 @@ EXPRS = [
     "host %s or udp" % host4(100), "ether[12:2] = 0x0800 and ether[26:4] = 0x0a006403",
     "ip[12:4] = 0x0a006403", "port 53 and host %s" % host4(5), "tcp dst port 443 and net 10.0.0.0/8",
     "ip host %s and tcp" % host4(100), "vlan 4095 or vlan 7", "host 192.168.1.1 or port 8080",
+    "vlan 100 or host %s" % host4(262), "(host %s and port 53) or (host %s and port 80)" % (host4(5), host4(6)),
+    "dst net 10.0.0.0/8 and src port 443", "tcp[tcpflags] & tcp-syn != 0", "ether proto 0x86dd",
+    "icmp6", "ip multicast", "ip6 and udp port 123", "vlan 300 and ip6 host %s" % host6(100),
 ]
 RAW_EXPRS = ["", "host %s" % host4(100), "port 53", "ip6 host %s" % host6(31), "udp",
              "ip proto 47", "len > 100", "net 10.1.0.0/16", "not tcp"]
@@ -70,6 +73,8 @@ def make(d):
         ("cap-00000006-20251203T080500.000000000Z.pcap", 300, 360, "pcap", "stale"),
         ("cap-00000007-20251203T080600.000000000Z.pcap", 360, 420, "pcap", "bloom"),
         ("cap-00000008-20251203T080700.000000000Z.pcapng", 420, 480, "pcapng", "cut"),
+        # two sections: blocks can't be read alone (the whole file or nothing)
+        ("cap-00000009-20251203T080800.000000000Z.pcapng", 480, 540, "pcapng", "sections"),
     ]
     files = []
     for i, (name, a, b, fmt, ix) in enumerate(specs):
@@ -83,6 +88,13 @@ def make(d):
             gen.write(path, fmt, "eth", recs[:3000])
             run([CA, "extract", "--reindex", "-r", path])
         gen.write(path, fmt, "eth", recs)
+        if ix == "sections":
+            gen.write(path + ".2", fmt, "eth", recs[2000:])
+            gen.write(path, fmt, "eth", recs[:2000])
+            with open(path, "ab") as f, open(path + ".2", "rb") as g2:
+                f.write(g2.read())
+            os.unlink(path + ".2")
+            run([CA, "extract", "--reindex", "-r", path])
         if ix == "cut":  # the live file: its last record half written
             with open(path, "ab") as f:
                 f.write(struct.pack("<III", 6, 400, 0) + b"\1" * 40)
@@ -199,6 +211,7 @@ def main():
                     # the damaged and the stale index are ignored, each with a word why
                     assert st["index_ignored"] == "2", err
                     assert st["files_cut"] == "1" or hi is not None and hi <= T0 + 420 * S, err
+                    assert st["files_indexed"] == "6", err  # 5 of cap, other.pcap
                     assert "stale" in err and "damaged" in err, err
                     stats_checked += 1
                 if expr == "host %s" % host4(100) and (lo, hi) == (None, None) and not noidx:
