@@ -20,6 +20,7 @@
 #include "extract/ex_out.h"
 
 #define EX_VBUF (256u * 1024)
+#define EX_KEY_TRIAL 256u /* blocks checked before useless key checks stop */
 
 struct range {
 	uint64_t off;
@@ -56,6 +57,8 @@ struct run {
 	char *err;
 	size_t errlen;
 	uint64_t next_progress;
+	/* per link type: blocks checked against the keys, and ruled out */
+	uint64_t key_checks[EX_OUT_MAX_IF], key_skips[EX_OUT_MAX_IF];
 };
 
 static void warnf(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -314,9 +317,19 @@ static int plan(struct run *r, struct cur *c, pcap_t **dead_cache, struct ex_nee
 		return -ENOMEM;
 	for (uint32_t b = 0; b < ix->nblocks; b++) {
 		struct ex_index_block *bl = &ix->blocks[b];
-		if (!overlaps(o, bl->min_ns, bl->max_ns) || !ex_need_block(&needs[k], ix, b)) {
+		if (!overlaps(o, bl->min_ns, bl->max_ns)) {
 			r->st.blocks_skipped++;
 			continue;
+		}
+		/* Bloom filter reads that never rule a block out (`udp` in mixed
+		 * traffic) are stopped: reading a block is the same answer */
+		if (r->key_checks[k] < EX_KEY_TRIAL || r->key_skips[k]) {
+			r->key_checks[k]++;
+			if (!ex_need_block(&needs[k], ix, b)) {
+				r->key_skips[k]++;
+				r->st.blocks_skipped++;
+				continue;
+			}
 		}
 		none = false;
 		if (bl->min_ns < lower)
