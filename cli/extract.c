@@ -217,11 +217,27 @@ int cli_extract(int argc, char **argv)
 		}
 		outp = "-";
 	}
+	struct stat ost;
 	if (!strcmp(outp, "-")) {
 		out = stdout;
+	} else if (!lstat(outp, &ost) && !S_ISREG(ost.st_mode)) {
+		/* a device (/dev/null), a FIFO: written in place, never
+		 * replaced; a link or a folder is refused */
+		if (S_ISLNK(ost.st_mode) || S_ISDIR(ost.st_mode)) {
+			fprintf(stderr, "extract: %s: a %s, not written\n", outp,
+				S_ISLNK(ost.st_mode) ? "symbolic link" : "folder");
+			ret = 1;
+			goto out;
+		}
+		out = fopen(outp, "wb");
+		if (!out) {
+			fprintf(stderr, "extract: %s: %s\n", outp, strerror(errno));
+			ret = 1;
+			goto out;
+		}
 	} else {
 		/* a temporary name, renamed at the end: a failed query leaves
-		 * no file and an existing OUT untouched */
+		 * no file and an existing OUT untouched (regular files only) */
 		if (asprintf(&tmp, "%s.tmp.XXXXXX", outp) < 0)
 			goto fail;
 		int fd = mkstemp(tmp);
@@ -264,7 +280,7 @@ int cli_extract(int argc, char **argv)
 		ret = e == -EINVAL ? 2 : 1;
 		goto out;
 	}
-	if (out != stdout) {
+	if (out != stdout && tmp) {
 		FILE *f = out;
 		out = NULL;
 		if (fclose(f) || rename(tmp, outp)) {

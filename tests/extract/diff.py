@@ -268,6 +268,15 @@ def main():
         with open(out, "rb") as f:
             assert f.read() == p.stdout
         comparisons += 1
+        # a device is written in place, never replaced; a symlink is refused
+        import stat as st_
+        run([CA, "extract", "-r", prefix, "-w", os.devnull, "udp"])
+        assert st_.S_ISCHR(os.stat(os.devnull).st_mode), "/dev/null replaced"
+        link = os.path.join(d, "link.pcap")
+        target = os.path.join(d, "target.pcap")
+        os.symlink(target, link)
+        p = run([CA, "extract", "-r", prefix, "-w", link, "udp"], ok=(1,))
+        assert b"symbolic link" in p.stderr and not os.path.exists(target), p.stderr
         # --reindex repairs the damaged and the stale index
         # (the cut file can't be indexed: said so, the others are done)
         p = run([CA, "extract", "--reindex", "-r", prefix], ok=(1,))
