@@ -67,10 +67,12 @@ def timed(args, **kw):
     return time.perf_counter() - t
 
 
+# Outputs go to stdout = /dev/null opened by us: `tcpdump -w /dev/null`
+# would chown the device to the tcpdump user.
 def tcpdump_all(files, expr):
     t = time.perf_counter()
     for f in files:
-        subprocess.run(["tcpdump", "-r", f, "-w", "/dev/null", expr], check=True,
+        subprocess.run(["tcpdump", "-r", f, "-w", "-", expr], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t
 
@@ -128,10 +130,10 @@ def main():
                            "extract host all")}
     for r in range(a.runs):  # interleaved: the machine is shared and noisy
         res["tcpdump host"].append(tcpdump_all(files, hexpr))
-        res["extract host"].append(timed([a.bin, "extract", "-r", prefix, "-w", "/dev/null"] + win + [hexpr]))
-        res["extract udp"].append(timed([a.bin, "extract", "-r", prefix, "-w", "/dev/null", "udp"]))
+        res["extract host"].append(timed([a.bin, "extract", "-r", prefix, "-w", "-"] + win + [hexpr]))
+        res["extract udp"].append(timed([a.bin, "extract", "-r", prefix, "-w", "-", "udp"]))
         res["tcpdump udp"].append(tcpdump_all(files, "udp"))
-        res["extract host all"].append(timed([a.bin, "extract", "-r", prefix, "-w", "/dev/null", hexpr]))
+        res["extract host all"].append(timed([a.bin, "extract", "-r", prefix, "-w", "-", hexpr]))
     med = {k: statistics.median(v) for k, v in res.items()}
     print("\n%-34s %12s %12s %9s" % ("query (median of %d runs)" % a.runs, "tcpdump -r", "extract", "speed-up"))
     print("%-34s %10.3f s %10.3f s %8.1fx" % ("host, 10-s window", med["tcpdump host"], med["extract host"],
@@ -143,11 +145,11 @@ def main():
                                                med["tcpdump host"] / med["extract host all"]))
     for k, v in res.items():
         print("  %-14s runs: %s" % (k, " ".join("%.3f" % x for x in v)))
-    st = subprocess.run([a.bin, "extract", "--stats", "-r", prefix, "-w", "/dev/null"] + win + [hexpr],
-                        stderr=subprocess.PIPE, check=True).stderr.decode().strip().splitlines()[-1]
+    st = subprocess.run([a.bin, "extract", "--stats", "-r", prefix, "-w", "-"] + win + [hexpr],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True).stderr.decode().strip().splitlines()[-1]
     print("host query counters: " + st)
-    st = subprocess.run([a.bin, "extract", "--stats", "-r", prefix, "-w", "/dev/null", hexpr],
-                        stderr=subprocess.PIPE, check=True).stderr.decode().strip().splitlines()[-1]
+    st = subprocess.run([a.bin, "extract", "--stats", "-r", prefix, "-w", "-", hexpr],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True).stderr.decode().strip().splitlines()[-1]
     print("host, everything:    " + st)
 
 
