@@ -47,6 +47,7 @@ static const struct route routes[] = {
 	{ { "GET", "/api/v1/captures/{name}/packets" }, api_h_packets, NULL },
 	{ { "GET", "/api/v1/captures/{name}/dump" }, api_h_dump, "dump" },
 	{ { "GET", "/api/v1/captures/{name}/files" }, api_h_files, NULL },
+	{ { "GET", "/api/v1/captures/{name}/extract" }, api_h_extract, NULL },
 	{ { "GET", "/api/v1/captures/{name}/files/{file}" }, api_h_file, NULL },
 };
 

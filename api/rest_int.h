@@ -115,6 +115,7 @@ int api_h_packets(struct api_req *q);
 int api_h_dump(struct api_req *q);
 int api_h_metrics(struct api_req *q);
 int api_h_files(struct api_req *q);
+int api_h_extract(struct api_req *q);
 int api_h_file(struct api_req *q);
 int api_h_ui(struct api_req *q);
 

@@ -32,5 +32,7 @@ struct cli_config {
 };
 int cli_config_load(const struct option *lo, int argc, char **argv, struct cli_config *c);
 void cli_config_free(struct cli_config *c);
+/* `extract`: the offline time machine (extract/). */
+int cli_extract(int argc, char **argv);
 
 #endif

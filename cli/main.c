@@ -15,6 +15,9 @@ static void usage(FILE *out)
 		"Capture:\n"
 		"  start --iface IFACE [options]   run the appliance in the foreground\n"
 		"\n"
+		"Time machine (offline, reads the files):\n"
+		"  extract [--from T] [--to T] [-w OUT|-] [--format pcap|pcapng] -r PREFIX_OR_FILE... [EXPR]\n"
+		"\n"
 		"Filters:\n"
 		"  filter compile [-s SNAPLEN] [--emit cbpf|c|ebpf] EXPRESSION\n"
 		"  filter apply [-s SNAPLEN] -r IN.pcap -w OUT.pcap EXPRESSION\n"
@@ -47,6 +50,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "filter"))
 		return fg_cli_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "extract"))
+		return cli_extract(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "start"))
 		return cli_start(argc - 1, argv + 1);
 	return cli_client(argc - 1, argv + 1);

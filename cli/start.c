@@ -24,6 +24,7 @@
 #include "api/rest.h"
 #include "capture/capture.h"
 #include "cli/cli.h"
+#include "extract/extract.h"
 #include "filtergen/filtergen.h"
 
 struct start {
@@ -531,6 +532,16 @@ static int parse_args(struct start *S, int argc, char **argv)
 	return 0;
 }
 
+/* Each sealed file gets its index (extract/), in the core's background
+ * thread: queries then skip what can't match. */
+static void index_sealed(void *arg, const char *path)
+{
+	char err[512] = "";
+
+	if (ex_index_file(path, err, sizeof(err)))
+		fprintf(stderr, "capture-appliance: index of %s: %s\n", path, err);
+}
+
 static bool low_port(const char *listen)
 {
 	const char *colon = strrchr(listen, ':');
@@ -621,6 +632,7 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	S.core.default_dir = tmp && tmp[0] ? tmp : "/tmp";
 	S.core.log = log_line;
 	S.core.on_final = on_final;
+	S.core.on_sealed = index_sealed;
 	err[0] = 0;
 	ret = cap_core_open(&S.core, &k, err, sizeof(err));
 	if (!ret)

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * `capture-appliance extract`: the offline time machine (extract/). Reads
+ * capture files directly; no daemon needed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "extract/extract.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: capture-appliance extract [--from T] [--to T] [-w OUT|-] [--format pcap|pcapng]\n"
+		"           -r PREFIX_OR_FILE [-r ...] [EXPRESSION]\n"
+		"       capture-appliance extract --reindex -r PREFIX_OR_FILE [-r ...]\n"
+		"\n"
+		"Writes the records `tcpdump -r FILE EXPRESSION` returns with from <= time < to,\n"
+		"merged in time order across all files, as one pcap (nanosecond) or pcapng.\n"
+		"  -r PREFIX_OR_FILE  a capture file, or a dump prefix (all its rotation files);\n"
+		"                     any number of times\n"
+		"  --from T, --to T   RFC 3339 (2026-12-03T08:00:00.5Z) or Unix seconds (1764748800.5)\n"
+		"  -w OUT|-           the answer (default: standard output if it is not a terminal)\n"
+		"  --format F         pcap (default) or pcapng\n"
+		"  --reindex          (re)build FILE.idx beside each file instead\n"
+		"  --no-index         ignore the indexes (full scan)\n"
+		"  --stats            end with a line of counters on standard error\n"
+		"Files with an index (FILE.idx) are read only where a match is possible;\n"
+		"others, and stale or damaged indexes, mean a full scan of that file.\n");
+}
+
+struct prog {
+	bool tty;
+	struct timespec last;
+	bool shown;
+};
+
+static double mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void show(void *arg, const struct ex_stats *st)
+{
+	struct prog *p = arg;
+	static const double every = 0.2;
+	double now = mono(), last = (double)p->last.tv_sec + p->last.tv_nsec / 1e9;
+
+	if (!p->tty || now - last < every)
+		return;
+	p->last.tv_sec = (time_t)now;
+	p->last.tv_nsec = (long)((now - (double)(time_t)now) * 1e9);
+	p->shown = true;
+	fprintf(stderr, "\rextract: %llu files (%llu skipped), %.1f of %.1f MB read, %llu records out  ",
+		(unsigned long long)st->files, (unsigned long long)st->files_skipped,
+		st->bytes_read / 1e6, st->bytes_total / 1e6, (unsigned long long)st->records_out);
+}
+
+static void warn(void *arg, const char *msg)
+{
+	fprintf(stderr, "extract: %s\n", msg);
+}
+
+static int reindex(char **files, size_t n, bool tty)
+{
+	char err[512];
+	int bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ex_index_file(files[i], err, sizeof(err))) {
+			fprintf(stderr, "extract: %s\n", err);
+			bad = 1;
+		} else if (tty) {
+			fprintf(stderr, "indexed %s\n", files[i]);
+		}
+	}
+	return bad;
+}
+
+int cli_extract(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "reindex", no_argument, NULL, 'R' },
+		{ "no-index", no_argument, NULL, 'N' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ex_opts o = { .format = EX_FMT_PCAP };
+	struct prog pr = { .tty = isatty(2) };
+	const char *outp = NULL;
+	char **files = NULL, *expr = NULL, *tmp = NULL, err[1024] = "";
+	size_t nfiles = 0;
+	bool do_reindex = false, stats = false;
+	FILE *out = NULL;
+	char *obuf = NULL;
+	int c, ret = 2;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+r:w:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+		case 'T': {
+			int64_t ns;
+			if (ex_parse_time(optarg, &ns)) {
+				fprintf(stderr, "extract: bad time '%s' (RFC 3339 or Unix seconds)\n", optarg);
+				goto out;
+			}
+			if (c == 'F') {
+				o.has_from = true;
+				o.from_ns = ns;
+			} else {
+				o.has_to = true;
+				o.to_ns = ns;
+			}
+			break;
+		}
+		case 'f':
+			if (!strcmp(optarg, "pcap")) {
+				o.format = EX_FMT_PCAP;
+			} else if (!strcmp(optarg, "pcapng")) {
+				o.format = EX_FMT_PCAPNG;
+			} else {
+				fprintf(stderr, "extract: --format is pcap or pcapng\n");
+				goto out;
+			}
+			break;
+		case 'w':
+			outp = optarg;
+			break;
+		case 'R':
+			do_reindex = true;
+			break;
+		case 'N':
+			o.no_index = true;
+			break;
+		case 'S':
+			stats = true;
+			break;
+		case 'r': {
+			char **more;
+			size_t nmore;
+			int e = ex_expand_input(optarg, &more, &nmore);
+			if (e) {
+				fprintf(stderr, "extract: %s: %s\n", optarg,
+					e == -ENOENT ? "no such file or dump prefix" : strerror(-e));
+				goto out;
+			}
+			char **v = realloc(files, (nfiles + nmore + 1) * sizeof(*v));
+			if (!v) {
+				ex_paths_free(more);
+				goto fail;
+			}
+			files = v;
+			memcpy(files + nfiles, more, nmore * sizeof(*more));
+			nfiles += nmore;
+			files[nfiles] = NULL;
+			free(more); /* the strings now belong to files */
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			ret = 0;
+			goto out;
+		default:
+			usage(stderr);
+			goto out;
+		}
+	}
+	if (!nfiles) {
+		fprintf(stderr, "extract: no input: -r PREFIX_OR_FILE\n");
+		usage(stderr);
+		goto out;
+	}
+	if (do_reindex) {
+		if (optind < argc || outp || o.has_from || o.has_to) {
+			fprintf(stderr, "extract: --reindex takes only -r\n");
+			goto out;
+		}
+		ret = reindex(files, nfiles, pr.tty);
+		goto out;
+	}
+	if (o.has_from && o.has_to && o.to_ns < o.from_ns) {
+		fprintf(stderr, "extract: --to is before --from\n");
+		goto out;
+	}
+	/* the expression: the remaining words, as tcpdump joins them */
+	size_t len = 1;
+	for (int i = optind; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	expr = calloc(1, len);
+	if (!expr)
+		goto fail;
+	for (int i = optind; i < argc; i++) {
+		if (i > optind)
+			strcat(expr, " ");
+		strcat(expr, argv[i]);
+	}
+	if (!outp) {
+		if (isatty(1)) {
+			fprintf(stderr, "extract: not writing a capture to a terminal: -w OUT or -w -\n");
+			goto out;
+		}
+		outp = "-";
+	}
+	struct stat ost;
+	if (!strcmp(outp, "-")) {
+		out = stdout;
+	} else if (!lstat(outp, &ost) && !S_ISREG(ost.st_mode)) {
+		/* a device (/dev/null), a FIFO: written in place, never
+		 * replaced; a link or a folder is refused */
+		if (S_ISLNK(ost.st_mode) || S_ISDIR(ost.st_mode)) {
+			fprintf(stderr, "extract: %s: a %s, not written\n", outp,
+				S_ISLNK(ost.st_mode) ? "symbolic link" : "folder");
+			ret = 1;
+			goto out;
+		}
+		out = fopen(outp, "wb");
+		if (!out) {
+			fprintf(stderr, "extract: %s: %s\n", outp, strerror(errno));
+			ret = 1;
+			goto out;
+		}
+	} else {
+		/* a temporary name, renamed at the end: a failed query leaves
+		 * no file and an existing OUT untouched (regular files only) */
+		if (asprintf(&tmp, "%s.tmp.XXXXXX", outp) < 0)
+			goto fail;
+		int fd = mkstemp(tmp);
+		if (fd < 0 || !(out = fdopen(fd, "wb"))) {
+			fprintf(stderr, "extract: %s: %s\n", outp, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			free(tmp);
+			tmp = NULL;
+			ret = 1;
+			goto out;
+		}
+		mode_t um = umask(0);
+		umask(um);
+		(void)!fchmod(fd, 0666 & ~um); /* as a plain create would */
+	}
+	obuf = malloc(1 << 20);
+	if (obuf)
+		setvbuf(out, obuf, _IOFBF, 1 << 20);
+	/* files without an index are all open at once during the merge */
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max &&
+	    rl.rlim_cur < nfiles + 64) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	o.files = (const char *const *)files;
+	o.nfiles = nfiles;
+	o.expr = expr;
+	o.out = out;
+	o.progress = show;
+	o.progress_arg = &pr;
+	o.warn = warn;
+	struct ex_stats st;
+	int e = ex_extract(&o, &st, err, sizeof(err));
+	if (pr.shown)
+		fputc('\n', stderr);
+	if (e) {
+		fprintf(stderr, "extract: %s\n", err);
+		ret = e == -EINVAL ? 2 : 1;
+		goto out;
+	}
+	if (out != stdout && tmp) {
+		FILE *f = out;
+		out = NULL;
+		if (fclose(f) || rename(tmp, outp)) {
+			fprintf(stderr, "extract: %s: %s\n", outp, strerror(errno));
+			ret = 1;
+			goto out;
+		}
+		free(tmp);
+		tmp = NULL;
+	}
+	if (stats)
+		fprintf(stderr, "extract-stats files=%llu files_skipped=%llu files_indexed=%llu "
+			"index_ignored=%llu blocks=%llu blocks_skipped=%llu records_read=%llu "
+			"bytes_read=%llu bytes_total=%llu records_out=%llu files_cut=%llu files_gone=%llu\n",
+			(unsigned long long)st.files, (unsigned long long)st.files_skipped,
+			(unsigned long long)st.files_indexed, (unsigned long long)st.index_ignored,
+			(unsigned long long)st.blocks, (unsigned long long)st.blocks_skipped,
+			(unsigned long long)st.records_read, (unsigned long long)st.bytes_read,
+			(unsigned long long)st.bytes_total, (unsigned long long)st.records_out,
+			(unsigned long long)st.files_cut, (unsigned long long)st.files_gone);
+	else if (pr.tty)
+		fprintf(stderr, "extract: %llu records from %llu files (%llu skipped by the index), "
+			"%.1f of %.1f MB read\n", (unsigned long long)st.records_out,
+			(unsigned long long)st.files, (unsigned long long)st.files_skipped,
+			st.bytes_read / 1e6, st.bytes_total / 1e6);
+	ret = 0;
+	goto out;
+fail:
+	fprintf(stderr, "extract: out of memory\n");
+	ret = 1;
+out:
+	if (out && out != stdout)
+		fclose(out);
+	else if (out == stdout)
+		fflush(stdout);
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	free(obuf);
+	free(expr);
+	ex_paths_free(files);
+	return ret;
+}
