@@ -54,7 +54,8 @@ struct xp_opts {
 	enum xp_xdp_mode xdp_mode;
 	struct xp_config cfg;	/* initial config (all false = mode off) */
 	uint32_t rb_size;	/* bytes of each CPU's ring buffer (power of two);
-				 * 0 = CA_RB_DEFAULT_SIZE */
+				 * 0 = CA_RB_DEFAULT_TOTAL / possible CPUs (a power
+				 * of two), at least CA_RB_DEFAULT_SIZE */
 	const char *run_dir;	/* NULL = XP_RUN_DIR (tests use their own) */
 	/* xp_open / xp_set_filter: time limit of each clang run in s
 	 * (fg_build_opts.timeout_s; 0 = FG_BUILD_TIMEOUT_S); clang runs at
