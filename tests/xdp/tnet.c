@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -287,9 +288,17 @@ static int rec_cb(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int rec_ts_cmp(const void *a, const void *b)
+{
+	const struct tn_rec *x = a, *y = b;
+
+	return x->h.ts_ns < y->h.ts_ns ? -1 : x->h.ts_ns > y->h.ts_ns;
+}
+
 /* rb_fd is xp's array of per-CPU ring buffers: read them all. */
 void tn_rb_drain(int rb_fd, struct tn_recs *out, int wait_ms)
 {
+	size_t first = out->n;
 	struct ring_buffer *rb = NULL;
 	struct bpf_map_info info = { 0 };
 	__u32 ilen = sizeof(info), i, id;
@@ -322,6 +331,8 @@ void tn_rb_drain(int rb_fd, struct tn_recs *out, int wait_ms)
 	ring_buffer__free(rb);
 	while (rings)
 		close(fds[--rings]);
+	if (out->n > first)
+		qsort(out->r + first, out->n - first, sizeof(*out->r), rec_ts_cmp);
 }
 
 uint32_t tn_xdp_prog_id(struct tnet *t, uint8_t *mode)
