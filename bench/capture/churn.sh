@@ -50,7 +50,7 @@ for path in ${PATHS//,/ }; do
 	load0=$(cut -d' ' -f1 /proc/loadavg)
 	bc_bg cap ip netns exec "$NH_CAP_NS" "$APP" start --iface "$NH_CAP_IF" --mode ingress \
 		--filter udp --snaplen 64 --dump "${file%.pcap}" --token-file "$BC_WORK/token" \
-		--stats-interval 0 "${args[@]}"
+		--stats-interval 0 "${args[@]}" ${BC_APPLIANCE_ARGS:-}
 	bc_wait_ready cap 'capture [^ ]+ on [^ ]+: XDP' 30 || { bc_reason cap; exit 1; }
 	sleep 0.5
 	count=$((RATE * SECS))
