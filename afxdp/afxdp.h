@@ -6,8 +6,8 @@
  *    worker thread each. The XDP program (xdp/, not ours) redirects matching
  *    frames through an XSKMAP (key = RX queue) to these sockets; we never load
  *    or attach an XDP program ourselves.
- *  - xsk_rb: one thread consuming a BPF ring buffer (TC egress and
- *    --transparent ingress records).
+ *  - xsk_rb: one thread per BPF ring buffer (xdp/ has one per CPU) consuming
+ *    TC egress, --transparent and ring-buffer ingress records.
  *
  * Both read the per-frame metadata of xdp/ca_shared.h (timestamp, wire and
  * capture length), turn the timestamp into wall-clock time and hand a record
@@ -113,6 +113,9 @@ void xsk_set_snaplen(struct xsk_set *s, uint32_t snaplen);
 #define XSK_RB_POLL_MS_DEFAULT 1
 
 struct xsk_rb_opts {
+	/* A BPF ring buffer, or an array of maps holding ring buffers (xdp/'s
+	 * per-CPU rings, xp_rb_fd): one consumer thread and writer stream per
+	 * ring buffer in it. */
 	int ringbuf_map_fd;
 	struct wr_writer *writer;
 	enum xsk_ts_clock ts_clock;
@@ -137,7 +140,10 @@ int xsk_rb_open(const struct xsk_rb_opts *o, struct xsk_rb **out);
 void xsk_rb_stop(struct xsk_rb *r);
 /* Stops if not yet stopped, frees. NULL is fine. */
 void xsk_rb_close(struct xsk_rb *r);
+/* Counters summed over the rings. */
 int xsk_rb_stats(struct xsk_rb *r, struct xsk_rb_stats *st);
+/* Number of rings (and consumer threads). */
+unsigned int xsk_rb_rings(const struct xsk_rb *r);
 void xsk_rb_snaplen(struct xsk_rb *r, uint32_t snaplen);
 
 /* Kernel clock -> wall clock (ns since the epoch). Each thread keeps its own

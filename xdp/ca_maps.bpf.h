@@ -27,11 +27,22 @@ struct {
 	__type(value, __u64);
 } ca_counters SEC(".maps");
 
-/* Size set by the loader (xp_opts.rb_size). */
-struct {
+/* One ring buffer per possible CPU (key = CPU; sizes set by the loader:
+ * xp_opts.rb_size each). Every CPU writes only its own ring, so XDP on
+ * different RX queues and TC egress on different CPUs never share a ring
+ * (no reservation lock bouncing between CPUs), and each ring has its own
+ * consumer thread (afxdp/ringbuf.c). */
+struct ca_rb_inner {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, CA_RB_DEFAULT_SIZE);
-} ca_rb SEC(".maps");
+	__uint(max_entries, 4096); /* template only: the rings are made by the loader */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct ca_rb_inner);
+} ca_rbs SEC(".maps");
 
 /* 2 entries per possible CPU (set by the loader): XDP and TC each have their
  * own, so a TC program interrupted by XDP on the same CPU keeps its record.
@@ -84,6 +95,14 @@ static __always_inline __u64 ca_rb_len(__u32 cap)
 	if (n == 0 || n > CA_RB_MAX_CAP)
 		return 0;
 	return n;
+}
+
+/* This CPU's ring buffer, or NULL (not filled in: counted as full). */
+static __always_inline void *ca_rb_here(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&ca_rbs, &cpu);
 }
 
 static __always_inline struct ca_scratch *ca_scratch_get(__u32 hook)

@@ -36,7 +36,8 @@ enum ca_dir {
 
 /*
  * Ring-buffer path (TC egress and transparent ingress): every record in the
- * BPF ring buffer "ca_rb" is this header followed by cap_len packet bytes
+ * BPF ring buffers (map "ca_rbs": one ring per CPU, each CPU writes only its
+ * own) is this header followed by cap_len packet bytes
  * (the record is exactly sizeof(struct ca_rb_hdr) + cap_len bytes long).
  */
 struct ca_rb_hdr {
@@ -51,8 +52,12 @@ struct ca_rb_hdr {
  * scratch buffer of this size (a GSO super-packet is at most 64 KiB unless
  * BIG TCP is on; bigger packets are cut here, wire_len stays true). */
 #define CA_RB_MAX_CAP 65536u
-/* Default ring buffer size (bytes, power of two). */
+/* Default ring buffer sizes (bytes, powers of two): CA_RB_DEFAULT_TOTAL
+ * shared out over the possible CPUs, but never less than CA_RB_DEFAULT_SIZE
+ * per CPU (2 CPUs: 32 MiB each, 8 and more CPUs: 8 MiB each). 64 MiB is what
+ * tcpdump -B 65536 buffers; at 1514-byte frames 8 MiB lasts ~5 ms. */
 #define CA_RB_DEFAULT_SIZE (8u << 20)
+#define CA_RB_DEFAULT_TOTAL (64u << 20)
 
 /* Largest snaplen (as filtergen's FG_SNAPLEN_MAX). 0 in the config = this. */
 #define CA_SNAPLEN_MAX 262144u

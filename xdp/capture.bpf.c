@@ -31,8 +31,8 @@ struct {
  * buffer itself and the bytes copied there with direct packet access, with
  * no scratch buffer, no second copy and no helper for the bytes.
  * Returns 1 (record out), 0 (ring buffer full) or -1 (not applicable). */
-static __always_inline int rb_fixed(struct xdp_md *ctx, __u64 ts, __u32 wire, __u64 cap,
-				    const __u32 n)
+static __always_inline int rb_fixed(struct xdp_md *ctx, void *rb, __u64 ts, __u32 wire,
+				    __u64 cap, const __u32 n)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -40,7 +40,7 @@ static __always_inline int rb_fixed(struct xdp_md *ctx, __u64 ts, __u32 wire, __
 
 	if (cap != n || data + n > data_end)
 		return -1;
-	h = bpf_ringbuf_reserve(&ca_rb, sizeof(*h) + n, 0);
+	h = bpf_ringbuf_reserve(rb, sizeof(*h) + n, 0);
 	if (!h)
 		return 0;
 	__builtin_memcpy(h + 1, data, n);
@@ -59,15 +59,16 @@ static __always_inline int rb_copy(struct xdp_md *ctx, __u64 ts, __u32 wire, __u
 {
 	struct ca_scratch *s;
 	__u64 cap = ca_rb_len(cap32);
+	void *rb = ca_rb_here();
 	int r;
 
-	if (!cap)
+	if (!cap || !rb)
 		goto full;
-	r = rb_fixed(ctx, ts, wire, cap, 64);
+	r = rb_fixed(ctx, rb, ts, wire, cap, 64);
 	if (r < 0)
-		r = rb_fixed(ctx, ts, wire, cap, 96);
+		r = rb_fixed(ctx, rb, ts, wire, cap, 96);
 	if (r < 0)
-		r = rb_fixed(ctx, ts, wire, cap, 128);
+		r = rb_fixed(ctx, rb, ts, wire, cap, 128);
 	if (r == 1) {
 		ca_count(CA_CNT_RX_RB_OUT);
 		return 1;
@@ -86,7 +87,7 @@ static __always_inline int rb_copy(struct xdp_md *ctx, __u64 ts, __u32 wire, __u
 	s->hdr.dir = CA_DIR_INGRESS;
 	/* No wake-up per record: at high rates it cost more than the capture;
 	 * the consumer (afxdp/ringbuf.c) looks every millisecond anyway. */
-	if (bpf_ringbuf_output(&ca_rb, s, sizeof(s->hdr) + cap, BPF_RB_NO_WAKEUP))
+	if (bpf_ringbuf_output(rb, s, sizeof(s->hdr) + cap, BPF_RB_NO_WAKEUP))
 		goto full;
 	ca_count(CA_CNT_RX_RB_OUT);
 	return 1;

@@ -23,6 +23,7 @@ int ca_egress(struct __sk_buff *skb)
 	void *data_end = (void *)(long)skb->data_end;
 	const struct ca_config *cfg = ca_cfg();
 	struct ca_scratch *s;
+	void *rb;
 	__u32 wire, ret;
 	__u64 cap;
 	__u64 ts;
@@ -40,7 +41,8 @@ int ca_egress(struct __sk_buff *skb)
 
 	cap = ca_rb_len(ca_cap(ret, cfg, wire, CA_RB_MAX_CAP));
 	s = ca_scratch_get(1);
-	if (!s || !cap)
+	rb = ca_rb_here();
+	if (!s || !cap || !rb)
 		goto full;
 	if (bpf_skb_load_bytes(skb, 0, s->data, cap))
 		goto full;
@@ -49,7 +51,7 @@ int ca_egress(struct __sk_buff *skb)
 	s->hdr.cap_len = cap;
 	s->hdr.ifindex = skb->ifindex;
 	s->hdr.dir = CA_DIR_EGRESS;
-	if (bpf_ringbuf_output(&ca_rb, s, sizeof(s->hdr) + cap, 0))
+	if (bpf_ringbuf_output(rb, s, sizeof(s->hdr) + cap, 0))
 		goto full;
 	ca_count(CA_CNT_TX_RB_OUT);
 	return TC_ACT_OK;

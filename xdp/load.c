@@ -29,6 +29,19 @@ static int check_opts(const struct xp_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* The default per-CPU ring size (ca_shared.h). */
+static uint32_t default_rb_size(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t sz = CA_RB_DEFAULT_TOTAL;
+
+	while (ncpu > 1 && sz > CA_RB_DEFAULT_SIZE) {
+		sz >>= 1;
+		ncpu = (ncpu + 1) / 2;
+	}
+	return sz;
+}
+
 static struct xp *xp_new(const struct xp_opts *o)
 {
 	struct xp *x = calloc(1, sizeof(*x));
@@ -39,7 +52,7 @@ static struct xp *xp_new(const struct xp_opts *o)
 	pthread_mutex_init(&x->lock, NULL);
 	x->log = o->log;
 	x->log_arg = o->log_arg;
-	x->rb_size = o->rb_size ? o->rb_size : CA_RB_DEFAULT_SIZE;
+	x->rb_size = o->rb_size ? o->rb_size : default_rb_size();
 	x->build_timeout_s = o->build_timeout_s;
 	for (i = 0; i < XP_MAP_MAX; i++)
 		x->map_fd[i] = -1;

@@ -15,7 +15,7 @@
 
 static const char *const map_names[XP_MAP_MAX] = {
 	[XP_MAP_CONFIG] = "ca_config",	 [XP_MAP_COUNTERS] = "ca_counters",
-	[XP_MAP_RB] = "ca_rb",		 [XP_MAP_SCRATCH] = "ca_scratch",
+	[XP_MAP_RB] = "ca_rbs",	 [XP_MAP_SCRATCH] = "ca_scratch",
 	[XP_MAP_XSKS] = "ca_xsks",
 };
 
@@ -29,9 +29,12 @@ static int size_maps(struct xp *x, struct bpf_object *obj)
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
-	m = bpf_object__find_map_by_name(obj, "ca_rb");
+	m = bpf_object__find_map_by_name(obj, "ca_rbs");
+	/* Only the outer size: the inner template is a placeholder (the kernel
+	 * doesn't compare ring buffer sizes of inner maps), fill_rings makes
+	 * the real rings. */
 	if (m && x->map_fd[XP_MAP_RB] < 0)
-		ret = bpf_map__set_max_entries(m, x->rb_size);
+		ret = bpf_map__set_max_entries(m, ncpu);
 	m = bpf_object__find_map_by_name(obj, "ca_scratch");
 	if (!ret && m && x->map_fd[XP_MAP_SCRATCH] < 0)
 		ret = bpf_map__set_max_entries(m, 2 * ncpu);
@@ -59,11 +62,30 @@ static int reuse_maps(struct xp *x, struct bpf_object *obj)
 	return 0;
 }
 
+/* A ring buffer for every entry (possible CPU) of the new ca_rbs map. The
+ * outer map holds them; we keep no fd of our own. */
+static int fill_rings(struct xp *x, int outer_fd)
+{
+	int ncpu = libbpf_num_possible_cpus(), ret = 0;
+	__u32 i;
+
+	for (i = 0; !ret && i < (__u32)ncpu; i++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ca_rb", 0, 0, x->rb_size, NULL);
+
+		if (fd < 0)
+			return -errno;
+		if (bpf_map_update_elem(outer_fd, &i, &fd, BPF_ANY))
+			ret = -errno;
+		close(fd);
+	}
+	return ret;
+}
+
 /* Keeps our own fds of maps this load created. */
 static int adopt_maps(struct xp *x, struct bpf_object *obj)
 {
 	struct bpf_map *m;
-	int i, fd;
+	int i, fd, ret;
 
 	for (i = 0; i < XP_MAP_MAX; i++) {
 		if (x->map_fd[i] >= 0)
@@ -75,6 +97,11 @@ static int adopt_maps(struct xp *x, struct bpf_object *obj)
 		if (fd < 0)
 			return -errno;
 		x->map_fd[i] = fd;
+		if (i == XP_MAP_RB) {
+			ret = fill_rings(x, fd);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }

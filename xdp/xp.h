@@ -53,7 +53,9 @@ struct xp_opts {
 	const char *ifname;
 	enum xp_xdp_mode xdp_mode;
 	struct xp_config cfg;	/* initial config (all false = mode off) */
-	uint32_t rb_size;	/* ring buffer bytes (power of two); 0 = CA_RB_DEFAULT_SIZE */
+	uint32_t rb_size;	/* bytes of each CPU's ring buffer (power of two);
+				 * 0 = CA_RB_DEFAULT_TOTAL / possible CPUs (a power
+				 * of two), at least CA_RB_DEFAULT_SIZE */
 	const char *run_dir;	/* NULL = XP_RUN_DIR (tests use their own) */
 	/* xp_open / xp_set_filter: time limit of each clang run in s
 	 * (fg_build_opts.timeout_s; 0 = FG_BUILD_TIMEOUT_S); clang runs at
@@ -146,7 +148,9 @@ const char *xp_counter_name(enum ca_counter c);
 
 int xp_info(const struct xp *x, struct xp_info *out);
 /* Map fds, valid until xp_close: the XSKMAP (key = RX queue, value = AF_XDP
- * socket fd) and the BPF ring buffer (records of ca_shared.h). */
+ * socket fd) and the ring buffers: an array of maps (key = CPU, one BPF ring
+ * buffer per possible CPU, records of ca_shared.h), which xsk_rb_open takes
+ * as it is (a consumer thread per ring). */
 int xp_xsks_fd(const struct xp *x);
 int xp_rb_fd(const struct xp *x);
 

@@ -108,6 +108,19 @@ bc_count_pcap()
 	echo "${n:-0}"
 }
 
+# The ingress path the appliance says it chose ("ingress via P").
+bc_app_path()
+{
+	local l
+	l=$(grep -ho 'ingress via [^;]*' "$BC_WORK/cap.err" "$BC_WORK/cap.out" 2>/dev/null | head -n1)
+	case $l in
+	*transparent*) echo transparent ;;
+	*ringbuf*) echo ringbuf ;;
+	*AF_XDP*) echo afxdp ;;
+	*) echo "?" ;;
+	esac
+}
+
 # Last non-empty line of NAME's stderr/stdout: why a tool failed.
 bc_reason()
 {
@@ -147,15 +160,23 @@ bc_cap_cmd()
 		BC_READY='listening on'
 		BC_NOTE="no filter option: captures every frame"
 		;;
-	appliance | appliance-bidir | appliance-ringbuf)
+	appliance | appliance-host | appliance-bidir | appliance-afxdp | appliance-ringbuf | appliance-transparent)
+		# appliance: the default (--ingress-path auto) on the bench's
+		# capture end, which has no address: a capture port. appliance-host:
+		# the default with an address on it (bc_point adds one): a host
+		# interface, so auto picks transparent. The others force a path.
 		local mode=ingress path=()
 		[ "$tool" = appliance-bidir ] && mode=bidirectional
-		[ "$tool" = appliance-ringbuf ] && path=(--ingress-path ringbuf)
+		case $tool in
+		appliance-afxdp | appliance-ringbuf | appliance-transparent)
+			path=(--ingress-path "${tool#appliance-}") ;;
+		esac
 		local env=()
 		[ -n "$BC_PRELOAD" ] && env=(env "LD_PRELOAD=$BC_PRELOAD")
 		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO_TOOL[@]}" "${pin[@]}" "${env[@]}"
 			"$BC_APPLIANCE" start --iface "$BC_CAP_IF" --mode "$mode"
-			--filter "$filter" --snaplen "$snap" --dump "${file%.pcap}" "${path[@]}" $BC_APPLIANCE_ARGS)
+			--filter "$filter" --snaplen "$snap" --dump "${file%.pcap}" "${path[@]}"
+			--listen off $BC_APPLIANCE_ARGS)
 		BC_READY="$BC_APPLIANCE_READY"
 		;;
 	*)

@@ -22,6 +22,10 @@ bc_point()
 		bc_bg sink ip netns exec "$BC_CAP_NS" "$BC_SINK" --iface "$BC_CAP_IF"
 		bc_wait_ready sink '^attached' 10 || { ok=false; error="pass sink: $(bc_reason sink)"; }
 	fi
+	# a host interface: the capture end gets its address for this point only
+	[ "$tool" = appliance-host ] &&
+		ip -n "$BC_CAP_NS" addr add "$NH_CAP_IP/$NH_PREFIXLEN" dev "$BC_CAP_IF" 2>/dev/null
+	[ "$size" -gt 64 ] && [ "$snap" -gt 65535 ] && sync # no earlier point's dirty pages
 	if $ok; then
 		bc_bg cap "${BC_CMD[@]}"
 		if ! bc_wait_ready cap "$BC_READY" 30; then
@@ -50,7 +54,9 @@ bc_point()
 	cpu=$(bc_cpu_seconds cap)
 	if [[ $tool == appliance* ]]; then
 		app_stats=$(grep -o 'final .*' "$BC_WORK/cap.err" | tail -n1)
+		note="${note:+$note; }ingress via $(bc_app_path)"
 	fi
+	[ "$tool" = appliance-host ] && ip -n "$BC_CAP_NS" addr flush dev "$BC_CAP_IF"
 	if bc_needs_pass_sink "$tool"; then
 		bc_stop sink INT
 		sink_json=$(grep '^{' "$BC_WORK/sink.out" | tail -n1)

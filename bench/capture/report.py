@@ -11,8 +11,13 @@ import subprocess
 import tempfile
 import time
 
-TOOLS = ["ceiling", "appliance", "appliance-ringbuf", "appliance-bidir", "tcpdump",
-         "netsniff-ng", "xdpdump"]
+TOOLS = ["ceiling", "appliance", "appliance-host", "appliance-afxdp", "appliance-ringbuf",
+         "appliance-transparent", "appliance-bidir", "tcpdump", "netsniff-ng", "xdpdump"]
+# Issue 11's figures for the lossless rate of the appliance's default.
+LL_SMALL_VS_TCPDUMP = 4.0
+LL_SMALL_VS_CEILING = 0.7
+LL_BIG_VS_TCPDUMP = 3.0
+LL_BIG_VS_DISK = 0.8
 # The appliance rows the goal is checked on: its default (AF_XDP) ingress path
 # and its ring-buffer path (--ingress-path ringbuf, for copy-mode drivers).
 GOAL_TOOLS = ["appliance", "appliance-ringbuf"]
@@ -154,7 +159,126 @@ def loss_onsets(summary):
     return res
 
 
-def markdown(meta, summary, onsets, g, filter_md, long_filter):
+def disk_rates(points):
+    """The file system's sequential write rate (bytes/s) per method, median."""
+    res = {}
+    for p in points:
+        if p.get("group") == "disk" and p.get("bytes_per_s"):
+            res.setdefault(p["how"], []).append(p["bytes_per_s"])
+    return {k: statistics.median(v) for k, v in res.items()}
+
+
+def lossless(summary, disk):
+    """Per configuration (size, filter, snaplen) and tool: every rate tried
+    (median loss of its runs) and the lossless rate: the highest offered rate
+    whose median loss is <= 0.1 %. A max-rate point (target 0) counts at its
+    median offered rate; lossless there = the generator was the limit."""
+    rows = [s for s in summary if s["group"] == "lossless"]
+    confs = {}
+    for s in rows:
+        confs.setdefault((s["size"], s["filter"], s["snaplen"]), {}).setdefault(
+            s["tool"], []).append(s)
+    out = []
+    for (size, flt, snap), tools in confs.items():
+        res = {}
+        for tool, ss in tools.items():
+            tried = []
+            for s in ss:
+                rate = s["target_pps"] or s["offered_pps"] or 0
+                tried.append(dict(rate_pps=rate, max_rate=not s["target_pps"],
+                                  loss_pct=s["loss_pct"], captured_pps=s["captured_pps"],
+                                  runs=s["ok_runs"], cpu_seconds=s["cpu_seconds"],
+                                  notes=s["notes"], errors=s["errors"]))
+            tried.sort(key=lambda t: t["rate_pps"])
+            ok = [t for t in tried if t["loss_pct"] is not None and t["loss_pct"] <= GOAL_LOSS_PCT]
+            best = max(ok, key=lambda t: t["rate_pps"]) if ok else None
+            lossy = [t["rate_pps"] for t in tried
+                     if t["loss_pct"] is None or t["loss_pct"] > GOAL_LOSS_PCT]
+            res[tool] = dict(lossless_pps=best["rate_pps"] if best else None,
+                             generator_bound=bool(best and best["max_rate"]),
+                             lowest_lossy_pps=min(lossy) if lossy else None,
+                             tried=tried)
+        td = res.get("tcpdump", {}).get("lossless_pps")
+        ce = res.get("ceiling", {}).get("lossless_pps")
+        disk_fps = {k: v / (min(size, snap) + 16) for k, v in disk.items()}
+        for r in res.values():
+            v = r["lossless_pps"]
+            r["vs_tcpdump"] = v / td if v is not None and td else None
+            r["vs_ceiling"] = v / ce if v is not None and ce else None
+            r["vs_disk"] = (v / max(disk_fps.values())
+                            if v is not None and disk_fps and size > 64 else None)
+        out.append(dict(size=size, filter=flt, snaplen=snap, tools=res,
+                        disk_frames_per_s=disk_fps if size > 64 else None))
+    return out
+
+
+def figures(ll):
+    """Issue 11's figures for the default path (tool "appliance")."""
+    res = []
+    for c in ll:
+        a = c["tools"].get("appliance")
+        if not a:
+            continue
+        if c["size"] == 64:
+            res.append(dict(what="64 B lossless >= %.0fx tcpdump" % LL_SMALL_VS_TCPDUMP,
+                            value=a["vs_tcpdump"], met=bool(a["vs_tcpdump"] and
+                                                            a["vs_tcpdump"] >= LL_SMALL_VS_TCPDUMP)))
+            res.append(dict(what="64 B lossless >= %.0f %% of the ceiling" % (100 * LL_SMALL_VS_CEILING),
+                            value=a["vs_ceiling"], met=bool(a["vs_ceiling"] and
+                                                            a["vs_ceiling"] >= LL_SMALL_VS_CEILING)))
+        else:
+            res.append(dict(what="%d B lossless >= %.0fx tcpdump" % (c["size"], LL_BIG_VS_TCPDUMP),
+                            value=a["vs_tcpdump"], met=bool(a["vs_tcpdump"] and
+                                                            a["vs_tcpdump"] >= LL_BIG_VS_TCPDUMP)))
+            res.append(dict(what="%d B lossless >= %.0f %% of the disk" % (c["size"], 100 * LL_BIG_VS_DISK),
+                            value=a["vs_disk"], met=bool(a["vs_disk"] and
+                                                         a["vs_disk"] >= LL_BIG_VS_DISK)))
+    return res
+
+
+def lossless_md(ll, figs, disk):
+    L = []
+    if not ll:
+        return L
+    L.append("### Lossless rate (highest offered rate losing <= %.1f %%, median of the runs "
+             "at each rate)" % GOAL_LOSS_PCT)
+    if disk:
+        L.append("")
+        L.append("Disk (same file system, 1 GiB of 1 MiB writes, this run): " + ", ".join(
+            "%s %.0f MB/s" % (k, v / 1e6) for k, v in sorted(disk.items())) + ".")
+    for c in ll:
+        L.append("")
+        L.append("%d-byte frames, filter `%s`, snaplen %s%s:" % (
+            c["size"], c["filter"], "full" if c["snaplen"] >= 65535 else c["snaplen"],
+            "" if not c["disk_frames_per_s"] else " (the disk takes %s frames/s of this size)" %
+            " / ".join("%s %s" % (fmt_pps(v), k) for k, v in sorted(c["disk_frames_per_s"].items()))))
+        L.append("")
+        L.append("| tool | lossless rate | vs tcpdump | vs ceiling | vs disk | lowest lossy rate tried "
+                 "| rates tried: median loss % | notes |")
+        L.append("|---|---|---|---|---|---|---|---|")
+        order = {t: i for i, t in enumerate(TOOLS)}
+        for tool in sorted(c["tools"], key=lambda t: order.get(t, 99)):
+            r = c["tools"][tool]
+            tried = ", ".join("%s%s: %s" % (fmt_pps(t["rate_pps"]), " (max)" if t["max_rate"] else "",
+                                            fmt(t["loss_pct"], "%.2f")) for t in r["tried"])
+            notes = sorted({n for t in r["tried"] for n in t["notes"]} |
+                           {"FAILED: " + e for t in r["tried"] for e in t["errors"]})
+            v = r["lossless_pps"]
+            L.append("| %s | %s%s | %s | %s | %s | %s | %s | %s |" % (
+                tool, ">= " if r["generator_bound"] else "", fmt_pps(v) if v else "none found",
+                fmt(r["vs_tcpdump"]), fmt(r["vs_ceiling"]), fmt(r["vs_disk"]),
+                fmt_pps(r["lowest_lossy_pps"]), tried, "; ".join(notes)))
+    if figs:
+        L.append("")
+        L.append("Figures (issue 11, the appliance's default): " + "; ".join(
+            "%s: %s (%s)" % (f["what"], fmt(f["value"]), "met" if f["met"] else "not met")
+            for f in figs) + ".")
+    L.append("")
+    L.append("\">=\": lossless at the generator's top rate, so the tool's own limit is higher.")
+    return L
+
+
+def markdown(meta, summary, onsets, g, filter_md, long_filter, ll=None, figs=None, disk=None):
     L = []
     m = meta["machine"]
     L.append("## Capture benchmark (%s mode), %s" % (meta["mode"], meta["finished"]))
@@ -170,7 +294,7 @@ def markdown(meta, summary, onsets, g, filter_md, long_filter):
              "(capinfos) / generator seconds. Long filter: `%s`." % (
                  meta["gen_cpu"], meta["tool_cpus"] or "none", meta["sched"], long_filter))
     L.append("")
-    if g:
+    if g and g.get("tool"):
         L.append("**Goal** (64 B, udp, snaplen 64, max rate: appliance >= %.1fx tcpdump, "
                  "<= %.1f%% loss): %s — %s %s pps, %sx tcpdump, %s of the ceiling, "
                  "worst loss %s%%." % (
@@ -194,13 +318,16 @@ def markdown(meta, summary, onsets, g, filter_md, long_filter):
             fmt(s["bytes_per_s"] / 1e6 if s["bytes_per_s"] is not None else None, "%.0f"),
             fmt(s["vs_tcpdump"]), fmt(s["vs_ceiling"]), s["ok_runs"], s["runs"], notes)
 
+    L.extend(lossless_md(ll or [], figs or [], disk or {}))
     main = [s for s in summary if s["group"] == "main"]
     configs = []
     for s in main:
         c = (s["size"], s["filter"], s["snaplen"])
         if c not in configs:
             configs.append(c)
-    L.append("### Max rate, one RX queue")
+    if configs:
+        L.append("")
+        L.append("### Max rate, one RX queue")
     for size, flt, snap in configs:
         L.append("")
         L.append("%d-byte frames, filter `%s`, snaplen %s:" % (
@@ -256,10 +383,11 @@ def plot(summary, out_png, work):
     rate every tool sits on the diagonal; against the requested rate each
     tool's curve flattens where it stops keeping up. Max-rate points are drawn
     at the ceiling's max rate."""
+    groups = ("lossless",) if any(s["group"] == "lossless" for s in summary) else ("sweep", "main")
     rows = [s for s in summary
             if (s["queues"] == 1 and s["size"] == 64 and s["snaplen"] == 64
                 and s["filter"] == "udp" and s["gen_threads"] == 1
-                and s["group"] in ("sweep", "main") and s["captured_pps"] is not None)]
+                and s["group"] in groups and s["captured_pps"] is not None)]
     if not rows:
         return False
     max_x = max([s["offered_pps"] or 0 for s in rows if s["target_pps"] == 0] +
@@ -308,7 +436,11 @@ def main():
     a = ap.parse_args()
     with open(a.points) as f:
         points = [json.loads(line) for line in f if line.strip()]
+    disk = disk_rates(points)
+    points = [p for p in points if p.get("group") != "disk"]
     summary = summarise(points)
+    ll = lossless(summary, disk)
+    figs = figures(ll)
     loads = [p["loadavg"] for p in points]
     meta = dict(mode=a.mode, started=a.start,
                 finished=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -330,9 +462,10 @@ def main():
     onsets = loss_onsets(summary)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "latest.json"), "w") as f:
-        json.dump(dict(meta=meta, goal=g, loss_onset=onsets, summary=summary,
-                       filter=filter_json, points=points), f, indent=1)
-    md = markdown(meta, summary, onsets, g, filter_md, a.long_filter)
+        json.dump(dict(meta=meta, goal=g, loss_onset=onsets, lossless=ll, figures=figs,
+                       disk_bytes_per_s=disk, summary=summary, filter=filter_json,
+                       points=points), f, indent=1)
+    md = markdown(meta, summary, onsets, g, filter_md, a.long_filter, ll, figs, disk)
     with open(os.path.join(a.out, "latest.md"), "w") as f:
         f.write(md)
     with tempfile.TemporaryDirectory() as work:

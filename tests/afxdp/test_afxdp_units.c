@@ -5,10 +5,13 @@
  *  - ring-buffer consumer: records made by BPF_PROG_RUN of rb_test reach the
  *    pcap with their wire length, cut to the snaplen, in order, with
  *    wall-clock stamps; short records are counted, not written;
+ *  - an array of ring buffers (xdp/'s per-CPU rings): a thread per ring,
+ *    every record of every ring once in the pcap, each ring's in order;
  *  - kernel clock -> wall clock conversion;
  *  - MTU check and xsk_set_open refusals (nothing left behind).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +167,112 @@ out:
 		wr_close(w);
 }
 
+#define NARR 3000u
+
+/* Records of rb_arr_test: frame i (in bytes 1-2) went to ring slot
+ * 2 if i % 3 == 0, else slot 0; every one must be in the pcap once, with a
+ * wire length of 200, and each ring's records in the order they were made. */
+static void check_arr_pcap(const char *path)
+{
+	static uint8_t seen[NARR];
+	uint8_t p[4096];
+	uint32_t fh[6], h[4], n = 0, bad = 0, last[3] = { 0 };
+	bool any[3] = { false };
+	FILE *f = fopen(path, "rb");
+
+	CHECK(f, "%s: %s", path, strerror(errno));
+	if (!f)
+		return;
+	CHECK(fread(fh, sizeof(fh), 1, f) == 1, "no pcap header");
+	while (fread(h, sizeof(h), 1, f) == 1) {
+		uint32_t i, slot;
+
+		if (h[2] > sizeof(p) || fread(p, 1, h[2], f) != h[2]) {
+			CHECK(0, "truncated record");
+			break;
+		}
+		i = (uint32_t)p[1] << 8 | p[2];
+		slot = p[3];
+		if (i >= NARR || slot > 2 || seen[i]++ || h[2] != 64 || h[3] != 200 ||
+		    slot != (i % 3 ? 0u : 2u) || (any[slot] && i <= last[slot])) {
+			if (bad++ < 5)
+				fprintf(stderr, "array record %u: i %u slot %u caplen %u len %u\n",
+					n, i, slot, h[2], h[3]);
+			continue;
+		}
+		any[slot] = true;
+		last[slot] = i;
+		n++;
+	}
+	fclose(f);
+	CHECK(n == NARR, "%u good records from the ring array, want %u", n, NARR);
+	CHECK(!bad, "%u wrong records from the ring array", bad);
+}
+
+static void test_ring_array(struct bpf_object *obj, const char *outdir)
+{
+	static uint8_t pkt[200];
+	char path[4096];
+	struct wr_writer *w = NULL;
+	struct xsk_rb *rb = NULL;
+	struct xsk_rb_stats st;
+	uint32_t i, slot;
+	int prog, outer, ring[2] = { -1, -1 }, ret, waited;
+
+	prog = bpf_program__fd(bpf_object__find_program_by_name(obj, "rb_arr_test"));
+	outer = bpf_object__find_map_fd_by_name(obj, "rbs");
+	for (i = 0; i < 2; i++) {
+		ring[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "t_ring", 0, 0, 1u << 20, NULL);
+		slot = i * 2; /* slots 0 and 2; 1 stays empty */
+		CHECK(ring[i] >= 0 && !bpf_map_update_elem(outer, &slot, &ring[i], 0),
+		      "ring %u: %s", i, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/rbarr.pcap", outdir);
+	struct wr_opts wo = { .path = path, .snaplen = 262144 };
+	ret = wr_open(&wo, &w);
+	CHECK(!ret, "wr_open: %s", strerror(-ret));
+	if (ret)
+		goto out;
+	struct xsk_rb_opts ro = { .ringbuf_map_fd = outer, .writer = w };
+	ret = xsk_rb_open(&ro, &rb);
+	CHECK(!ret, "xsk_rb_open on an array of rings: %s", strerror(-ret));
+	if (ret)
+		goto out;
+	CHECK(xsk_rb_rings(rb) == 2, "%u consumers, want 2 (one per ring)", xsk_rb_rings(rb));
+	for (i = 0; i < NARR; i++) {
+		memset(pkt, 0x5a, sizeof(pkt));
+		pkt[0] = 1;
+		pkt[1] = (uint8_t)(i >> 8);
+		pkt[2] = (uint8_t)i;
+		pkt[3] = i % 3 ? 0 : 2;
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt),
+			    .repeat = 1);
+		CHECK(!bpf_prog_test_run_opts(prog, &o), "BPF_PROG_RUN: %s", strerror(errno));
+	}
+	for (waited = 0; waited < 100; waited++) {
+		xsk_rb_stats(rb, &st);
+		if (st.received >= NARR)
+			break;
+		usleep(50000);
+	}
+	xsk_rb_stop(rb);
+	xsk_rb_stats(rb, &st);
+	CHECK(st.received == NARR && st.written == NARR && !st.bad_meta && !st.writer_behind,
+	      "ring array counters: received %llu written %llu",
+	      (unsigned long long)st.received, (unsigned long long)st.written);
+	xsk_rb_close(rb);
+	ret = wr_close(w);
+	w = NULL;
+	CHECK(!ret, "wr_close: %s", strerror(-ret));
+	check_arr_pcap(path);
+out:
+	if (w)
+		wr_close(w);
+	for (i = 0; i < 2; i++)
+		if (ring[i] >= 0)
+			close(ring[i]);
+}
+
 static void test_clock(void)
 {
 	static const enum xsk_ts_clock clocks[] = { XSK_TS_TAI, XSK_TS_MONOTONIC,
@@ -251,6 +360,7 @@ int main(int argc, char **argv)
 	}
 	test_clock();
 	test_ringbuf(obj, argv[2]);
+	test_ring_array(obj, argv[2]);
 	test_refusals(argv[3], argv[4], bpf_object__find_map_fd_by_name(obj, "xsks"));
 	bpf_object__close(obj);
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);

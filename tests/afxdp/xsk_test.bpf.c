@@ -122,4 +122,46 @@ int rb_test(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* An array of ring buffers, as xdp/'s per-CPU ca_rbs (the test puts rings
+ * in some slots). rb_arr_test writes a 64-byte record of the frame into the
+ * ring in slot frame[3]. */
+struct rb_inner {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__array(values, struct rb_inner);
+} rbs SEC(".maps");
+
+SEC("xdp")
+int rb_arr_test(struct xdp_md *ctx)
+{
+	__u8 *d = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ca_rb_hdr *h;
+	__u32 slot;
+	void *rb;
+
+	if (d + 64 > end)
+		return XDP_PASS;
+	slot = d[3];
+	rb = bpf_map_lookup_elem(&rbs, &slot);
+	if (!rb)
+		return XDP_PASS;
+	h = bpf_ringbuf_reserve(rb, sizeof(*h) + 64, 0);
+	if (!h)
+		return XDP_PASS;
+	__builtin_memcpy(h + 1, d, 64);
+	h->ts_ns = bpf_ktime_get_tai_ns();
+	h->wire_len = end - d;
+	h->cap_len = 64;
+	h->ifindex = 0;
+	h->dir = CA_DIR_INGRESS;
+	bpf_ringbuf_submit(h, BPF_RB_NO_WAKEUP);
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

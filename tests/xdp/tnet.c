@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -287,10 +288,39 @@ static int rec_cb(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int rec_ts_cmp(const void *a, const void *b)
+{
+	const struct tn_rec *x = a, *y = b;
+
+	return x->h.ts_ns < y->h.ts_ns ? -1 : x->h.ts_ns > y->h.ts_ns;
+}
+
+/* rb_fd is xp's array of per-CPU ring buffers: read them all. */
 void tn_rb_drain(int rb_fd, struct tn_recs *out, int wait_ms)
 {
-	struct ring_buffer *rb = ring_buffer__new(rb_fd, rec_cb, out, NULL);
+	size_t first = out->n;
+	struct ring_buffer *rb = NULL;
+	struct bpf_map_info info = { 0 };
+	__u32 ilen = sizeof(info), i, id;
+	int fd, fds[256], rings = 0;
 
+	CHECK(!bpf_obj_get_info_by_fd(rb_fd, &info, &ilen) &&
+		      info.type == BPF_MAP_TYPE_ARRAY_OF_MAPS,
+	      "ring buffers: not an array of maps");
+	for (i = 0; i < info.max_entries; i++) {
+		if (bpf_map_lookup_elem(rb_fd, &i, &id))
+			continue;
+		fd = bpf_map_get_fd_by_id(id);
+		CHECK(fd >= 0 && rings < 256, "ring %u: %s", i, strerror(errno));
+		if (fd < 0 || rings == 256)
+			break;
+		if (!rb)
+			rb = ring_buffer__new(fd, rec_cb, out, NULL);
+		else
+			CHECK(!ring_buffer__add(rb, fd, rec_cb, out), "ring_buffer__add");
+		fds[rings++] = fd;
+	}
+	CHECK(rings == libbpf_num_possible_cpus(), "%d rings, want one per CPU", rings);
 	CHECK(rb, "ring_buffer__new");
 	ring_buffer__poll(rb, wait_ms);
 	while (ring_buffer__poll(rb, 100) > 0)
@@ -299,6 +329,10 @@ void tn_rb_drain(int rb_fd, struct tn_recs *out, int wait_ms)
 	 * may never wake poll, so take what is in the ring without waiting. */
 	CHECK(ring_buffer__consume(rb) >= 0, "ring_buffer__consume");
 	ring_buffer__free(rb);
+	while (rings)
+		close(fds[--rings]);
+	if (out->n > first)
+		qsort(out->r + first, out->n - first, sizeof(*out->r), rec_ts_cmp);
 }
 
 uint32_t tn_xdp_prog_id(struct tnet *t, uint8_t *mode)

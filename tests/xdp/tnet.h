@@ -73,8 +73,9 @@ struct tn_recs {
 	struct tn_rec *r;
 	size_t n, cap;
 };
-/* Reads what is in the ring buffer now (after waiting up to wait_ms for the
- * first record). */
+/* Reads what is in the ring buffers (one per CPU) now, after waiting up to
+ * wait_ms for the first record; the records it adds are put in time order
+ * (each ring is in order, a sender that moved between CPUs used two). */
 void tn_rb_drain(int rb_fd, struct tn_recs *out, int wait_ms);
 
 /* Records of IPv4 UDP to port; all must have direction dir. */
