@@ -22,7 +22,14 @@ source "$(dirname "$0")/lib.sh"
 what=$2
 it_init "$1" "r${what:0:3}"
 
-files() { ls "$IT_DUMP"-*.pcap* 2>/dev/null | sort; }
+# the capture's files (not the .idx beside them)
+files()
+{
+	local f
+	for f in "$IT_DUMP"-*.pcap "$IT_DUMP"-*.pcapng; do
+		if [ -e "$f" ]; then echo "$f"; fi
+	done | sort
+}
 records() { capinfos -c -M "$1" 2>/dev/null | awk '/Number of packets/ { print $NF }'; }
 all_readable()
 {
