@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <civetweb.h>
@@ -26,9 +24,6 @@
 #include "extract/extract.h"
 
 #define API_EXTRACT_MAX 2
-#define IOPRIO_CLASS_SHIFT 13
-#define IOPRIO_CLASS_IDLE 3
-#define IOPRIO_WHO_PROCESS 1
 
 static atomic_int running;
 
@@ -68,10 +63,8 @@ static ssize_t send_piece(void *arg, const char *buf, size_t len)
 static void *run(void *arg)
 {
 	struct query *x = arg;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
 
-	setpriority(PRIO_PROCESS, (id_t)tid, 19);
-	syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, tid, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
+	cap_background_thread();
 	x->ret = ex_extract(&x->o, &x->st, x->err, sizeof(x->err));
 	return NULL;
 }

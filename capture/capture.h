@@ -298,6 +298,10 @@ int cap_check_dump(const char *root, const char *dump, char *out, size_t outlen,
  * bounding set, for good: no new privileges either). Call before any thread
  * exists. bind_low_port keeps CAP_NET_BIND_SERVICE. */
 int cap_drop_privileges(bool bind_low_port, char *err, size_t errlen);
+/* Puts the calling thread at the lowest CPU priority (nice 19) and in the
+ * idle I/O class (the disk serves it when nobody else waits): for work that
+ * must never slow capture (indexes, extractions). */
+void cap_background_thread(void);
 /* The file a dump prefix names without rotation: DUMP.pcap or DUMP.pcapng. */
 void cap_dump_file(const char *dump, enum cap_format f, char *out, size_t len);
 /* A capture name: 1..CAP_NAME_MAX-1 of [A-Za-z0-9._-], not starting with '.'. */

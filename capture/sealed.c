@@ -26,6 +26,14 @@
 #define IOPRIO_CLASS_IDLE 3
 #define IOPRIO_WHO_PROCESS 1
 
+void cap_background_thread(void)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	setpriority(PRIO_PROCESS, (id_t)tid, 19);
+	syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, tid, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
+}
+
 struct seen {
 	char name[CAP_NAME_MAX];
 	char last[256]; /* the newest file handed over; names sort in time order */
@@ -107,14 +115,12 @@ out:
 static void *sealer_main(void *arg)
 {
 	struct cap_sealer *s = arg;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
 	struct timespec until;
 	struct names l;
 	size_t i;
 	bool stop;
 
-	setpriority(PRIO_PROCESS, (id_t)tid, 19);
-	syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, tid, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
+	cap_background_thread();
 	for (;;) {
 		l = (struct names){ 0 };
 		if (!cap_each(s->k, take_name, &l))

@@ -52,6 +52,20 @@ int wr_dest_direct(struct wr_writer *w, struct wr_dest *d, const void *h, size_t
 	return 0;
 }
 
+struct wr_dest *wr_dest_file_new(void)
+{
+	struct wr_dest *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->kind = WR_DEST_FILE;
+	d->fd = -1;
+	d->dfd = -1;
+	d->dirfd = -1;
+	d->nf.fd = -1;
+	return d;
+}
+
 /* Prepares the file that replaces path: its folder opened, an existing
  * entry checked, the new file with the pcap header created without a name.
  * wr_dest_commit gives it the name; until then path is untouched. */
@@ -62,14 +76,9 @@ int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **ou
 
 	if (!path || !*path)
 		return -EINVAL;
-	d = calloc(1, sizeof(*d));
+	d = wr_dest_file_new();
 	if (!d)
 		return -ENOMEM;
-	d->kind = WR_DEST_FILE;
-	d->fd = -1;
-	d->dfd = -1;
-	d->dirfd = -1;
-	d->nf.fd = -1;
 	d->path = strdup(path);
 	if (!d->path) {
 		ret = -ENOMEM;

@@ -271,6 +271,8 @@ int wr_hdr_make(const struct wr_opts *o, const char *filter, uint8_t **out, size
 int wr_hdr_get(struct wr_writer *w, uint8_t **out, size_t *len);
 
 /* wr_dest.c */
+/* An empty file destination: no file, every fd -1. NULL: no memory. */
+struct wr_dest *wr_dest_file_new(void);
 int wr_dest_file_open(struct wr_writer *w, const char *path, struct wr_dest **out);
 int wr_dest_commit(struct wr_writer *w, struct wr_dest *d);
 int wr_reopen_direct(int fd);

@@ -123,14 +123,9 @@ int wr_rot_dest_new(struct wr_writer *w, const char *prefix, struct wr_dest **ou
 
 	if (!prefix || !*prefix)
 		return -EINVAL;
-	d = calloc(1, sizeof(*d));
+	d = wr_dest_file_new();
 	if (!d)
 		return -ENOMEM;
-	d->kind = WR_DEST_FILE;
-	d->fd = -1;
-	d->dfd = -1;
-	d->dirfd = -1;
-	d->nf.fd = -1;
 	ret = wr_cat_new(prefix, &d->cat);
 	if (ret)
 		goto out;
