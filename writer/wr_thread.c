@@ -59,8 +59,23 @@ static struct wr_dest *route(struct wr_writer *w, uint32_t gen)
 	return d;
 }
 
+/* A buffer handed over with nothing left to write: peeks of it may still
+ * wait in the pending list, pointing into it. The last of them gives it
+ * back once written; only if none waits does it go back now. */
+static void release_after_peeks(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b)
+{
+	for (unsigned int i = p->n; i-- > 0;) {
+		if (p->jobs[i].b == b) {
+			p->jobs[i].peek = false;
+			return;
+		}
+	}
+	wr_buf_release(w, b);
+}
+
 /* Records [off, off + len) of b, holding nrec records, go to generation
- * gen: into the pending list, or straight into the network backlog. */
+ * gen: into the pending list, or straight into the network backlog (a
+ * copy). */
 void wr_take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b, uint32_t gen,
 	     size_t off, size_t len, uint32_t nrec, bool peek)
 {
@@ -72,7 +87,7 @@ void wr_take(struct wr_writer *w, struct wr_pending *p, struct wr_buf *b, uint32
 		atomic_fetch_add(&w->st_records, nrec);
 		atomic_fetch_add(&w->st_bytes, len);
 		if (!peek)
-			wr_buf_release(w, b);
+			release_after_peeks(w, p, b);
 		return;
 	}
 	if (d->cat) {
