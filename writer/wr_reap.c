@@ -31,10 +31,21 @@ struct wr_reaper {
 	bool stop;
 };
 
+/* A file goes with what describes it beside it: its index (NAME.idx,
+ * extract/), never trusted for another file of the same name later. */
+static void unlink_with_index(int dirfd, const char *name)
+{
+	char idx[300];
+
+	/* gone already (deleted by hand): nothing to do */
+	unlinkat(dirfd, name, 0);
+	if ((size_t)snprintf(idx, sizeof(idx), "%s.idx", name) < sizeof(idx))
+		unlinkat(dirfd, idx, 0);
+}
+
 static void reap(struct wr_reap_item *it)
 {
-	/* gone already (deleted by hand): nothing to do */
-	unlinkat(it->c->dirfd, it->name, 0);
+	unlink_with_index(it->c->dirfd, it->name);
 	pthread_mutex_lock(&it->c->lock);
 	it->c->doomed -= it->bytes;
 	pthread_mutex_unlock(&it->c->lock);
@@ -112,7 +123,7 @@ void wr_reaper_push(struct wr_reaper *r, struct wr_cat *c, const char *name, uin
 		}
 		pthread_mutex_unlock(&r->lock);
 	}
-	unlinkat(c->dirfd, name, 0);
+	unlink_with_index(c->dirfd, name);
 }
 
 /* Deletes what is queued, then ends the thread. */

@@ -555,6 +555,53 @@ static void retention_by_bytes_then_reopen(void **state)
 	free(v);
 }
 
+/* A file retention deletes takes its index (NAME.idx) with it; the kept
+ * files' indexes stay. */
+static void retention_deletes_index_beside(void **state)
+{
+	struct fx *f = *state;
+	struct wr_writer *w = open_rot(f->prefix, 50000, 0, 0, 3);
+	struct wr_file_info *v;
+	struct wr_stream *s;
+	struct stat sb;
+	size_t k;
+	char *p, *first = NULL;
+
+	assert_int_equal(wr_stream_new(w, &s), 0);
+	for (uint64_t id = 0; id < 3000; id += 100) {
+		t_put_all(s, 1, id, 100, T_SNAPLEN);
+		wr_stream_flush(s, true);
+		assert_true(t_wait_records(w, id + 100, 5000));
+		/* an index beside every file the listing shows sealed */
+		assert_int_equal(wr_scan_prefix(f->prefix, &v, &k), 0);
+		for (size_t i = 0; i < k; i++) {
+			if (!v[i].sealed)
+				continue;
+			assert_true(asprintf(&p, "%s/%s.idx", f->dir, v[i].name) > 0);
+			close(open(p, O_WRONLY | O_CREAT, 0600));
+			if (!first)
+				first = strdup(p);
+			free(p);
+		}
+		free(v);
+	}
+	wr_stream_free(s);
+	assert_int_equal(wr_close(w), 0);
+	assert_non_null(first);
+	assert_int_equal(stat(first, &sb), -1); /* the first file went, with it its index */
+	assert_int_equal(wr_scan_prefix(f->prefix, &v, &k), 0);
+	assert_int_equal(k, 3);
+	for (size_t i = 0; i < k; i++) {
+		if (!v[i].sealed || i == k - 1)
+			continue;
+		assert_true(asprintf(&p, "%s/%s.idx", f->dir, v[i].name) > 0);
+		assert_int_equal(stat(p, &sb), 0); /* a kept file's index stays */
+		free(p);
+	}
+	free(v);
+	free(first);
+}
+
 /* Retention by number of files; the files found at wr_open count. */
 static void retention_by_files_counts_existing(void **state)
 {
@@ -810,6 +857,7 @@ int main(int argc, char **argv)
 		T(rotate_by_time_two_streams),
 		T(rotate_by_size_and_time),
 		T(retention_by_bytes_then_reopen),
+		T(retention_deletes_index_beside),
 		T(retention_by_files_counts_existing),
 		T(options_checked_and_plain_prefix),
 		T(planted_link_in_sequence_skipped),
