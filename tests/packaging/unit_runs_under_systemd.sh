@@ -67,7 +67,9 @@ dump /var/lib/capture-appliance/lab
 stats-interval 1
 CONF
 ls -d /run/systemd/nspawn/propagate/* >"$T/propagate" 2>/dev/null || true
-# (--register/--keep-unit: no systemd on this side to register with)
+# (--register/--keep-unit: no systemd on this side to register with;
+# basic.target and no wait for the network: the host's own services, e.g.
+# a Swift installed beside us, are not this test's business)
 systemd-nspawn -D / --volatile=yes --private-network --capability=all \
 	--system-call-filter='bpf perf_event_open' --machine="$MACHINE" --console=passive \
 	--register=no --keep-unit \
@@ -76,7 +78,8 @@ systemd-nspawn -D / --volatile=yes --private-network --capability=all \
 	--bind-ro="$T/dropin:/etc/systemd/system/capture-appliance@.service.d" \
 	--bind-ro="$T/lab.conf:/etc/capture-appliance/lab.conf" \
 	--bind-ro=/dev/null:/etc/systemd/system/systemd-firstboot.service \
-	--boot >"$T/nspawn.log" 2>&1 &
+	--bind-ro=/dev/null:/etc/systemd/system/systemd-networkd-wait-online.service \
+	--boot -- systemd.unit=basic.target >"$T/nspawn.log" 2>&1 &
 NSPAWN=$!
 until_ok 20 pgrep -P "$NSPAWN" || fail "nspawn did not start: $(cat "$T/nspawn.log")"
 L=$(pgrep -P "$NSPAWN")
