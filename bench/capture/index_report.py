@@ -39,6 +39,34 @@ def fmt_rate(r, top):
     return "none" if r is None else ("%s%.3f M" % (">= " if top else "", r / 1e6))
 
 
+def ladder(path):
+    """The side-by-side phase (group index-ladder): at each fixed offered
+    rate, the variants one after the other, several times; median loss per
+    variant and rate, and how many runs lost nothing above LIMIT."""
+    pts = [json.loads(l) for l in open(path) if l.strip().startswith("{")]
+    pts = [p for p in pts if p.get("group") == "index-ladder" and p["loss_pct"] is not None]
+    if not pts:
+        return []
+    rates = sorted({p["target_pps"] for p in pts})
+    out = ["", "Side by side at fixed offered rates (the variants one after the other at each "
+           "rate, %d rounds): median loss, and runs within %.1f %% of none"
+           % (max(p["rep"] for p in pts), LIMIT), "",
+           "| offered | " + " | ".join(d for _, d in VARIANTS) + " |",
+           "|---|" + "---|" * len(VARIANTS)]
+    for r in rates:
+        cells = []
+        for tool, _ in VARIANTS:
+            ps = [p for p in pts if p["target_pps"] == r and p["tool"] == tool]
+            if not ps:
+                cells.append("-")
+                continue
+            ok = sum(p["loss_pct"] <= LIMIT for p in ps)
+            cells.append("%.2f %% (%d/%d lossless)" % (
+                statistics.median(p["loss_pct"] for p in ps), ok, len(ps)))
+        out.append("| %.0f k/s | %s |" % (r / 1e3, " | ".join(cells)))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", required=True)
@@ -110,6 +138,7 @@ def main():
         out.append("")
         out.append("Queries finished during the query variant's points: %d in %.0f s of traffic "
                    "(each a full scan of every file captured so far)." % (n, s))
+    out += ladder(a.points)
     text = "\n".join(out) + "\n"
     with open(a.out, "w") as f:
         f.write(text)

@@ -277,6 +277,29 @@ index_compare()
 	done
 }
 
+# index_ladder: then side by side at fixed offered rates: at each rate of
+# IX_LADDER (frames/s; none by default), the three variants one right after
+# the other, IX_LADDER_REPS times (group index-ladder). Load from outside
+# changes over minutes, so this compares the variants more closely than
+# searches run minutes apart.
+IX_LADDER=${IX_LADDER:-}
+IX_LADDER_REPS=${IX_LADDER_REPS:-3}
+index_ladder()
+{
+	local variants=(appliance-noindex appliance-index appliance-query) rep rate i tool count
+	[ -n "$IX_LADDER" ] || return 0
+	count=${LL_COUNT:-$(bc_count_for "$IX_SIZE" "$IX_SNAP")}
+	echo "bench: side by side at $IX_LADDER frames/s, $IX_LADDER_REPS rounds, $count frames per point"
+	for ((rep = 1; rep <= IX_LADDER_REPS; rep++)); do
+		for rate in $IX_LADDER; do
+			for ((i = 0; i < 3; i++)); do
+				tool=${variants[(i + rep) % 3]}
+				bc_point index-ladder "$tool" "$IX_SIZE" udp "$IX_SNAP" "$rate" "$count" 1 "$rep"
+			done
+		done
+	done
+}
+
 # lossless SIZE FILTER SNAP STEPS: every tool, one after the other.
 lossless()
 {
@@ -345,6 +368,7 @@ if [ "$MODE" = profile ]; then
 elif [ "$MODE" = index ]; then
 	[ "$BC_SCHED" = nice ] || { echo "bench: --index needs BC_SCHED=nice (see README)" >&2; exit 2; }
 	index_compare
+	index_ladder
 	python3 "$BC_DIR/index_report.py" --points "$BC_POINTS" --start "$START" \
 		--rotate "$BC_ROTATE_SIZE" --out "$OUT/index.md" || exit 1
 	echo "bench: results in $OUT/index.md"
