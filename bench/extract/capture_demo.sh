@@ -98,6 +98,7 @@ N=$(tcpdump -r "$W/daemon.pcap" 2>/dev/null | wc -l)
 # the same answer from tcpdump: every file with the expression, then the window
 W_TCPDUMP=$(for f in $FILES; do tcpdump -r "$f" -tt -n "$EXPR" 2>/dev/null; done |
 	awk -v f="$FROM" -v t="$TO" '$1 >= f && $1 < t' | wc -l)
+[ "$N" = "$W_TCPDUMP" ] || { echo "extract: $N records, tcpdump -r + the window: $W_TCPDUMP" >&2; exit 1; }
 med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 MD=$(med "${daemon[@]}") MO=$(med "${offline[@]}") MT=$(med "${tcpd[@]}")
 STATS=$("$CA" extract --stats --from "$FROM3339" --to "$TO3339" -r "$W/span0" "$EXPR" 2>&1 >/dev/null | tail -n1)
