@@ -7,8 +7,8 @@
  *
  * A query never starves the capture: it runs in a thread of its own at
  * nice 19 (SCHED_OTHER even when the appliance runs under a real-time
- * policy) in the idle I/O class (the kernel serves its reads only when the
- * disk has nothing else to do); the answer leaves through one 256 KiB
+ * policy) in the idle I/O class (I/O schedulers that honour priorities
+ * serve its reads after everyone else's); the answer leaves through one 256 KiB
  * buffer that is sent before it is refilled, so a slow client slows the
  * query instead of filling memory; and at most API_EXTRACT_MAX run at once
  * (503 beyond).
