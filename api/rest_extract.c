@@ -6,12 +6,16 @@
  * pcapng) stream: the same answer as `capture-appliance extract -r PREFIX`.
  *
  * A query never starves the capture: it runs in a thread of its own at
- * nice 19 in the idle I/O class (the kernel serves its reads only when the
- * disk has nothing else to do), and at most API_EXTRACT_MAX run at once
+ * nice 19 (SCHED_OTHER even when the appliance runs under a real-time
+ * policy) in the idle I/O class (I/O schedulers that honour priorities
+ * serve its reads after everyone else's); the answer leaves through one 256 KiB
+ * buffer that is sent before it is refilled, so a slow client slows the
+ * query instead of filling memory; and at most API_EXTRACT_MAX run at once
  * (503 beyond).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +67,11 @@ static ssize_t send_piece(void *arg, const char *buf, size_t len)
 static void *run(void *arg)
 {
 	struct query *x = arg;
+	struct sched_param sp = { 0 };
 
+	/* a real-time policy inherited from the appliance (chrt) would make
+	 * nice 19 meaningless: back to the normal policy first */
+	pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
 	cap_background_thread();
 	x->ret = ex_extract(&x->o, &x->st, x->err, sizeof(x->err));
 	return NULL;
@@ -127,6 +135,10 @@ int api_h_extract(struct api_req *q)
 			goto out;
 		}
 	}
+	if (x->o.has_from && x->o.has_to && x->o.to_ns < x->o.from_ns) {
+		st = api_http_error(q->conn, 400, "to is before from");
+		goto out;
+	}
 	if (param(q->query, "format", fmt, sizeof(fmt)) == 1) {
 		if (!strcmp(fmt, "pcapng"))
 			x->o.format = EX_FMT_PCAPNG;
@@ -174,8 +186,15 @@ int api_h_extract(struct api_req *q)
 		goto out;
 	}
 	begin(x); /* an empty answer is still a pcap: its header */
-	if (!x->ret)
+	if (!x->ret) {
 		mg_send_chunk(q->conn, "", 0);
+	} else {
+		/* failed after the answer began: no last chunk but a line that
+		 * is no chunk size, so the client sees a broken stream, not a
+		 * short answer that looks complete */
+		mg_printf(q->conn, "\r\nquery failed: %s\r\n",
+			  x->err[0] ? x->err : strerror(-x->ret));
+	}
 	st = 200;
 out:
 	ex_paths_free(files);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * client: the polycubectl-style command line client of a running
- * appliance (`capture-appliance add|del|set|show|stats|files|pull|get|dump`). Each
- * command is one REST request; the server's error message is printed and
- * the exit status is non-zero on any failure.
+ * appliance (`capture-appliance add|del|set|show|stats|files|pull|get|dump`,
+ * and `extract NAME`). Each command is one REST request; the server's error
+ * message is printed and the exit status is non-zero on any failure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 #include "api/client.h"
 #include "api/token.h"
 #include "cli/cli.h"
+#include "extract/extract.h"
 
 #define DEFAULT_SERVER "http://127.0.0.1:9000"
 #define ERRLEN 1024
@@ -714,25 +715,16 @@ static int parse_pos(const char *opt, const char *v, unsigned long long *out)
 	return 0;
 }
 
-/* GETs path into file ('-': stdout) as it arrives; on any error no file
- * is left behind. out->count_records/want set by the caller. */
-static int download(struct api_cli_server *s, const char *path, const char *file,
-		    struct pull_out *out)
+/* GETs path into out->fd as it arrives; prints what went wrong (the
+ * server's message for an HTTP error, whose status goes to *status).
+ * label names the output in messages. 0 or -1. */
+static int transfer(struct api_cli_server *s, const char *path, const char *label,
+		    struct pull_out *out, int *status)
 {
 	char err[ERRLEN] = "";
 	struct api_cli_resp resp;
-	bool to_stdout = !strcmp(file, "-");
 	int ret;
 
-	if (to_stdout) {
-		out->fd = STDOUT_FILENO;
-	} else {
-		out->fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (out->fd < 0) {
-			fprintf(stderr, "capture-appliance: %s: %s\n", file, strerror(errno));
-			return 1;
-		}
-	}
 	progress_init(&out->pr);
 	out->resp = &resp;
 	signal(SIGPIPE, SIG_IGN); /* `pull -w - | head`: end quietly */
@@ -740,8 +732,7 @@ static int download(struct api_cli_server *s, const char *path, const char *file
 	ret = api_cli_request(s, "GET", path, NULL, pull_sink, out, &resp, err, sizeof(err));
 	out->resp = NULL;
 	progress_end(&out->pr);
-	if (!to_stdout && close(out->fd) && !ret && !out->err)
-		out->err = errno;
+	*status = resp.status;
 	if (ret) {
 		fprintf(stderr, "capture-appliance: %s\n", err);
 	} else if (resp.status != 200) {
@@ -753,18 +744,221 @@ static int download(struct api_cli_server *s, const char *path, const char *file
 		cJSON_Delete(j);
 		ret = -EPROTO;
 	} else if (out->err && out->err != EPIPE) {
-		fprintf(stderr, "capture-appliance: writing %s: %s\n", file, strerror(out->err));
+		fprintf(stderr, "capture-appliance: writing %s: %s\n", label, strerror(out->err));
 		ret = -out->err;
 	} else if (resp.total >= 0 && out->bytes != (unsigned long long)resp.total &&
 		   !out->err) {
-		fprintf(stderr, "capture-appliance: %s: %llu of %lld bytes arrived\n", file,
+		fprintf(stderr, "capture-appliance: %s: %llu of %lld bytes arrived\n", label,
 			out->bytes, resp.total);
 		ret = -EPROTO;
 	}
 	free(resp.body);
+	return ret ? -1 : 0;
+}
+
+/* GETs path into file ('-': stdout) as it arrives; on any error no file
+ * is left behind. out->count_records/want set by the caller. */
+static int download(struct api_cli_server *s, const char *path, const char *file,
+		    struct pull_out *out)
+{
+	bool to_stdout = !strcmp(file, "-");
+	int ret, status;
+
+	if (to_stdout) {
+		out->fd = STDOUT_FILENO;
+	} else {
+		out->fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out->fd < 0) {
+			fprintf(stderr, "capture-appliance: %s: %s\n", file, strerror(errno));
+			return 1;
+		}
+	}
+	ret = transfer(s, path, file, out, &status);
+	if (!to_stdout && close(out->fd) && !ret) {
+		fprintf(stderr, "capture-appliance: writing %s: %s\n", file, strerror(errno));
+		ret = -1;
+	}
 	if (ret && !to_stdout)
 		unlink(file); /* no half-made file on error */
 	return ret ? 1 : 0;
+}
+
+/* Appends "&key=VALUE" (or "?key=" first), VALUE percent-encoded. */
+static int add_param(char *path, size_t len, const char *key, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(path);
+	int w = snprintf(path + n, len - n, "%c%s=", strchr(path, '?') ? '&' : '?', key);
+
+	if (w < 0 || (size_t)w >= len - n)
+		return -1;
+	n += (size_t)w;
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (n + 4 > len)
+			return -1;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~", c)) {
+			path[n++] = (char)c;
+		} else {
+			path[n++] = '%';
+			path[n++] = hex[c >> 4];
+			path[n++] = hex[c & 15];
+		}
+	}
+	path[n] = '\0';
+	return 0;
+}
+
+/* --opt VALUE or --opt=VALUE at argv[*i]: the value (and *i moved past
+ * it), or NULL if argv[*i] is not opt. *missing set when opt lacks one. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
+{
+	size_t n = strlen(opt);
+
+	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=' && opt[1] == '-')
+		return argv[*i] + n + 1;
+	if (strcmp(argv[*i], opt))
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+/*
+ * extract NAME [--from T] [--to T] [-w OUT|-] [--format pcap|pcapng]
+ * [EXPRESSION]: the appliance runs the query on the capture's files
+ * (GET .../extract) and the answer is written here as the offline extract
+ * writes it: a failed query (bad expression, unknown capture, a cut
+ * stream) leaves no OUT. Exit status 2 for what the server refuses as a
+ * bad request (400: an expression libpcap refuses, a bad time).
+ */
+static int cmd_extract(struct api_cli_server *s, int argc, char **argv)
+{
+	const char *name = NULL, *file = NULL, *from = NULL, *to = NULL, *fmt = NULL, *v;
+	struct pull_out out = { .fd = -1 };
+	struct cli_out ow = { .fd = -1 };
+	char *expr = NULL, *path = NULL;
+	size_t elen = 1, plen;
+	int64_t from_ns = 0, to_ns = 0;
+	bool missing = false, rest = false;
+	int i, status = 0, ret = 2;
+
+	expr = calloc(1, 1);
+	if (!expr)
+		return 1;
+	for (i = 1; i < argc; i++) {
+		if (!rest && !strcmp(argv[i], "--")) {
+			rest = true;
+		} else if (!rest && (v = opt_value(argc, argv, &i, "--from", &missing))) {
+			from = v;
+		} else if (!rest && (v = opt_value(argc, argv, &i, "--to", &missing))) {
+			to = v;
+		} else if (!rest && (v = opt_value(argc, argv, &i, "--format", &missing))) {
+			fmt = v;
+		} else if (!rest && (v = opt_value(argc, argv, &i, "-w", &missing))) {
+			file = v;
+		} else if (missing) {
+			fprintf(stderr, "capture-appliance: extract: %s needs a value\n", argv[i]);
+			goto out;
+		} else if (!rest && !name) {
+			if (!name_arg_ok(argv[i])) {
+				if (argv[i][0] == '-')
+					fprintf(stderr, "capture-appliance: extract: unknown option "
+						"'%s' (-r, --reindex, --no-index and --stats read "
+						"files: they need -r)\n", argv[i]);
+				goto out;
+			}
+			name = argv[i];
+		} else if (!rest && argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "capture-appliance: extract: unknown option '%s' (-r, "
+				"--reindex, --no-index and --stats read files: they need -r)\n",
+				argv[i]);
+			goto out;
+		} else { /* the expression: the remaining words, as tcpdump joins them */
+			char *e = realloc(expr, elen + strlen(argv[i]) + 1);
+
+			if (!e) {
+				ret = 1;
+				goto out;
+			}
+			expr = e;
+			if (elen > 1)
+				strcat(expr, " ");
+			strcat(expr, argv[i]);
+			elen = strlen(expr) + 1;
+		}
+	}
+	if (!name) {
+		fprintf(stderr, "capture-appliance: extract: no capture NAME (or -r FILE to "
+				"read files)\n");
+		print_help(stderr, find_cmd(argv[0]));
+		goto out;
+	}
+	if ((from && ex_parse_time(from, &from_ns)) || (to && ex_parse_time(to, &to_ns))) {
+		fprintf(stderr, "capture-appliance: extract: bad time '%s' (RFC 3339 or Unix "
+				"seconds)\n", from && ex_parse_time(from, &from_ns) ? from : to);
+		goto out;
+	}
+	if (from && to && to_ns < from_ns) {
+		fprintf(stderr, "capture-appliance: extract: --to is before --from\n");
+		goto out;
+	}
+	if (fmt && strcmp(fmt, "pcap") && strcmp(fmt, "pcapng")) {
+		fprintf(stderr, "capture-appliance: extract: --format is pcap or pcapng\n");
+		goto out;
+	}
+	if (!file) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "capture-appliance: extract: not writing a capture to a "
+					"terminal: -w OUT or -w -\n");
+			goto out;
+		}
+		file = "-";
+	}
+	plen = 3 * strlen(expr) + 3 * (from ? strlen(from) : 0) + 3 * (to ? strlen(to) : 0) +
+	       CAP_NAME_MAX + 128;
+	path = malloc(plen);
+	if (!path) {
+		ret = 1;
+		goto out;
+	}
+	snprintf(path, plen, "/api/v1/captures/%s/extract", name);
+	if ((expr[0] && add_param(path, plen, "filter", expr)) ||
+	    (from && add_param(path, plen, "from", from)) ||
+	    (to && add_param(path, plen, "to", to)) ||
+	    (fmt && add_param(path, plen, "format", fmt))) {
+		ret = 1;
+		goto out;
+	}
+	if (cli_out_open("capture-appliance", file, &ow)) {
+		ret = 1;
+		goto out;
+	}
+	out.fd = ow.fd;
+	out.count_records = !fmt || !strcmp(fmt, "pcap");
+	if (transfer(s, path, file, &out, &status)) {
+		cli_out_close("capture-appliance", &ow, false);
+		ret = status == 400 ? 2 : 1;
+		goto out;
+	}
+	ret = cli_out_close("capture-appliance", &ow, true);
+	if (!ret && strcmp(file, "-"))
+	{
+		if (out.count_records)
+			fprintf(stderr, "capture-appliance: %llu packets (%llu bytes) written to %s\n",
+				out.records, out.bytes, file);
+		else
+			fprintf(stderr, "capture-appliance: %llu bytes written to %s\n", out.bytes,
+				file);
+	}
+out:
+	free(path);
+	free(expr);
+	return ret;
 }
 
 static int cmd_pull(struct api_cli_server *s, int argc, char **argv)
@@ -886,6 +1080,14 @@ static const struct cmd cmds[] = {
 	{ "dump", cmd_dump,
 	  "dump NAME -w OUT\n"
 	  "  Downloads the file being written (local mode) to OUT ('-': stdout)." },
+	{ "extract", cmd_extract,
+	  "extract NAME [--from T] [--to T] [-w OUT|-] [--format pcap|pcapng] [EXPRESSION]\n"
+	  "  The time machine, run by the appliance on the capture's files: the records\n"
+	  "  `tcpdump -r FILE EXPRESSION` returns with from <= time < to, merged in time\n"
+	  "  order, as one pcap or pcapng, written to OUT ('-': stdout; default: stdout if it\n"
+	  "  is not a terminal). T: RFC 3339 or Unix seconds. A failed query leaves no OUT.\n"
+	  "  With -r PREFIX_OR_FILE instead of NAME it reads the files itself (see\n"
+	  "  'capture-appliance extract --help')." },
 	{ "pull", cmd_pull,
 	  "pull NAME -w FILE [--count N] [--seconds S]\n"
 	  "  Network mode: writes the pulled pcap stream to FILE ('-': stdout) until N packets,\n"

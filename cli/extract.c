@@ -4,6 +4,7 @@
  * capture files directly; no daemon needed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,25 +17,43 @@
 #include "cli/cli.h"
 #include "extract/extract.h"
 
-static void usage(FILE *out)
+void cli_extract_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: capture-appliance extract [--from T] [--to T] [-w OUT|-] [--format pcap|pcapng]\n"
-		"           -r PREFIX_OR_FILE [-r ...] [EXPRESSION]\n"
+		"           -r PREFIX_OR_FILE [-r ...] [--no-index] [--stats] [EXPRESSION]\n"
 		"       capture-appliance extract --reindex -r PREFIX_OR_FILE [-r ...]\n"
+		"       capture-appliance [--server URL] [--token-file FILE] [--cacert FILE] [--insecure]\n"
+		"           extract NAME [--from T] [--to T] [-w OUT|-] [--format pcap|pcapng] [EXPRESSION]\n"
 		"\n"
 		"Writes the records `tcpdump -r FILE EXPRESSION` returns with from <= time < to,\n"
 		"merged in time order across all files, as one pcap (nanosecond) or pcapng.\n"
+		"With -r, extract reads the files itself (no appliance needed). Without -r, the\n"
+		"first word that is not an option names a capture of the running appliance,\n"
+		"which answers from that capture's files (GET /api/v1/captures/NAME/extract).\n"
 		"  -r PREFIX_OR_FILE  a capture file, or a dump prefix (all its rotation files);\n"
 		"                     any number of times\n"
 		"  --from T, --to T   RFC 3339 (2026-12-03T08:00:00.5Z) or Unix seconds (1764748800.5)\n"
-		"  -w OUT|-           the answer (default: standard output if it is not a terminal)\n"
+		"  -w OUT|-           the answer (default: standard output if it is not a terminal);\n"
+		"                     a failed query leaves no OUT (an existing one untouched)\n"
 		"  --format F         pcap (default) or pcapng\n"
-		"  --reindex          (re)build FILE.idx beside each file instead\n"
-		"  --no-index         ignore the indexes (full scan)\n"
-		"  --stats            end with a line of counters on standard error\n"
+		"  --reindex          with -r: (re)build FILE.idx beside each file instead\n"
+		"  --no-index         with -r: ignore the indexes (full scan)\n"
+		"  --stats            with -r: end with a line of counters on standard error\n"
+		"  --server URL       without -r: the appliance (default http://127.0.0.1:9000,\n"
+		"                     or $CAPTURE_APPLIANCE_SERVER)\n"
+		"  --token-file FILE  without -r: the bearer token (default: the server's own,\n"
+		"                     /run/capture-appliance/api.token, if readable)\n"
+		"  --cacert FILE      without -r: trust this CA for an https server\n"
+		"  --insecure         without -r: don't check an https server's certificate\n"
 		"Files with an index (FILE.idx) are read only where a match is possible;\n"
-		"others, and stale or damaged indexes, mean a full scan of that file.\n");
+		"others, and stale or damaged indexes, mean a full scan of that file.\n"
+		"Exit status: 0 done, 1 failed, 2 usage or an expression libpcap refuses.\n");
+}
+
+static void usage(FILE *out)
+{
+	cli_extract_usage(out);
 }
 
 struct prog {
@@ -88,6 +107,98 @@ static int reindex(char **files, size_t n, bool tty)
 	return bad;
 }
 
+int cli_out_open(const char *prog, const char *path, struct cli_out *o)
+{
+	struct stat st;
+	mode_t um;
+
+	o->fd = -1;
+	o->path = path;
+	o->tmp = NULL;
+	if (!strcmp(path, "-")) {
+		o->fd = STDOUT_FILENO;
+		return 0;
+	}
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		/* a device (/dev/null), a FIFO: written in place, never
+		 * replaced; a link or a folder is refused */
+		if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "%s: %s: a %s, not written\n", prog, path,
+				S_ISLNK(st.st_mode) ? "symbolic link" : "folder");
+			return 1;
+		}
+		o->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (o->fd < 0) {
+			fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
+	/* a temporary name, renamed at the end: a failed query leaves no
+	 * file and an existing OUT untouched (regular files only) */
+	if (asprintf(&o->tmp, "%s.tmp.XXXXXX", path) < 0) {
+		o->tmp = NULL;
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 1;
+	}
+	o->fd = mkostemp(o->tmp, O_CLOEXEC);
+	if (o->fd < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		free(o->tmp);
+		o->tmp = NULL;
+		return 1;
+	}
+	um = umask(0);
+	umask(um);
+	(void)!fchmod(o->fd, 0666 & ~um); /* as a plain create would */
+	return 0;
+}
+
+int cli_out_close(const char *prog, struct cli_out *o, bool ok)
+{
+	int ret = ok ? 0 : 1;
+
+	if (o->fd > STDOUT_FILENO && close(o->fd) && ok) {
+		fprintf(stderr, "%s: %s: %s\n", prog, o->path, strerror(errno));
+		ret = 1;
+	}
+	o->fd = -1;
+	if (o->tmp) {
+		if (!ret && rename(o->tmp, o->path)) {
+			fprintf(stderr, "%s: %s: %s\n", prog, o->path, strerror(errno));
+			ret = 1;
+		}
+		if (ret)
+			unlink(o->tmp);
+		free(o->tmp);
+		o->tmp = NULL;
+	}
+	return ret;
+}
+
+/* -r (or -rFILE) or --reindex before "--", an option's value not counted:
+ * the offline form. */
+static bool offline_form(int argc, char **argv)
+{
+	static const char *const with_value[] = { "--from", "--to", "-w", "--format",
+						   "--server", "--token-file", "--cacert" };
+	int i;
+	size_t k;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--"))
+			break;
+		if ((a[0] == '-' && a[1] == 'r') || !strcmp(a, "--reindex"))
+			return true;
+		for (k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
+			if (!strcmp(a, with_value[k]))
+				i++;
+	}
+	return false;
+}
+
 int cli_extract(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -103,15 +214,24 @@ int cli_extract(int argc, char **argv)
 	struct ex_opts o = { .format = EX_FMT_PCAP };
 	struct prog pr = { .tty = isatty(2) };
 	const char *outp = NULL;
-	char **files = NULL, *expr = NULL, *tmp = NULL, err[1024] = "";
+	char **files = NULL, *expr = NULL, err[1024] = "";
 	size_t nfiles = 0;
 	bool do_reindex = false, stats = false;
 	FILE *out = NULL;
 	char *obuf = NULL;
+	struct cli_out ow = { .fd = -1 };
 	int c, ret = 2;
 
+	if (!offline_form(argc, argv)) {
+		for (c = 1; c < argc && strcmp(argv[c], "--"); c++)
+			if (!strcmp(argv[c], "--help") || !strcmp(argv[c], "-h")) {
+				usage(stdout);
+				return 0;
+			}
+		return cli_client(argc, argv); /* its `extract` verb */
+	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+r:w:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:w:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'F':
 		case 'T': {
@@ -217,42 +337,15 @@ int cli_extract(int argc, char **argv)
 		}
 		outp = "-";
 	}
-	struct stat ost;
-	if (!strcmp(outp, "-")) {
-		out = stdout;
-	} else if (!lstat(outp, &ost) && !S_ISREG(ost.st_mode)) {
-		/* a device (/dev/null), a FIFO: written in place, never
-		 * replaced; a link or a folder is refused */
-		if (S_ISLNK(ost.st_mode) || S_ISDIR(ost.st_mode)) {
-			fprintf(stderr, "extract: %s: a %s, not written\n", outp,
-				S_ISLNK(ost.st_mode) ? "symbolic link" : "folder");
-			ret = 1;
-			goto out;
-		}
-		out = fopen(outp, "wb");
-		if (!out) {
-			fprintf(stderr, "extract: %s: %s\n", outp, strerror(errno));
-			ret = 1;
-			goto out;
-		}
-	} else {
-		/* a temporary name, renamed at the end: a failed query leaves
-		 * no file and an existing OUT untouched (regular files only) */
-		if (asprintf(&tmp, "%s.tmp.XXXXXX", outp) < 0)
-			goto fail;
-		int fd = mkstemp(tmp);
-		if (fd < 0 || !(out = fdopen(fd, "wb"))) {
-			fprintf(stderr, "extract: %s: %s\n", outp, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			free(tmp);
-			tmp = NULL;
-			ret = 1;
-			goto out;
-		}
-		mode_t um = umask(0);
-		umask(um);
-		(void)!fchmod(fd, 0666 & ~um); /* as a plain create would */
+	if (cli_out_open("extract", outp, &ow)) {
+		ret = 1;
+		goto out;
+	}
+	out = ow.fd == STDOUT_FILENO ? stdout : fdopen(ow.fd, "wb");
+	if (!out) {
+		fprintf(stderr, "extract: %s: %s\n", outp, strerror(errno));
+		ret = 1;
+		goto out;
 	}
 	obuf = malloc(1 << 20);
 	if (obuf)
@@ -280,16 +373,24 @@ int cli_extract(int argc, char **argv)
 		ret = e == -EINVAL ? 2 : 1;
 		goto out;
 	}
-	if (out != stdout && tmp) {
+	if (out != stdout) {
 		FILE *f = out;
 		out = NULL;
-		if (fclose(f) || rename(tmp, outp)) {
+		ow.fd = -1; /* fclose closes it */
+		if (fclose(f)) {
 			fprintf(stderr, "extract: %s: %s\n", outp, strerror(errno));
+			cli_out_close("extract", &ow, false);
 			ret = 1;
 			goto out;
 		}
-		free(tmp);
-		tmp = NULL;
+	} else if (fflush(stdout)) {
+		fprintf(stderr, "extract: standard output: %s\n", strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	if (cli_out_close("extract", &ow, true)) {
+		ret = 1;
+		goto out;
 	}
 	if (stats)
 		fprintf(stderr, "extract-stats files=%llu files_skipped=%llu files_indexed=%llu "
@@ -312,13 +413,14 @@ fail:
 	fprintf(stderr, "extract: out of memory\n");
 	ret = 1;
 out:
-	if (out && out != stdout)
+	if (out && out != stdout) {
 		fclose(out);
-	else if (out == stdout)
+		ow.fd = -1;
+	} else if (out == stdout) {
 		fflush(stdout);
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
+	}
+	if (ret)
+		cli_out_close("extract", &ow, false);
 	free(obuf);
 	free(expr);
 	ex_paths_free(files);

@@ -35,6 +35,7 @@ struct start {
 	struct api_rest_opts rest;
 	unsigned int interval; /* seconds between counter lines; 0 = only on SIGUSR1 */
 	struct cli_config *conf; /* argv with --config FILE's options */
+	bool no_index; /* --no-index: sealed files get no FILE.idx */
 };
 
 static void usage(FILE *out)
@@ -69,6 +70,8 @@ static void usage(FILE *out)
 		"                       files already there count)\n"
 		"  --retain-files N     with rotation: keep at most N files\n"
 		"  --min-free PCT       with rotation: keep PCT %% of the file system free\n"
+		"  --no-index           don't write FILE.idx beside sealed files (extract then\n"
+		"                       reads them in full; for comparisons, see bench/)\n"
 		"  --reorder-window MS  records of every queue and both directions are\n"
 		"                       written in time order through a merge window of MS\n"
 		"                       ms (default 5; 0: no merge, each queue's order only);\n"
@@ -215,7 +218,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS,
 	       O_FORMAT, O_ROT_SIZE, O_ROT_TIME, O_RET_BYTES, O_RET_FILES, O_MIN_FREE, O_FMODE,
-	       O_FGROUP, O_CONFIG, O_REORDER };
+	       O_FGROUP, O_CONFIG, O_REORDER, O_NOINDEX };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -250,6 +253,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "ringbuf-size", required_argument, NULL, O_RBSIZE },
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "net-buffer", required_argument, NULL, O_NETBUF },
+		{ "no-index", no_argument, NULL, O_NOINDEX },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -445,6 +449,9 @@ static int parse_args(struct start *S, int argc, char **argv)
 		case O_NOPIN:
 			S->core.dp.no_pin = true;
 			break;
+		case O_NOINDEX:
+			S->no_index = true;
+			break;
 		case O_BATCH:
 			if (parse_u32(optarg, &S->core.dp.batch) || !S->core.dp.batch ||
 			    S->core.dp.batch > 4096) {
@@ -633,7 +640,7 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	S.core.default_dir = tmp && tmp[0] ? tmp : "/tmp";
 	S.core.log = log_line;
 	S.core.on_final = on_final;
-	S.core.on_sealed = index_sealed;
+	S.core.on_sealed = S.no_index ? NULL : index_sealed;
 	err[0] = 0;
 	ret = cap_core_open(&S.core, &k, err, sizeof(err));
 	if (!ret)

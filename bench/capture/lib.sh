@@ -179,11 +179,78 @@ bc_cap_cmd()
 			--listen off $BC_APPLIANCE_ARGS)
 		BC_READY="$BC_APPLIANCE_READY"
 		;;
+	appliance-index | appliance-noindex | appliance-query)
+		# issue 13: rotation on small files, so the core's background
+		# thread indexes a sealed file every few tens of ms; -noindex:
+		# start --no-index; -query: an extraction loops against the
+		# daemon meanwhile (bc_point). REST on the namespace's loopback
+		# for all three, so they differ in nothing else.
+		local ix=()
+		[ "$tool" = appliance-noindex ] && ix=(--no-index)
+		BC_CMD=(ip netns exec "$BC_CAP_NS" "${BC_PRIO_TOOL[@]}" "${pin[@]}"
+			"$BC_APPLIANCE" start --iface "$BC_CAP_IF" --mode ingress
+			--filter "$filter" --snaplen "$snap" --dump "${file%.pcap}"
+			--rotate-size "$BC_ROTATE_SIZE" "${ix[@]}" --listen 127.0.0.1:9000 --no-auth
+			$BC_APPLIANCE_ARGS)
+		BC_READY="$BC_APPLIANCE_READY"
+		;;
 	*)
 		echo "bench: unknown tool $tool" >&2
 		return 1
 		;;
 	esac
+}
+
+# Tools that write rotated files PREFIX-NNNNNNNN-TIME.pcap (and .idx).
+bc_rotating() { case $1 in appliance-index | appliance-noindex | appliance-query) return 0 ;; esac; return 1; }
+
+# bc_rot_files PREFIX: the rotated capture files of PREFIX, in order.
+bc_rot_files() { compgen -G "$1-[0-9]*.pcap" | sort || true; }
+
+# bc_rot_settled PREFIX: as bc_wait_file_settled, for the files' total size.
+bc_rot_settled()
+{
+	local p=$1 last=-1 same=0 i sz
+	for ((i = 0; i < 50; i++)); do
+		sz=$(bc_rot_files "$p" | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }')
+		if [ "$sz" = "$last" ]; then
+			((++same >= 3)) && return 0
+		else
+			same=0
+		fi
+		last=$sz
+		sleep 0.2
+	done
+}
+
+# bc_rot_count PREFIX: packets in all rotated files of PREFIX.
+bc_rot_count()
+{
+	local f n=0
+	while read -r f; do
+		[ -n "$f" ] && n=$((n + $(bc_count_pcap "$f")))
+	done < <(bc_rot_files "$1")
+	echo "$n"
+}
+
+# bc_query_loop: an extraction against the appliance's REST API, again and
+# again until stopped (bc_stop query), by the CLI client at nice 19 in the
+# capture namespace, answer to /dev/null. BC_QUERY (default 'len > 5000')
+# matches nothing and no index can narrow it: each query reads every file
+# captured so far, the worst case for the daemon. One line per finished
+# query in BC_WORK/queries.
+bc_query_loop()
+{
+	: >"$BC_WORK/queries"
+	bc_bg query ip netns exec "$BC_CAP_NS" nice -n 19 bash -c '
+		while :; do
+			s=$(date +%s.%N)
+			if "$0" --server http://127.0.0.1:9000 extract "$1" -w /dev/null "$2" 2>"$3.err"; then
+				echo "$s $(date +%s.%N)" >>"$3"
+			else
+				sleep 0.05
+			fi
+		done' "$BC_APPLIANCE" "$BC_CAP_IF" "${BC_QUERY:-len > 5000}" "$BC_WORK/queries"
 }
 
 # Tools other than the appliance and the ceiling need frames to reach the

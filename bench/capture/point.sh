@@ -14,6 +14,7 @@ bc_point()
 
 	((threads > 1)) && gen_cpus=$(seq -s, 0 $((threads - 1))) # one per CPU
 	rm -f "$file" "$BC_WORK/gen.json"
+	bc_rotating "$tool" && rm -f "${file%.pcap}"-[0-9]*.pcap "${file%.pcap}"-[0-9]*.pcap.idx
 	load=$(cut -d' ' -f1 /proc/loadavg)
 
 	bc_cap_cmd "$tool" "$filter" "$snap" "$file" || return 1
@@ -37,6 +38,7 @@ bc_point()
 		fi
 		sleep 0.3 # let the tool settle (ring set-up, first poll)
 	fi
+	$ok && [ "$tool" = appliance-query ] && bc_query_loop
 	if $ok; then
 		local perf=()
 		[ -n "${BC_PERF_DIR:-}" ] && perf=(perf record -q -a -g -o "$BC_PERF_DIR/perf-$tool.data" --)
@@ -44,7 +46,15 @@ bc_point()
 			--count "$count" --size "$size" --rate "$rate" --threads "$threads" \
 			--cpus "$gen_cpus" --flows "$BC_FLOWS" --json >"$BC_WORK/gen.json" 2>"$BC_WORK/gen.err" ||
 			{ ok=false; error="generator: $(tail -n1 "$BC_WORK/gen.err")"; }
-		[ "$tool" = ceiling ] || bc_wait_file_settled "$file"
+		if bc_rotating "$tool"; then
+			bc_rot_settled "${file%.pcap}"
+		elif [ "$tool" != ceiling ]; then
+			bc_wait_file_settled "$file"
+		fi
+	fi
+	if [ "$tool" = appliance-query ]; then
+		bc_stop query TERM
+		note="${note:+$note; }$(wc -l <"$BC_WORK/queries") queries done"
 	fi
 	bc_stop cap INT
 	if $ok && ! grep -q '^0$' "$BC_WORK/cap.rc" 2>/dev/null && [ "$tool" != ceiling ]; then
@@ -66,12 +76,18 @@ bc_point()
 		captured=$(sed -n 's/.*"packets":\([0-9]*\).*/\1/p' <<<"$sink_json")
 		fbytes=0
 		cpu=0
+	elif $ok && bc_rotating "$tool"; then
+		local p=${file%.pcap}
+		captured=$(bc_rot_count "$p")
+		fbytes=$(bc_rot_files "$p" | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }')
+		note="${note:+$note; }$(bc_rot_files "$p" | wc -l) files, $(compgen -G "$p-[0-9]*.pcap.idx" | wc -l) indexes"
 	elif $ok; then
 		captured=$(bc_count_pcap "$file")
 		fbytes=$(stat -c %s "$file" 2>/dev/null || echo 0)
 		[ -s "$file" ] || note="${note:+$note; }no file written"
 	fi
 	rm -f "$file"
+	bc_rotating "$tool" && rm -f "${file%.pcap}"-[0-9]*.pcap "${file%.pcap}"-[0-9]*.pcap.idx
 
 	BP_GROUP=$group BP_TOOL=$tool BP_SIZE=$size BP_FILTER=$filter BP_SNAP=$snap \
 	BP_RATE=$rate BP_COUNT=$count BP_THREADS=$threads BP_REP=$rep BP_QUEUES=$BC_QUEUES \

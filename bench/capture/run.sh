@@ -16,6 +16,12 @@
 #   --profile the key point once per tool under "perf record -a -g";
 #             writes results/profile-TOOL.txt (where the CPU time went)
 #   --main-only  only the max-rate key point (64 B, udp, snaplen 64) x3
+#   --index   issue 13: the lossless-rate search (1514 B, udp, full snaplen;
+#             IX_SIZE/IX_SNAP/IX_STEPS/IX_ROUNDS/LL_COUNT/BC_ROTATE_SIZE) for
+#             the appliance rotating small files with indexing on, off
+#             (start --no-index), and on with an extraction looping against
+#             the daemon; variants interleaved, IX_ROUNDS rounds; writes
+#             results/index.md (index_report.py)
 #   --tools   comma list from: ceiling,appliance,appliance-host,appliance-afxdp,
 #             appliance-ringbuf,appliance-transparent,appliance-bidir,tcpdump,
 #             netsniff-ng,xdpdump (default: all but appliance-bidir and xdpdump)
@@ -38,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--quick) MODE=quick ;;
 	--profile) MODE=profile ;;
 	--main-only) MAIN_ONLY=1 ;;
+	--index) MODE=index ;;
 	--full) MODE=full ;;
 	--build) BUILD=$(readlink -f "$2"); shift ;;
 	--out) OUT=$2; shift ;;
@@ -99,7 +106,7 @@ LONG_FILTER='udp and dst port 9 and src net 10.1.0.0/16 and dst host 10.2.0.1 an
 
 nh_cleanup_add "rm -rf '$BC_WORK'"
 # stop what we started (by PID) before the namespaces go
-nh_cleanup_add "bc_stop cap KILL; bc_stop sink KILL"
+nh_cleanup_add "bc_stop query KILL; bc_stop cap KILL; bc_stop sink KILL"
 nh_cleanup_trap
 
 echo "bench: building into $BUILD"
@@ -223,9 +230,10 @@ LL_LIMIT=0.1
 lossless_search()
 {
 	local tool=$1 size=$2 filter=$3 snap=$4 steps=$5 rep r lo=0 hi res loss off capd step count
-	count=$(bc_count_for "$size" "$snap")
+	local group=${LL_GROUP:-lossless}
+	count=${LL_COUNT:-$(bc_count_for "$size" "$snap")}
 	for ((rep = 1; rep <= LL_REPS; rep++)); do
-		bc_point lossless "$tool" "$size" "$filter" "$snap" 0 "$count" 1 "$rep"
+		bc_point "$group" "$tool" "$size" "$filter" "$snap" 0 "$count" 1 "$rep"
 	done
 	read -r loss off capd <<<"$(bc_median_loss "$LL_REPS")"
 	[ "$loss" = -1 ] && return 0
@@ -234,7 +242,7 @@ lossless_search()
 	r=$(awk -v c="$capd" -v h="$hi" 'BEGIN { r = c < 0.9 * h ? c : 0.9 * h; print int(r > 10000 ? r : 10000) }')
 	for ((step = 1; step <= steps; step++)); do
 		for ((rep = 1; rep <= LL_REPS; rep++)); do
-			bc_point lossless "$tool" "$size" "$filter" "$snap" "$r" "$count" 1 "$rep"
+			bc_point "$group" "$tool" "$size" "$filter" "$snap" "$r" "$count" 1 "$rep"
 		done
 		read -r loss off capd <<<"$(bc_median_loss "$LL_REPS")"
 		if [ "$loss" != -1 ] && awk -v l="$loss" -v m="$LL_LIMIT" 'BEGIN { exit !(l <= m) }'; then
@@ -243,6 +251,52 @@ lossless_search()
 			hi=$r
 		fi
 		r=$(awk -v lo="$lo" -v hi="$hi" 'BEGIN { print int(lo > 0 ? sqrt(lo * hi) : hi / 2) }')
+	done
+}
+
+# index_compare: issue 13, capture with indexing on vs off and with a query
+# running. Each round runs the lossless search for the three variants, in
+# an order rotated every round (load from outside hits all alike); the
+# points of round R are in group index-rR, so index_report.py compares the
+# variants of one round side by side. Only under BC_SCHED=nice: under
+# SCHED_FIFO the background threads inherit the real-time policy (README).
+IX_SIZE=${IX_SIZE:-1514}
+IX_SNAP=${IX_SNAP:-262144}
+IX_STEPS=${IX_STEPS:-6}
+IX_ROUNDS=${IX_ROUNDS:-3}
+BC_ROTATE_SIZE=${BC_ROTATE_SIZE:-16M}
+index_compare()
+{
+	local variants=(appliance-noindex appliance-index appliance-query) n=3 round i tool
+	echo "bench: indexing on/off/query, $IX_SIZE B, udp, snaplen $IX_SNAP, rotate $BC_ROTATE_SIZE, ${LL_COUNT:-$(bc_count_for "$IX_SIZE" "$IX_SNAP")} frames per point, $IX_ROUNDS rounds"
+	for ((round = 1; round <= IX_ROUNDS; round++)); do
+		for ((i = 0; i < n; i++)); do
+			tool=${variants[(i + round) % n]}
+			LL_GROUP=index-r$round lossless_search "$tool" "$IX_SIZE" udp "$IX_SNAP" "$IX_STEPS"
+		done
+	done
+}
+
+# index_ladder: then side by side at fixed offered rates: at each rate of
+# IX_LADDER (frames/s; none by default), the three variants one right after
+# the other, IX_LADDER_REPS times (group index-ladder). Load from outside
+# changes over minutes, so this compares the variants more closely than
+# searches run minutes apart.
+IX_LADDER=${IX_LADDER:-}
+IX_LADDER_REPS=${IX_LADDER_REPS:-3}
+index_ladder()
+{
+	local variants=(appliance-noindex appliance-index appliance-query) rep rate i tool count
+	[ -n "$IX_LADDER" ] || return 0
+	count=${LL_COUNT:-$(bc_count_for "$IX_SIZE" "$IX_SNAP")}
+	echo "bench: side by side at $IX_LADDER frames/s, $IX_LADDER_REPS rounds, $count frames per point"
+	for ((rep = 1; rep <= IX_LADDER_REPS; rep++)); do
+		for rate in $IX_LADDER; do
+			for ((i = 0; i < 3; i++)); do
+				tool=${variants[(i + rep) % 3]}
+				bc_point index-ladder "$tool" "$IX_SIZE" udp "$IX_SNAP" "$rate" "$count" 1 "$rep"
+			done
+		done
 	done
 }
 
@@ -310,6 +364,14 @@ START=$(date -u +%FT%TZ)
 net_up 1
 if [ "$MODE" = profile ]; then
 	profile_tools
+	exit 0
+elif [ "$MODE" = index ]; then
+	[ "$BC_SCHED" = nice ] || { echo "bench: --index needs BC_SCHED=nice (see README)" >&2; exit 2; }
+	index_compare
+	index_ladder
+	python3 "$BC_DIR/index_report.py" --points "$BC_POINTS" --start "$START" \
+		--rotate "$BC_ROTATE_SIZE" --out "$OUT/index.md" || exit 1
+	echo "bench: results in $OUT/index.md"
 	exit 0
 elif [ -n "$MAIN_ONLY" ]; then
 	main_group 64 udp 64 "${COUNT:-2000000}" "${REPS:-3}"

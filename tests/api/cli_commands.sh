@@ -83,12 +83,12 @@ jeq .snaplen 120
 jeq .filter "udp port 5555"
 
 # --help of every command is true to the command
-for c in add del set show stats files pull get dump; do
+for c in add del set show stats files pull get dump extract; do
 	ok "$c" --help
 	grep -q "^Usage: capture-appliance .*$c" "$O" || api_fail "$c --help: $(cat "$O")"
 done
 ok --server "$API_URL" --help # main.c answers a bare --help itself
-[ "$(grep -c '^Usage' "$O")" = 9 ] || api_fail "--help lists $(grep -c '^Usage' "$O") commands"
+[ "$(grep -c '^Usage' "$O")" = 10 ] || api_fail "--help lists $(grep -c '^Usage' "$O") commands"
 
 # pull to a file and to stdout
 ok set first capture=ingress filter="udp port 5555" networkmode=true
