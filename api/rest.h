@@ -32,6 +32,10 @@ struct api_rest_opts {
 	unsigned int threads;	/* civetweb worker threads; 0: API_REST_THREADS_DEFAULT */
 	struct cap_core *core;	/* the captures it serves (required) */
 	const char *metrics_listen; /* "ADDR:PORT": GET /metrics only, no token; NULL: none */
+	/* one-time tokens (api/token.h) also accepted, each for the one GET
+	 * of .../captures/NAME/extract?QUERY it was made for; NULL: none.
+	 * Not ours: it must outlive the server. */
+	struct api_grants *grants;
 };
 
 struct api_rest;

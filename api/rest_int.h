@@ -58,6 +58,7 @@ struct api_rest {
 	size_t token_len;
 	bool loopback; /* listening on a loopback address only */
 	int metrics_port; /* the read-only metrics listener's, or 0 */
+	struct api_grants *grants; /* one-time tokens for extract streams; may be NULL */
 	size_t body_limit;
 	atomic_bool stopping;
 };

@@ -171,11 +171,12 @@ struct cap_core_opts {
 	gid_t file_gid;		  /* and group, when file_group_set */
 	bool file_group_set;
 	const char *allow_iface;  /* comma-separated glob patterns; NULL: any interface */
-	/* Called once for every file a capture seals (path), oldest first, from
-	 * a background thread at the lowest priority (CPU and I/O): an index,
-	 * an upload. Files sealed before a restart are offered again at the
-	 * next start; the last file of a run is offered then too. NULL: none. */
-	void (*on_sealed)(void *arg, const char *path);
+	/* Called once for every file a capture (its name) seals (path), oldest
+	 * first, from a background thread at the lowest priority (CPU and
+	 * I/O): an index, an upload, a catalog record. Files sealed before a
+	 * restart are offered again at the next start; the last file of a run
+	 * is offered then too. NULL: none. */
+	void (*on_sealed)(void *arg, const char *capture, const char *path);
 	void *sealed_arg;
 };
 

@@ -34,5 +34,8 @@ int cli_config_load(const struct option *lo, int argc, char **argv, struct cli_c
 void cli_config_free(struct cli_config *c);
 /* `extract`: the offline time machine (extract/). */
 int cli_extract(int argc, char **argv);
+/* `fleet`: ls, catalog, extract over a fleet's NATS catalog (fleet/).
+ * Exit status 3: a partial answer. */
+int cli_fleet(int argc, char **argv);
 
 #endif

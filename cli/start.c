@@ -22,10 +22,12 @@
 #include <systemd/sd-daemon.h>
 
 #include "api/rest.h"
+#include "api/token.h"
 #include "capture/capture.h"
 #include "cli/cli.h"
 #include "extract/extract.h"
 #include "filtergen/filtergen.h"
+#include "fleet/fleet.h"
 
 struct start {
 	struct cap_cfg cfg;
@@ -35,6 +37,10 @@ struct start {
 	struct api_rest_opts rest;
 	unsigned int interval; /* seconds between counter lines; 0 = only on SIGUSR1 */
 	struct cli_config *conf; /* argv with --config FILE's options */
+	struct fl_sensor_opts fleet_opts; /* conn.servers NULL: no fleet */
+	/* the fleet, once started; the sealed-file hook reads it under the lock */
+	pthread_mutex_t fleet_lock;
+	struct fl_fleet *fleet;
 };
 
 static void usage(FILE *out)
@@ -116,6 +122,23 @@ static void usage(FILE *out)
 		"  --no-pin             don't pin AF_XDP workers to CPUs (default: worker of\n"
 		"                       queue q on the q-th CPU the process may use, when\n"
 		"                       there are enough; not on veth)\n"
+		"  --fleet URLS         join a fleet: NATS servers nats://HOST:PORT[,...]\n"
+		"                       (tls:// too): a heartbeat in the KV bucket ca_sensors,\n"
+		"                       a catalog record per sealed file on the stream\n"
+		"                       CA_CATALOG, fleet queries answered (needs --sensor)\n"
+		"  --sensor NAME        this appliance's name in the fleet (A-Z a-z 0-9 _ -)\n"
+		"  --fleet-creds FILE   NATS credentials: a .creds file, 'user:password' or a\n"
+		"                       token; refused if group/world-readable or a link\n"
+		"  --fleet-tls-ca FILE  TLS to NATS, servers checked against this CA (PEM)\n"
+		"  --fleet-advertise URL\n"
+		"                       the URL other machines reach this REST API at\n"
+		"                       (default: http[s]://LISTEN)\n"
+		"  --fleet-replicas N   replicas of the catalog stream and KV bucket (default: 1)\n"
+		"  --fleet-max-age S    catalog records kept S seconds (default: 2592000, 30 days)\n"
+		"  --fleet-max-bytes BYTES\n"
+		"                       catalog kept under this size (default: 1G)\n"
+		"  --fleet-queue N      catalog records waiting for NATS at most (default: 4096;\n"
+		"                       beyond, found again when NATS is back)\n"
 		"  --help               this text\n",
 		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX);
 }
@@ -215,7 +238,8 @@ static int parse_args(struct start *S, int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS,
 	       O_FORMAT, O_ROT_SIZE, O_ROT_TIME, O_RET_BYTES, O_RET_FILES, O_MIN_FREE, O_FMODE,
-	       O_FGROUP, O_CONFIG, O_REORDER };
+	       O_FGROUP, O_CONFIG, O_REORDER, O_FLEET, O_SENSOR, O_FL_CREDS, O_FL_CA, O_FL_ADV,
+	       O_FL_REPL, O_FL_AGE, O_FL_BYTES, O_FL_QUEUE };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -250,9 +274,19 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "ringbuf-size", required_argument, NULL, O_RBSIZE },
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "net-buffer", required_argument, NULL, O_NETBUF },
+		{ "fleet", required_argument, NULL, O_FLEET },
+		{ "sensor", required_argument, NULL, O_SENSOR },
+		{ "fleet-creds", required_argument, NULL, O_FL_CREDS },
+		{ "fleet-tls-ca", required_argument, NULL, O_FL_CA },
+		{ "fleet-advertise", required_argument, NULL, O_FL_ADV },
+		{ "fleet-replicas", required_argument, NULL, O_FL_REPL },
+		{ "fleet-max-age", required_argument, NULL, O_FL_AGE },
+		{ "fleet-max-bytes", required_argument, NULL, O_FL_BYTES },
+		{ "fleet-queue", required_argument, NULL, O_FL_QUEUE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct fl_sensor_opts *fo = &S->fleet_opts;
 	struct cap_cfg *c = &S->cfg;
 	const char *iface = NULL, *name = NULL, *dump = NULL;
 	char err[512];
@@ -476,6 +510,53 @@ static int parse_args(struct start *S, int argc, char **argv)
 				return 2;
 			}
 			break;
+		case O_FLEET:
+			fo->conn.servers = optarg;
+			break;
+		case O_SENSOR:
+			fo->sensor = optarg;
+			break;
+		case O_FL_CREDS:
+			fo->conn.creds = optarg;
+			break;
+		case O_FL_CA:
+			fo->conn.tls_ca = optarg;
+			break;
+		case O_FL_ADV:
+			fo->advertise = optarg;
+			break;
+		case O_FL_REPL:
+		case O_FL_QUEUE: {
+			uint32_t v;
+
+			if (parse_u32(optarg, &v) || !v || (o == O_FL_REPL && v > 5) ||
+			    (o == O_FL_QUEUE && v > 1000000)) {
+				fprintf(stderr, "capture-appliance: --%s takes %s\n",
+					o == O_FL_REPL ? "fleet-replicas" : "fleet-queue",
+					o == O_FL_REPL ? "1..5" : "1..1000000");
+				return 2;
+			}
+			*(o == O_FL_REPL ? &fo->replicas : &fo->queue_max) = v;
+			break;
+		}
+		case O_FL_AGE:
+		case O_FL_BYTES: {
+			uint64_t v;
+			uint32_t secs;
+
+			if (o == O_FL_AGE ? parse_u32(optarg, &secs) || !secs
+					  : parse_size(optarg, &v) || !v) {
+				fprintf(stderr, "capture-appliance: --%s takes a positive %s\n",
+					o == O_FL_AGE ? "fleet-max-age" : "fleet-max-bytes",
+					o == O_FL_AGE ? "number of seconds" : "byte count");
+				return 2;
+			}
+			if (o == O_FL_AGE)
+				fo->max_age_s = secs;
+			else
+				fo->max_bytes = v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -506,6 +587,32 @@ static int parse_args(struct start *S, int argc, char **argv)
 		fprintf(stderr, "capture-appliance: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (!fo->conn.servers != !fo->sensor) {
+		fprintf(stderr, "capture-appliance: --fleet and --sensor go together\n");
+		return 2;
+	}
+	if (!fo->conn.servers && (fo->conn.creds || fo->conn.tls_ca || fo->advertise ||
+				  fo->replicas || fo->max_age_s || fo->max_bytes || fo->queue_max)) {
+		fprintf(stderr, "capture-appliance: --fleet-* options need --fleet\n");
+		return 2;
+	}
+	if (fo->conn.servers) {
+		if (!fl_sensor_name_ok(fo->sensor)) {
+			fprintf(stderr, "capture-appliance: --sensor '%s': 1..%d of A-Z a-z 0-9 _ -\n",
+				fo->sensor, FL_SENSOR_MAX - 1);
+			return 2;
+		}
+		if (fo->advertise && strncmp(fo->advertise, "http://", 7) &&
+		    strncmp(fo->advertise, "https://", 8)) {
+			fprintf(stderr, "capture-appliance: --fleet-advertise takes "
+					"http[s]://HOST:PORT\n");
+			return 2;
+		}
+		if (fl_check_conn(&fo->conn, err, sizeof(err))) {
+			fprintf(stderr, "capture-appliance: %s\n", err);
+			return 2;
+		}
+	}
 	if (!iface) {
 		fprintf(stderr, "capture-appliance: --iface IFACE is required\n");
 		usage(stderr);
@@ -534,13 +641,63 @@ static int parse_args(struct start *S, int argc, char **argv)
 }
 
 /* Each sealed file gets its index (extract/), in the core's background
- * thread: queries then skip what can't match. */
-static void index_sealed(void *arg, const char *path)
+ * thread: queries then skip what can't match; then, in a fleet, its
+ * catalog record (queued: never waits for NATS). */
+static void on_sealed(void *arg, const char *capture, const char *path)
 {
+	struct start *S = arg;
 	char err[512] = "";
 
 	if (ex_index_file(path, err, sizeof(err)))
 		fprintf(stderr, "capture-appliance: index of %s: %s\n", path, err);
+	pthread_mutex_lock(&S->fleet_lock);
+	fl_note_sealed(S->fleet, capture, path);
+	pthread_mutex_unlock(&S->fleet_lock);
+}
+
+/* Joins the fleet once the core and REST run: one-time tokens of query
+ * answers go to the REST server's grants. */
+static int start_fleet(struct start *S, struct cap_core *k, struct api_grants *grants)
+{
+	char adv[512], err[1024] = "";
+	struct fl_fleet *f = NULL;
+	int ret;
+
+	if (!S->fleet_opts.advertise && S->listen)
+		snprintf(adv, sizeof(adv), "%s://%s", S->rest.tls_cert ? "https" : "http",
+			 S->listen);
+	else
+		snprintf(adv, sizeof(adv), "%s", S->fleet_opts.advertise ? S->fleet_opts.advertise : "");
+	if (S->listen && !S->fleet_opts.advertise && api_rest_listen_is_loopback(S->listen))
+		fprintf(stderr, "capture-appliance: fleet: this REST API listens on loopback "
+				"(%s): other machines can't fetch query answers; "
+				"--fleet-advertise or --listen\n", S->listen);
+	S->fleet_opts.advertise = adv;
+	S->fleet_opts.core = k;
+	S->fleet_opts.grants = grants;
+	S->fleet_opts.log = log_line;
+	ret = fl_start(&S->fleet_opts, &f, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "capture-appliance: fleet: %s\n", err[0] ? err : strerror(-ret));
+		return ret;
+	}
+	pthread_mutex_lock(&S->fleet_lock);
+	S->fleet = f;
+	pthread_mutex_unlock(&S->fleet_lock);
+	fprintf(stderr, "capture-appliance: fleet: sensor %s, NATS %s, REST advertised as %s\n",
+		S->fleet_opts.sensor, S->fleet_opts.conn.servers, adv[0] ? adv : "(none)");
+	return 0;
+}
+
+static void stop_fleet(struct start *S)
+{
+	struct fl_fleet *f;
+
+	pthread_mutex_lock(&S->fleet_lock);
+	f = S->fleet;
+	S->fleet = NULL;
+	pthread_mutex_unlock(&S->fleet_lock);
+	fl_stop(f);
 }
 
 static bool low_port(const char *listen)
@@ -575,7 +732,8 @@ static uint64_t mono_usec(void)
 
 static int run(int argc, char **argv, struct cli_config *conf)
 {
-	struct start S = { .conf = conf };
+	struct start S = { .conf = conf, .fleet_lock = PTHREAD_MUTEX_INITIALIZER };
+	struct api_grants *grants = NULL;
 	uint64_t wd_usec = 0, next_stats = 0, wait, now;
 	struct api_rest *rest = NULL;
 	struct cap_core *k = NULL;
@@ -633,7 +791,8 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	S.core.default_dir = tmp && tmp[0] ? tmp : "/tmp";
 	S.core.log = log_line;
 	S.core.on_final = on_final;
-	S.core.on_sealed = index_sealed;
+	S.core.on_sealed = on_sealed;
+	S.core.sealed_arg = &S;
 	err[0] = 0;
 	ret = cap_core_open(&S.core, &k, err, sizeof(err));
 	if (!ret)
@@ -642,9 +801,14 @@ static int run(int argc, char **argv, struct cli_config *conf)
 		fprintf(stderr, "capture-appliance: %s\n", err[0] ? err : strerror(-ret));
 		goto fail;
 	}
+	if (S.fleet_opts.conn.servers && S.listen && (ret = api_grants_new(&grants))) {
+		fprintf(stderr, "capture-appliance: %s\n", strerror(-ret));
+		goto fail;
+	}
 	if (S.listen) {
 		S.rest.listen = S.listen;
 		S.rest.core = k;
+		S.rest.grants = grants;
 		err[0] = 0;
 		ret = api_rest_start(&S.rest, &rest, err, sizeof(err));
 		if (ret) {
@@ -654,6 +818,8 @@ static int run(int argc, char **argv, struct cli_config *conf)
 		}
 		fprintf(stderr, "capture-appliance: REST API on %s\n", S.listen);
 	}
+	if (S.fleet_opts.conn.servers && start_fleet(&S, k, grants))
+		goto fail;
 	/* systemd (Type=notify): the first capture runs and REST listens. Each
 	 * sd_notify is a no-op without NOTIFY_SOCKET. */
 	sd_notifyf(0, "READY=1\nSTATUS=capturing %s on %s, REST API %s", S.cfg.name,
@@ -693,12 +859,16 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	}
 	sd_notifyf(0, "STOPPING=1\nSTATUS=%s, stopping", strsignal(sig));
 	fprintf(stderr, "capture-appliance: %s, stopping\n", strsignal(sig));
+	stop_fleet(&S); /* its thread reads the core: first */
 	api_rest_stop(rest);
 	cap_core_close(k); /* closes every capture */
+	api_grants_free(grants);
 	return 0;
 fail:
+	stop_fleet(&S);
 	api_rest_stop(rest);
 	cap_core_close(k);
+	api_grants_free(grants);
 	return 1;
 }
 

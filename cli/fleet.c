@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * `capture-appliance fleet`: the client of a fleet (fleet/): ls, catalog,
+ * extract. Talks to NATS only; packets come from the sensors' REST APIs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "extract/extract.h"
+#include "fleet/fleet.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: capture-appliance fleet --fleet URLS [--fleet-creds FILE] [--fleet-tls-ca FILE]\n"
+		"           VERB [options]\n"
+		"\n"
+		"  ls [--json]          the sensors (last seen, REST URL) and their captures with\n"
+		"                       the time the catalog covers\n"
+		"  catalog [--sensor GLOB]\n"
+		"                       every catalog record, one JSON object a line\n"
+		"  extract [--sensor GLOB] [--capture GLOB] [--from T] [--to T] [--timeout S]\n"
+		"          [--cacert FILE] [-w OUT|-] [--format pcap|pcapng] [EXPRESSION]\n"
+		"                       the records EXPRESSION takes in [from, to) from every\n"
+		"                       sensor whose catalog meets the window, merged in time\n"
+		"                       order; a sensor that does not answer within S seconds\n"
+		"                       (default 10) is named on standard error, the answer is\n"
+		"                       partial and the exit status 3\n"
+		"\n"
+		"  --fleet URLS         NATS servers, nats://HOST:PORT[,...] (tls:// too)\n"
+		"  --fleet-creds FILE   a NATS .creds file, 'user:password' or a token (private)\n"
+		"  --fleet-tls-ca FILE  TLS to NATS, servers checked against this CA\n"
+		"  T                    RFC 3339 (2026-12-03T08:00:00.5Z) or Unix seconds\n"
+		"Exit status: 0 done, 1 failed, 2 usage, 3 partial answer.\n");
+}
+
+static char *join(int argc, char **argv, int from)
+{
+	size_t len = 1;
+	char *s;
+	int i;
+
+	for (i = from; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (i = from; i < argc; i++) {
+		if (i > from)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static int do_ls(struct fl_conn_opts *c, int argc, char **argv)
+{
+	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
+					     { "help", no_argument, NULL, 'h' },
+					     { 0 } };
+	char err[1024] = "";
+	bool json = false;
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (o == 'j') {
+			json = true;
+		} else {
+			usage(o == 'h' ? stdout : stderr);
+			return o == 'h' ? 0 : 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "fleet ls: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (fl_ls(c, json, stdout, err, sizeof(err))) {
+		fprintf(stderr, "fleet ls: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int do_catalog(struct fl_conn_opts *c, int argc, char **argv)
+{
+	static const struct option lo[] = { { "sensor", required_argument, NULL, 's' },
+					     { "help", no_argument, NULL, 'h' },
+					     { 0 } };
+	const char *glob = NULL;
+	char err[1024] = "";
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (o == 's') {
+			glob = optarg;
+		} else {
+			usage(o == 'h' ? stdout : stderr);
+			return o == 'h' ? 0 : 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "fleet catalog: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (fl_catalog_dump(c, glob, stdout, err, sizeof(err))) {
+		fprintf(stderr, "fleet catalog: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int do_extract(struct fl_conn_opts *c, int argc, char **argv)
+{
+	enum { O_FROM = 256, O_TO, O_TIMEOUT, O_FORMAT, O_SENSOR, O_CAPTURE, O_CACERT };
+	static const struct option lo[] = {
+		{ "sensor", required_argument, NULL, O_SENSOR },
+		{ "capture", required_argument, NULL, O_CAPTURE },
+		{ "from", required_argument, NULL, O_FROM },
+		{ "to", required_argument, NULL, O_TO },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "cacert", required_argument, NULL, O_CACERT },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct fl_extract_opts x = { .conn = *c, .progress = stderr };
+	struct fl_extract_result res;
+	const char *outp = NULL;
+	char err[1024] = "", *tmp = NULL, *expr = NULL;
+	struct stat ost;
+	FILE *out = NULL;
+	int o, ret = 1, fd;
+	long v;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "w:", lo, NULL)) != -1) {
+		switch (o) {
+		case O_SENSOR:
+			x.sensor_glob = optarg;
+			break;
+		case O_CAPTURE:
+			x.capture_glob = optarg;
+			break;
+		case O_FROM:
+		case O_TO:
+			if (ex_parse_time(optarg, o == O_FROM ? &x.from_ns : &x.to_ns)) {
+				fprintf(stderr, "fleet extract: --%s '%s': RFC 3339 or Unix seconds\n",
+					o == O_FROM ? "from" : "to", optarg);
+				return 2;
+			}
+			*(o == O_FROM ? &x.has_from : &x.has_to) = true;
+			break;
+		case O_TIMEOUT: {
+			char *end;
+
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 3600) {
+				fprintf(stderr, "fleet extract: --timeout takes 1..3600 seconds\n");
+				return 2;
+			}
+			x.timeout_s = (unsigned int)v;
+			break;
+		}
+		case O_FORMAT:
+			if (strcmp(optarg, "pcap") && strcmp(optarg, "pcapng")) {
+				fprintf(stderr, "fleet extract: --format pcap|pcapng\n");
+				return 2;
+			}
+			x.pcapng = !strcmp(optarg, "pcapng");
+			break;
+		case O_CACERT:
+			x.rest_cacert = optarg;
+			break;
+		case 'w':
+			outp = optarg;
+			break;
+		default:
+			usage(o == 'h' ? stdout : stderr);
+			return o == 'h' ? 0 : 2;
+		}
+	}
+	if (x.has_from && x.has_to && x.from_ns >= x.to_ns) {
+		fprintf(stderr, "fleet extract: --from must be before --to\n");
+		return 2;
+	}
+	expr = join(argc, argv, optind);
+	if (!expr) {
+		fprintf(stderr, "fleet extract: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	x.expr = expr;
+	if (!outp) {
+		if (isatty(1)) {
+			fprintf(stderr, "fleet extract: not writing a capture to a terminal: "
+					"-w OUT or -w -\n");
+			ret = 2;
+			goto out;
+		}
+		outp = "-";
+	}
+	if (!strcmp(outp, "-")) {
+		out = stdout;
+	} else if (!lstat(outp, &ost) && !S_ISREG(ost.st_mode)) {
+		fprintf(stderr, "fleet extract: %s: not a regular file, not written\n", outp);
+		goto out;
+	} else {
+		/* a temporary name, renamed at the end: a failed query leaves
+		 * no file and an existing OUT untouched */
+		if (asprintf(&tmp, "%s.tmp.XXXXXX", outp) < 0) {
+			tmp = NULL;
+			goto out;
+		}
+		fd = mkstemp(tmp);
+		if (fd < 0 || !(out = fdopen(fd, "wb"))) {
+			fprintf(stderr, "fleet extract: %s: %s\n", outp, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			free(tmp);
+			tmp = NULL;
+			goto out;
+		}
+	}
+	x.out = out;
+	ret = fl_extract(&x, &res, err, sizeof(err));
+	if (ret && ret != -EAGAIN) {
+		fprintf(stderr, "fleet extract: %s\n", err[0] ? err : strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	if (fflush(out) || ferror(out)) {
+		fprintf(stderr, "fleet extract: writing %s: %s\n", outp, strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	if (tmp) {
+		fclose(out);
+		out = NULL;
+		if (rename(tmp, outp)) {
+			fprintf(stderr, "fleet extract: %s: %s\n", outp, strerror(errno));
+			ret = 1;
+			goto out;
+		}
+		free(tmp);
+		tmp = NULL;
+	}
+	if (ret == -EAGAIN)
+		fprintf(stderr, "fleet extract: PARTIAL answer: %u of %u sensor captures did not "
+				"answer (named above)\n", res.failed, res.asked);
+	ret = ret == -EAGAIN ? 3 : 0;
+out:
+	if (out && out != stdout)
+		fclose(out);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(expr);
+	return ret;
+}
+
+int cli_fleet(int argc, char **argv)
+{
+	enum { O_FLEET = 256, O_CREDS, O_CA };
+	static const struct option lo[] = {
+		{ "fleet", required_argument, NULL, O_FLEET },
+		{ "fleet-creds", required_argument, NULL, O_CREDS },
+		{ "fleet-tls-ca", required_argument, NULL, O_CA },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct fl_conn_opts c = { 0 };
+	char err[1024] = "";
+	const char *verb;
+	int o;
+
+	optind = 1;
+	/* '+': the options up to the verb; the verb has its own */
+	while ((o = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+		switch (o) {
+		case O_FLEET:
+			c.servers = optarg;
+			break;
+		case O_CREDS:
+			c.creds = optarg;
+			break;
+		case O_CA:
+			c.tls_ca = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!c.servers)
+		c.servers = getenv("CAPTURE_APPLIANCE_FLEET");
+	if (!c.servers) {
+		fprintf(stderr, "fleet: --fleet nats://HOST:PORT is required\n");
+		return 2;
+	}
+	if (fl_check_conn(&c, err, sizeof(err))) {
+		fprintf(stderr, "fleet: %s\n", err);
+		return 2;
+	}
+	verb = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(verb, "ls"))
+		return do_ls(&c, argc, argv);
+	if (!strcmp(verb, "catalog"))
+		return do_catalog(&c, argc, argv);
+	if (!strcmp(verb, "extract"))
+		return do_extract(&c, argc, argv);
+	fprintf(stderr, "fleet: unknown verb '%s' (ls, catalog, extract)\n", verb);
+	return 2;
+}
