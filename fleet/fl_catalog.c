@@ -93,12 +93,18 @@ int fl_catalog_ensure(struct fl_fleet *f, char *err, size_t errlen)
 		kc.Replicas = (int)f->o.replicas;
 		kc.StorageType = js_FileStorage;
 		s = js_CreateKeyValue(&f->kv, f->js, &kc);
-		if (s != NATS_OK) /* there already, with other settings: use it */
-			s = js_KeyValue(&f->kv, f->js, FL_KV_BUCKET);
 		if (s != NATS_OK) {
+			char why[512];
+
+			/* there already, with other settings: use it */
+			fl_nats_err(s, 0, "making KV bucket " FL_KV_BUCKET, why, sizeof(why));
 			f->kv = NULL;
-			fl_nats_err(s, 0, "KV bucket " FL_KV_BUCKET, err, errlen);
-			return -EIO;
+			s = js_KeyValue(&f->kv, f->js, FL_KV_BUCKET);
+			if (s != NATS_OK) {
+				f->kv = NULL;
+				snprintf(err, errlen, "%s", why);
+				return -EIO;
+			}
 		}
 	}
 	return 0;

@@ -178,6 +178,8 @@ static int read_status(jsCtx *js, cJSON **out, char *err, size_t errlen)
 		kvStore_Destroy(kv);
 		return -EIO;
 	}
+	if (s == NATS_OK && keys.Count > 1)
+		qsort(keys.Keys, (size_t)keys.Count, sizeof(*keys.Keys), by_name);
 	for (i = 0; s == NATS_OK && i < keys.Count; i++) {
 		e = NULL;
 		if (kvStore_Get(&e, kv, keys.Keys[i]) != NATS_OK)
@@ -192,6 +194,11 @@ static int read_status(jsCtx *js, cJSON **out, char *err, size_t errlen)
 	kvKeysList_Destroy(&keys);
 	kvStore_Destroy(kv);
 	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static const char *jstr(const cJSON *o, const char *key)
