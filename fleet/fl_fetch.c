@@ -179,8 +179,11 @@ static void *ask(void *arg)
 	st = req ? natsConnection_RequestString(&m, t->nc, subj, req, (int64_t)tmo * 1000)
 		 : NATS_NO_MEMORY;
 	if (st == NATS_TIMEOUT || st == NATS_NO_RESPONDERS) {
-		snprintf(t->err, sizeof(t->err), "no answer within %u s%s", tmo,
-			 st == NATS_NO_RESPONDERS ? " (not listening)" : "");
+		if (st == NATS_TIMEOUT)
+			snprintf(t->err, sizeof(t->err), "no answer within %u s", tmo);
+		else
+			snprintf(t->err, sizeof(t->err), "no answer: nobody listens on %s "
+				 "(stopped?)", subj);
 		t->ret = -ETIMEDOUT;
 		goto out;
 	}

@@ -179,6 +179,7 @@ fl_sensor_up()
 		FL_SDUMP[$n]=$FL_TMP/s$n/cap
 	fi
 	local log=$FL_TMP/s$n.log
+	: >>"$log"
 	fl_log "start sensor s$n: --fleet $(fl_urls_for "$n") $*"
 	ip netns exec "${FL_SNS[$n]}" "$FL_BIN" start --iface "${FL_SIF[$n]}" \
 		--dump "${FL_SDUMP[$n]}" --filter udp --rotate-time 2 --stats-interval 0 \
@@ -220,11 +221,17 @@ fl_client()
 	ip netns exec "$FL_HUB" "$FL_BIN" fleet --fleet "$FL_HUB_URLS" "$@"
 }
 
-# fl_local_sealed N: sensor N's sealed files (all but the newest), one a line.
+# fl_local_sealed N: sensor N's sealed files, one a line, as its REST API
+# lists them (the sensor must be running).
 fl_local_sealed()
 {
 	local n=$1
-	(cd "$FL_TMP/s$n" && ls cap-*.pcap 2>/dev/null | sort | head -n -1)
+	ip netns exec "${FL_SNS[$n]}" curl -sf \
+		-H "Authorization: Bearer $(cat /run/capture-appliance/api.token)" \
+		"http://10.77.$n.2:9000/api/v1/captures/${FL_SIF[$n]}/files" |
+		python3 -c 'import sys,json
+for f in json.load(sys.stdin):
+    if f["sealed"]: print(f["name"])' | sort
 }
 
 # fl_catalog_files N: the file names the catalog holds for sN (sealed
