@@ -152,6 +152,11 @@ static void add_u64(cJSON *o, const char *key, uint64_t v, bool str)
 		cJSON_AddRawToObject(o, key, buf);
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The status records of the KV bucket, as one JSON array (sensor order). */
 static int read_status(jsCtx *js, cJSON **out, char *err, size_t errlen)
 {
@@ -165,14 +170,23 @@ static int read_status(jsCtx *js, cJSON **out, char *err, size_t errlen)
 	*out = arr = cJSON_CreateArray();
 	if (!arr)
 		return -ENOMEM;
-	s = js_KeyValue(&kv, js, FL_KV_BUCKET);
+	/* retried: a node lost a moment ago delays JetStream's answers */
+	for (i = 0; i < 4; i++) {
+		s = js_KeyValue(&kv, js, FL_KV_BUCKET);
+		if (s != NATS_TIMEOUT)
+			break;
+	}
 	if (s == NATS_NOT_FOUND)
 		return 0; /* no sensor ever joined */
 	if (s != NATS_OK) {
 		fl_nats_err(s, 0, "KV " FL_KV_BUCKET, err, errlen);
 		return -EIO;
 	}
-	s = kvStore_Keys(&keys, kv, NULL);
+	for (i = 0; i < 4; i++) {
+		s = kvStore_Keys(&keys, kv, NULL);
+		if (s != NATS_TIMEOUT)
+			break;
+	}
 	if (s != NATS_OK && s != NATS_NOT_FOUND) {
 		fl_nats_err(s, 0, "KV " FL_KV_BUCKET " keys", err, errlen);
 		kvStore_Destroy(kv);
@@ -194,11 +208,6 @@ static int read_status(jsCtx *js, cJSON **out, char *err, size_t errlen)
 	kvKeysList_Destroy(&keys);
 	kvStore_Destroy(kv);
 	return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static const char *jstr(const cJSON *o, const char *key)

@@ -13,6 +13,7 @@
 #include "fleet/fl_internal.h"
 
 #define NEXT_WAIT_MS 5000
+#define FL_SCAN_TRIES 4
 
 static int count(jsCtx *js, const char *filter, uint64_t *n, char *err, size_t errlen)
 {
@@ -41,8 +42,10 @@ static int count(jsCtx *js, const char *filter, uint64_t *n, char *err, size_t e
 	return 0;
 }
 
-int fl_scan(natsConnection *nc, jsCtx *js, const char *filter, fl_scan_fn fn, void *arg,
-	    char *err, size_t errlen)
+/* From stream sequence *next on (0: the first); *next follows what was
+ * read, so that a retry resumes there. */
+static int scan_once(jsCtx *js, const char *filter, fl_scan_fn fn, void *arg, uint64_t *next,
+		     char *err, size_t errlen)
 {
 	natsSubscription *sub = NULL;
 	jsMsgMetaData *meta = NULL;
@@ -54,19 +57,22 @@ int fl_scan(natsConnection *nc, jsCtx *js, const char *filter, fl_scan_fn fn, vo
 	natsStatus s;
 	int ret;
 
-	ret = count(js, filter, &n, err, errlen);
-	if (ret == -ENOENT || (!ret && n == 0))
-		return 0;
-	if (ret)
-		return ret;
+	if (!*next) {
+		ret = count(js, filter, &n, err, errlen);
+		if (ret == -ENOENT || (!ret && n == 0))
+			return 0;
+		if (ret)
+			return ret;
+	}
 	jsSubOptions_Init(&so);
 	so.Stream = FL_STREAM;
 	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverAll;
+	so.Config.DeliverPolicy = *next ? js_DeliverByStartSequence : js_DeliverAll;
+	so.Config.OptStartSeq = *next;
 	s = js_SubscribeSync(&sub, js, filter, NULL, &so, &jerr);
 	if (s != NATS_OK) {
 		fl_nats_err(s, jerr, "catalog consumer", err, errlen);
-		return -EIO;
+		return s == NATS_TIMEOUT ? -ETIMEDOUT : -EIO;
 	}
 	for (;;) {
 		s = natsSubscription_NextMsg(&m, sub, NEXT_WAIT_MS);
@@ -83,6 +89,7 @@ int fl_scan(natsConnection *nc, jsCtx *js, const char *filter, fl_scan_fn fn, vo
 			id = "";
 		ret = fn(arg, id, meta->Sequence.Stream, natsMsg_GetData(m),
 			 (size_t)natsMsg_GetDataLength(m));
+		*next = meta->Sequence.Stream + 1;
 		n = meta->NumPending;
 		jsMsgMetaData_Destroy(meta);
 		natsMsg_Destroy(m);
@@ -91,5 +98,21 @@ int fl_scan(natsConnection *nc, jsCtx *js, const char *filter, fl_scan_fn fn, vo
 	}
 	natsSubscription_Unsubscribe(sub);
 	natsSubscription_Destroy(sub);
+	return ret;
+}
+
+int fl_scan(natsConnection *nc, jsCtx *js, const char *filter, fl_scan_fn fn, void *arg,
+	    char *err, size_t errlen)
+{
+	uint64_t next = 0;
+	int ret, i;
+
+	/* a node lost a moment ago: JetStream answers again once the other
+	 * nodes have elected new leaders (seconds) */
+	for (i = 0; i < FL_SCAN_TRIES; i++) {
+		ret = scan_once(js, filter, fn, arg, &next, err, errlen);
+		if (ret != -ETIMEDOUT)
+			break;
+	}
 	return ret;
 }
