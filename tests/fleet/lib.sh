@@ -178,8 +178,9 @@ fl_sensor_up()
 		mkdir -p "$FL_TMP/s$n"
 		FL_SDUMP[$n]=$FL_TMP/s$n/cap
 	fi
-	local log=$FL_TMP/s$n.log
+	local log=$FL_TMP/s$n.log skip
 	: >>"$log"
+	skip=$(wc -l <"$log") # an earlier run's lines
 	fl_log "start sensor s$n: --fleet $(fl_urls_for "$n") $*"
 	ip netns exec "${FL_SNS[$n]}" "$FL_BIN" start --iface "${FL_SIF[$n]}" \
 		--dump "${FL_SDUMP[$n]}" --filter udp --rotate-time 2 --stats-interval 0 \
@@ -188,7 +189,7 @@ fl_sensor_up()
 	FL_SPID[$n]=$!
 	nh_cleanup_add "kill -KILL ${FL_SPID[$n]}"
 	for ((i = 0; i < 200; i++)); do
-		grep -q "fleet: sensor s$n" "$log" && return 0
+		tail -n +$((skip + 1)) "$log" | grep -q "fleet: sensor s$n" && return 0
 		kill -0 "${FL_SPID[$n]}" 2>/dev/null || fl_fail "sensor s$n exited before it was ready"
 		sleep 0.05
 	done
@@ -228,9 +229,13 @@ fl_local_sealed()
 	local n=$1
 	ip netns exec "${FL_SNS[$n]}" curl -sf \
 		-H "Authorization: Bearer $(cat /run/capture-appliance/api.token)" \
-		"http://10.77.$n.2:9000/api/v1/captures/${FL_SIF[$n]}/files" |
+		"http://10.77.$n.2:9000/api/v1/captures/${FL_SIF[$n]}/files" 2>/dev/null |
 		python3 -c 'import sys,json
-for f in json.load(sys.stdin):
+try:
+    files = json.load(sys.stdin)
+except ValueError:
+    files = []
+for f in files:
     if f["sealed"]: print(f["name"])' | sort
 }
 
