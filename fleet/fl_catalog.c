@@ -422,6 +422,7 @@ int fl_start(const struct fl_sensor_opts *o, struct fl_fleet **out, char *err, s
 		fl_disconnect(f->nc, f->js);
 		goto fail_lock;
 	}
+	pthread_setname_np(f->thr, "ca-fleet"); /* its CPU time shows apart */
 	*out = f;
 	return 0;
 fail_lock:

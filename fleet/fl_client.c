@@ -158,7 +158,7 @@ static int by_name(const void *a, const void *b)
 }
 
 /* The status records of the KV bucket, as one JSON array (sensor order). */
-static int read_status(jsCtx *js, cJSON **out, char *err, size_t errlen)
+int fl_status_read(jsCtx *js, cJSON **out, char *err, size_t errlen)
 {
 	kvStore *kv = NULL;
 	kvKeysList keys = { 0 };
@@ -215,6 +215,29 @@ static const char *jstr(const cJSON *o, const char *key)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
 	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int fl_catalog_add_running(struct fl_catalog *c, const cJSON *status)
+{
+	const cJSON *s, *k;
+	struct fl_cat_cap *cc;
+	uint64_t seen;
+
+	cJSON_ArrayForEach(s, status) {
+		if (!fl_sensor_name_ok(jstr(s, "sensor")))
+			continue;
+		seen = strtoull(jstr(s, "last_seen_ns"), NULL, 10);
+		cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(s, "captures")) {
+			if (!cap_name_ok(jstr(k, "name")))
+				continue;
+			cc = cap_of(c, jstr(s, "sensor"), jstr(k, "name"));
+			if (!cc)
+				return -ENOMEM;
+			cc->running = true;
+			cc->seen_ns = seen;
+		}
+	}
+	return 0;
 }
 
 /* One sensor: its status and the catalog's captures of it. */
@@ -305,7 +328,7 @@ int fl_ls(const struct fl_conn_opts *conn, bool json, FILE *out, char *err, size
 	ret = fl_connect(conn, "capture-appliance fleet", NULL, NULL, &nc, &js, err, errlen);
 	if (ret)
 		return ret;
-	ret = read_status(js, &status, err, errlen);
+	ret = fl_status_read(js, &status, err, errlen);
 	if (!ret)
 		ret = fl_catalog_read(nc, js, &c, err, errlen);
 	if (ret)

@@ -224,6 +224,8 @@ out:
 
 static void say(const struct fl_extract_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+static double t_start;
+
 static void say(const struct fl_extract_opts *o, const char *fmt, ...)
 {
 	va_list ap;
@@ -231,7 +233,7 @@ static void say(const struct fl_extract_opts *o, const char *fmt, ...)
 	if (!o->progress)
 		return;
 	va_start(ap, fmt);
-	fprintf(o->progress, "capture-appliance fleet: ");
+	fprintf(o->progress, "capture-appliance fleet: [%.3f s] ", mono_s() - t_start);
 	vfprintf(o->progress, fmt, ap);
 	fputc('\n', o->progress);
 	va_end(ap);
@@ -259,15 +261,25 @@ int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, c
 	const char **files = NULL;
 	struct ex_opts xo = { 0 };
 	struct ex_stats xs;
+	cJSON *status = NULL;
+	bool open_meets;
 	size_t n = 0, i, j, nf = 0;
 	bool curl = false;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	t_start = mono_s();
 	ret = fl_connect(&o->conn, "capture-appliance fleet", NULL, NULL, &nc, &js, err, errlen);
 	if (ret)
 		return ret;
+	say(o, "connected to NATS");
 	ret = fl_catalog_read(nc, js, &c, err, errlen);
+	say(o, "catalog read");
+	if (!ret)
+		ret = fl_status_read(js, &status, err, errlen);
+	say(o, "status read");
+	if (!ret)
+		ret = fl_catalog_add_running(&c, status);
 	if (ret)
 		goto out;
 	t = calloc(c.ncaps ? c.ncaps : 1, sizeof(*t));
@@ -284,7 +296,11 @@ int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, c
 			continue;
 		for (j = 0; j < k->nfiles; j++)
 			m += meets(o, &k->files[j]);
-		if (!m)
+		/* a running capture's open file is in no catalog record: it
+		 * holds what came after the last sealed file, until now */
+		open_meets = k->running && (!o->has_to || o->to_ns > (int64_t)k->last_ns) &&
+			     (!o->has_from || o->from_ns <= (int64_t)k->seen_ns);
+		if (!m && !open_meets)
 			continue;
 		if (n == TARGETS_MAX) {
 			snprintf(err, errlen, "more than %d sensor captures: narrow --sensor or "
@@ -293,8 +309,8 @@ int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, c
 			goto out;
 		}
 		t[n] = (struct target){ .o = o, .nc = nc, .cap = k, .nfiles = m, .fd = -1 };
-		say(o, "asking %s for capture %s (%zu of its %zu files meet the window)",
-		    k->sensor, k->capture, m, k->nfiles);
+		say(o, "asking %s for capture %s (%zu of its %zu sealed files meet the window%s)",
+		    k->sensor, k->capture, m, k->nfiles, open_meets ? ", and its open file may" : "");
 		n++;
 	}
 	(void)fl_fetch_archived;
@@ -362,6 +378,7 @@ out:
 	free(paths);
 	free(t);
 	fl_catalog_free(&c);
+	cJSON_Delete(status);
 	fl_disconnect(nc, js);
 	return ret;
 }

@@ -94,6 +94,10 @@ struct fl_cat_cap {
 	size_t nfiles;
 	uint64_t first_ns, last_ns, records, bytes;
 	size_t archived;
+	/* from the sensor's status record: the capture runs, so its open
+	 * file (never in the catalog) holds [last sealed, seen_ns] */
+	bool running;
+	uint64_t seen_ns;
 };
 struct fl_catalog {
 	struct fl_cat_cap *caps;
@@ -102,6 +106,10 @@ struct fl_catalog {
 int fl_catalog_read(natsConnection *nc, jsCtx *js, struct fl_catalog *c, char *err,
 		    size_t errlen);
 void fl_catalog_free(struct fl_catalog *c);
+/* The sensors' status records (KV), a JSON array by sensor name. */
+int fl_status_read(jsCtx *js, cJSON **out, char *err, size_t errlen);
+/* Marks (adds) the captures the status records say run. */
+int fl_catalog_add_running(struct fl_catalog *c, const cJSON *status);
 
 /* ---- the sensor (fl_catalog.c, fl_status.c, fl_query.c) ---- */
 

@@ -156,7 +156,8 @@ FL_HUB_URLS=nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224
 declare -A FL_SPID=() FL_SNS=() FL_SPEER=() FL_SIF=() FL_SPEERIF=() FL_SDUMP=()
 
 # fl_sensor_up N [start options]: sensor sN (namespaces "fl<TAG><N><id>c/p"),
-# REST on 10.77.N.2:9000, dump $FL_TMP/sN/cap (2-s rotation), filter udp.
+# REST on 10.77.N.2:9000, dump $FL_TMP/sN/cap (2-s rotation, or the
+# options in FL_ROTATE), filter udp.
 fl_sensor_up()
 {
 	local n=$1 id i
@@ -183,7 +184,7 @@ fl_sensor_up()
 	skip=$(wc -l <"$log") # an earlier run's lines
 	fl_log "start sensor s$n: --fleet $(fl_urls_for "$n") $*"
 	ip netns exec "${FL_SNS[$n]}" "$FL_BIN" start --iface "${FL_SIF[$n]}" \
-		--dump "${FL_SDUMP[$n]}" --filter udp --rotate-time 2 --stats-interval 0 \
+		--dump "${FL_SDUMP[$n]}" --filter udp ${FL_ROTATE:---rotate-time 2} --stats-interval 0 \
 		--listen "10.77.$n.2:9000" --fleet "$(fl_urls_for "$n")" --sensor "s$n" \
 		--fleet-replicas 3 "$@" >>"$log" 2>&1 &
 	FL_SPID[$n]=$!
