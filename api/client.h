@@ -18,7 +18,6 @@ struct api_cli_server {
 	bool insecure;	    /* https without certificate checks (--insecure) */
 	int connect_timeout_ms; /* 0: 10 s */
 	int timeout_ms;	    /* whole request; 0: none (pull, download) */
-	int stall_timeout_s; /* give up when no byte arrives for this long; 0: never */
 	/* when set and *cancel becomes non-zero (a signal handler), the
 	 * request ends within about a second as if the sink had had enough */
 	const volatile int *cancel;

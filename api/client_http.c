@@ -248,10 +248,6 @@ int api_cli_request(const struct api_cli_server *s, const char *method,
 						      : CONNECT_TIMEOUT_MS));
 	if (s->timeout_ms)
 		curl_easy_setopt(x.h, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
-	if (s->stall_timeout_s) {
-		curl_easy_setopt(x.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(x.h, CURLOPT_LOW_SPEED_TIME, (long)s->stall_timeout_s);
-	}
 	if (s->cancel) {
 		curl_easy_setopt(x.h, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(x.h, CURLOPT_XFERINFOFUNCTION, on_progress);

@@ -9,7 +9,7 @@
 #          the same query), from the hub; the slower of the two counts
 #   fleet  capture-appliance fleet extract (catalog, NATS request/reply,
 #          both streams at once, merge) -w /dev/null
-# for a selective query (one flow: 'udp src port 40001') and everything
+# for a selective query (one flow: 'udp src port 1024') and everything
 # ('udp'). Medians. The catalog's cost: CPU seconds of each sensor's fleet
 # threads (ca-fleet) against the whole appliance's over the capture.
 # Root; never touches eth0. Prints a Markdown table.
@@ -88,7 +88,7 @@ fleet() # EXPR: seconds of the fleet query
 {
 	local a b
 	a=$(date +%s.%N)
-	fl_client extract --from "$from" --to "$to" -w "$FL_TMP/fleet.pcap" "$1" 2>"$FL_TMP/fleet.err" ||
+	fl_client extract --from "$from" --to "$to" -w /dev/null "$1" 2>"$FL_TMP/fleet.err" ||
 		{ cat "$FL_TMP/fleet.err" >&2; fl_fail "fleet extract failed"; }
 	b=$(date +%s.%N)
 	python3 -c "print(f'{$b - $a:.3f}')"
@@ -100,7 +100,7 @@ for ((i = 0; i < 60; i++)); do
 	sleep 1
 done
 declare -A O F
-for expr in 'udp src port 40001' 'udp'; do
+for expr in 'udp src port 1024' 'udp'; do
 	O[$expr]=""
 	F[$expr]=""
 	for ((r = 0; r < RUNS; r++)); do
@@ -108,6 +108,7 @@ for expr in 'udp src port 40001' 'udp'; do
 		F[$expr]+="$(fleet "$expr") "
 	done
 done
+fl_client extract --from "$from" --to "$to" -w "$FL_TMP/fleet.pcap" udp 2>/dev/null
 records=$(python3 -c "import sys; sys.path.insert(0, '$SRC/tests/extract'); from pcaputil import read_capture; print(len(read_capture('$FL_TMP/fleet.pcap')[1]))")
 med() { python3 -c 'import statistics, sys; print(f"{statistics.median(map(float, sys.argv[1:])):.3f}")' $1; }
 echo
@@ -115,8 +116,9 @@ echo "fleet query over 2 sensors vs the slower sensor's own REST extraction ($FR
 echo
 echo "| query | slower sensor's own extraction, s | fleet extract, s | ratio |"
 echo "|---|---|---|---|"
-for expr in 'udp src port 40001' 'udp'; do
+for expr in 'udp src port 1024' 'udp'; do
 	o=$(med "${O[$expr]}"); f=$(med "${F[$expr]}")
+	echo "  $expr: own ${O[$expr]}/ fleet ${F[$expr]}" >&2
 	echo "| \`$expr\` | $o | $f | $(python3 -c "print(f'{$f / $o:.2f}x')") |"
 done
 echo

@@ -4,6 +4,7 @@
  * extract. Talks to NATS only; packets come from the sensors' REST APIs.
  */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,8 +218,18 @@ static int do_extract(struct fl_conn_opts *c, int argc, char **argv)
 	if (!strcmp(outp, "-")) {
 		out = stdout;
 	} else if (!lstat(outp, &ost) && !S_ISREG(ost.st_mode)) {
-		fprintf(stderr, "fleet extract: %s: not a regular file, not written\n", outp);
-		goto out;
+		/* a device (/dev/null), a FIFO: written in place, never
+		 * replaced; a link or a folder is refused */
+		if (S_ISLNK(ost.st_mode) || S_ISDIR(ost.st_mode)) {
+			fprintf(stderr, "fleet extract: %s: a %s, not written\n", outp,
+				S_ISLNK(ost.st_mode) ? "symbolic link" : "folder");
+			goto out;
+		}
+		out = fopen(outp, "wb");
+		if (!out) {
+			fprintf(stderr, "fleet extract: %s: %s\n", outp, strerror(errno));
+			goto out;
+		}
 	} else {
 		/* a temporary name, renamed at the end: a failed query leaves
 		 * no file and an existing OUT untouched */
@@ -237,6 +248,7 @@ static int do_extract(struct fl_conn_opts *c, int argc, char **argv)
 		}
 	}
 	x.out = out;
+	signal(SIGPIPE, SIG_IGN); /* a stream's reader gone: EPIPE, not death */
 	ret = fl_extract(&x, &res, err, sizeof(err));
 	if (ret && ret != -EAGAIN) {
 		fprintf(stderr, "fleet extract: %s\n", err[0] ? err : strerror(-ret));

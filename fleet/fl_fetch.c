@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * `fleet extract`: the catalog picks the sensor captures whose files meet
- * the window; each is asked over NATS (request/reply, a timeout) where its
- * answer is, and its answer streams over HTTP from the sensor's own REST
- * extraction into a private temporary file (unlinked at once: only this
- * process can read it); then ex_extract merges them in time order with
- * the same window. All sensors are asked and read at once, one thread
- * each, so the query takes about as long as the slowest sensor.
+ * the window (or whose running capture's open file may); each is asked
+ * over NATS (request/reply, a timeout) where its answer is, and the answer
+ * streams over HTTP from the sensor's own REST extraction straight into
+ * the merge (ex_extract, the same window), which reads every stream at
+ * once: the query takes about as long as the slowest sensor's extraction.
+ *
+ * One worker thread per sensor, its captures one after the other (a
+ * sensor serves two extractions at once, no more): all but the last go to
+ * private temporary files (unlinked at once), the last one streams through
+ * a pipe. The merge starts once every stream has begun (or failed). A
+ * stream that stalls for the timeout (counted only while waiting for the
+ * network, not while the merge is busy elsewhere) is cut; the merge then
+ * ends that stream early and the answer is partial.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,18 +34,43 @@
 #include "fleet/fl_internal.h"
 
 #define TARGETS_MAX 256
+#define PIPE_BYTES (1 << 20)
+#define HEAD_BYTES 24 /* a pcap file header; a pcapng SHB is longer */
+
+enum { T_PENDING = 0, T_READY, T_FAILED };
+
+struct fetch;
 
 struct target {
-	const struct fl_extract_opts *o;
-	natsConnection *nc;
+	struct fetch *x;
 	const struct fl_cat_cap *cap;
-	size_t nfiles;	      /* of its files that meet the window */
-	int fd;		      /* the answer, unlinked; -1: none */
+	size_t nfiles;	      /* of its sealed files that meet the window */
+	bool piped;	      /* streamed through a pipe (else a temporary file) */
+	int fd;		      /* what the merge reads; -1: none */
+	int wfd;	      /* the pipe's write end; -1: none */
+	char head[HEAD_BYTES];
+	size_t nhead;
 	uint64_t bytes;
-	double seconds;
+	double t0, seconds;
+	int state;	      /* T_*, under x->lock */
 	int ret;
 	char err[1024];
-	pthread_t thr;
+	/* stall watch: the time of the last byte, and whether the sink is
+	 * blocked writing (the merge reads another stream meanwhile) */
+	_Atomic double last_rx;
+	atomic_bool in_write, active, stalled;
+	volatile int cancel;
+};
+
+struct fetch {
+	const struct fl_extract_opts *o;
+	natsConnection *nc;
+	unsigned int timeout_s;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	atomic_bool done;
+	struct target *t;
+	size_t n;
 };
 
 static double mono_s(void)
@@ -64,8 +96,8 @@ static bool meets(const struct fl_extract_opts *o, const struct fl_cat_file *f)
  * ARCHIVE HOOK: files the catalog records as archived whose sensor no
  * longer holds them (or that do not answer) would be read here from the
  * object store (archive/: ar_get) into a temporary file and merged like a
- * sensor's answer. Not built yet: archived-only files are reported and
- * left out (the answer is then partial).
+ * sensor's answer. Not built yet: such files are left out (a sensor that
+ * does not answer makes the answer partial either way).
  */
 static int fl_fetch_archived(const struct fl_cat_cap *cap, const struct fl_cat_file *f,
 			     int *fd, char *err, size_t errlen)
@@ -75,24 +107,63 @@ static int fl_fetch_archived(const struct fl_cat_cap *cap, const struct fl_cat_f
 	return -ENOTSUP;
 }
 
+static void set_state(struct target *t, int state)
+{
+	pthread_mutex_lock(&t->x->lock);
+	t->state = state;
+	pthread_cond_broadcast(&t->x->cond);
+	pthread_mutex_unlock(&t->x->lock);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 static int sink(const void *buf, size_t len, void *arg)
 {
 	struct target *t = arg;
 	const char *p = buf;
-	ssize_t n;
+	size_t k;
+	int ret = 0;
 
-	while (len) {
-		n = write(t->fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+	atomic_store(&t->last_rx, mono_s());
+	t->bytes += len;
+	if (t->piped && t->state == T_PENDING) {
+		/* the merge opens the stream at its header: hand it over once
+		 * the header is there, so a stream that fails before it is
+		 * left out instead of failing the merge */
+		k = len < HEAD_BYTES - t->nhead ? len : HEAD_BYTES - t->nhead;
+		memcpy(t->head + t->nhead, p, k);
+		t->nhead += k;
+		p += k;
+		len -= k;
+		if (t->nhead < HEAD_BYTES)
+			return 0;
+		atomic_store(&t->in_write, true);
+		ret = write_all(t->wfd, t->head, t->nhead);
+		atomic_store(&t->in_write, false);
+		if (ret)
 			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		t->bytes += (uint64_t)n;
+		set_state(t, T_READY);
 	}
-	return 0;
+	atomic_store(&t->in_write, true);
+	ret = write_all(t->piped ? t->wfd : t->fd, p, len);
+	atomic_store(&t->in_write, false);
+	atomic_store(&t->last_rx, mono_s());
+	return ret ? -1 : 0;
 }
 
 static int temp_fd(char *err, size_t errlen)
@@ -134,10 +205,17 @@ static int download(struct target *t, const cJSON *stream)
 	if (ret)
 		return ret;
 	srv.token = k->valuestring;
-	srv.cacert = t->o->rest_cacert;
-	srv.stall_timeout_s = (int)(t->o->timeout_s ? t->o->timeout_s : 10);
+	srv.cacert = t->x->o->rest_cacert;
+	srv.cancel = &t->cancel; /* the stall watch */
+	atomic_store(&t->last_rx, mono_s());
+	atomic_store(&t->active, true);
 	ret = api_cli_request(&srv, "GET", path, NULL, sink, t, &resp, t->err, sizeof(t->err));
-	if (!ret && (resp.status < 200 || resp.status > 299)) {
+	atomic_store(&t->active, false);
+	if (!ret && atomic_load(&t->stalled)) {
+		snprintf(t->err, sizeof(t->err), "the stream stalled: nothing for %u s",
+			 t->x->timeout_s);
+		ret = -ETIMEDOUT;
+	} else if (!ret && (resp.status < 200 || resp.status > 299)) {
 		snprintf(t->err, sizeof(t->err), "HTTP %d from %s: %.200s", resp.status, base,
 			 resp.body ? resp.body : "");
 		ret = -EPROTO;
@@ -146,18 +224,18 @@ static int download(struct target *t, const cJSON *stream)
 	return ret;
 }
 
-static void *ask(void *arg)
+/* Asks the sensor, then fetches the answer into t->fd (file or pipe). */
+static void ask(struct target *t)
 {
-	struct target *t = arg;
-	const struct fl_extract_opts *o = t->o;
-	unsigned int tmo = o->timeout_s ? o->timeout_s : 10;
+	const struct fl_extract_opts *o = t->x->o;
 	char subj[128], ns[24], *req = NULL;
 	cJSON *q = NULL, *a = NULL, *streams, *s;
 	natsMsg *m = NULL;
 	const cJSON *e;
 	natsStatus st;
-	double t0 = mono_s();
+	int p[2];
 
+	t->t0 = mono_s();
 	q = cJSON_CreateObject();
 	if (!q) {
 		t->ret = -ENOMEM;
@@ -176,14 +254,16 @@ static void *ask(void *arg)
 	cJSON_AddStringToObject(q, "format", o->pcapng ? "pcapng" : "pcap");
 	req = cJSON_PrintUnformatted(q);
 	snprintf(subj, sizeof(subj), FL_QUERY_PREFIX ".%s", t->cap->sensor);
-	st = req ? natsConnection_RequestString(&m, t->nc, subj, req, (int64_t)tmo * 1000)
+	st = req ? natsConnection_RequestString(&m, t->x->nc, subj, req,
+						(int64_t)t->x->timeout_s * 1000)
 		 : NATS_NO_MEMORY;
-	if (st == NATS_TIMEOUT || st == NATS_NO_RESPONDERS) {
-		if (st == NATS_TIMEOUT)
-			snprintf(t->err, sizeof(t->err), "no answer within %u s", tmo);
-		else
-			snprintf(t->err, sizeof(t->err), "no answer: nobody listens on %s "
-				 "(stopped?)", subj);
+	if (st == NATS_TIMEOUT) {
+		snprintf(t->err, sizeof(t->err), "no answer within %u s", t->x->timeout_s);
+		t->ret = -ETIMEDOUT;
+		goto out;
+	}
+	if (st == NATS_NO_RESPONDERS) {
+		snprintf(t->err, sizeof(t->err), "no answer: nobody listens on %s (stopped?)", subj);
 		t->ret = -ETIMEDOUT;
 		goto out;
 	}
@@ -201,11 +281,22 @@ static void *ask(void *arg)
 		t->ret = cJSON_IsString(e) ? -EINVAL : -EPROTO;
 		goto out;
 	}
-	t->fd = temp_fd(t->err, sizeof(t->err));
-	if (t->fd < 0) {
-		t->ret = t->fd;
-		t->fd = -1;
-		goto out;
+	if (t->piped) {
+		if (pipe2(p, O_CLOEXEC)) {
+			t->ret = -errno;
+			snprintf(t->err, sizeof(t->err), "pipe: %s", strerror(errno));
+			goto out;
+		}
+		fcntl(p[1], F_SETPIPE_SZ, PIPE_BYTES); /* fewer wake-ups; a hint */
+		t->fd = p[0];
+		t->wfd = p[1];
+	} else {
+		t->fd = temp_fd(t->err, sizeof(t->err));
+		if (t->fd < 0) {
+			t->ret = t->fd;
+			t->fd = -1;
+			goto out;
+		}
 	}
 	/* the capture asked is one name: one stream (or none: gone since) */
 	cJSON_ArrayForEach(s, streams) {
@@ -214,18 +305,86 @@ static void *ask(void *arg)
 			break;
 	}
 out:
-	t->seconds = mono_s() - t0;
+	t->seconds = mono_s() - t->t0;
+	if (t->piped && t->state == T_PENDING && !t->ret && t->nhead > 0 &&
+	    !write_all(t->wfd, t->head, t->nhead))
+		set_state(t, T_READY); /* shorter than a header: the merge says so */
+	if (t->wfd >= 0) {
+		close(t->wfd); /* the end of the stream, for the merge */
+		t->wfd = -1;
+	}
+	if (t->state == T_PENDING)
+		set_state(t, t->ret || t->bytes == 0 ? T_FAILED : T_READY);
 	natsMsg_Destroy(m);
 	cJSON_free(req);
 	cJSON_Delete(q);
 	cJSON_Delete(a);
+}
+
+struct worker {
+	struct fetch *x;
+	const char *sensor;
+	pthread_t thr;
+};
+
+/* A sensor's captures, one after the other; the last one is streamed. */
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct fetch *x = w->x;
+	size_t i, last = x->n;
+
+	for (i = 0; i < x->n; i++)
+		if (!strcmp(x->t[i].cap->sensor, w->sensor))
+			last = i;
+	for (i = 0; i < x->n; i++)
+		if (i != last && !strcmp(x->t[i].cap->sensor, w->sensor))
+			ask(&x->t[i]);
+	if (last < x->n) {
+		x->t[last].piped = true;
+		ask(&x->t[last]);
+	}
 	return NULL;
 }
 
-static void say(const struct fl_extract_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Cuts a stream that received nothing for the timeout while it waited for
+ * the network. */
+static void *watch(void *arg)
+{
+	struct fetch *x = arg;
+	struct timespec until;
+	double now;
+	size_t i;
+
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_mutex_lock(&x->lock);
+		if (!atomic_load(&x->done))
+			pthread_cond_timedwait(&x->cond, &x->lock, &until);
+		pthread_mutex_unlock(&x->lock);
+		if (atomic_load(&x->done))
+			break;
+		now = mono_s();
+		for (i = 0; i < x->n; i++) {
+			struct target *t = &x->t[i];
+
+			if (atomic_load(&t->active) && !atomic_load(&t->in_write) &&
+			    now - atomic_load(&t->last_rx) > x->timeout_s) {
+				atomic_store(&t->stalled, true);
+				t->cancel = 1;
+			}
+		}
+	}
+	return NULL;
+}
+
 static double t_start;
 
+static void say(const struct fl_extract_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void say(const struct fl_extract_opts *o, const char *fmt, ...)
 {
 	va_list ap;
@@ -239,62 +398,21 @@ static void say(const struct fl_extract_opts *o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Names each sensor capture that failed, always (not only with progress). */
-static void report_failed(struct target *t, size_t n, FILE *where)
+/* Picks the targets: the sensor captures of the catalog (and status) that
+ * the globs and the window select. */
+static int pick(struct fetch *x, const struct fl_catalog *c, char *err, size_t errlen)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (t[i].ret)
-			fprintf(where, "capture-appliance fleet: sensor %s (capture %s): %s\n",
-				t[i].cap->sensor, t[i].cap->capture, t[i].err);
-}
-
-int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, char *err,
-	       size_t errlen)
-{
-	struct target *t = NULL;
-	struct fl_catalog c = { 0 };
-	natsConnection *nc = NULL;
-	jsCtx *js = NULL;
-	char (*paths)[32] = NULL;
-	const char **files = NULL;
-	struct ex_opts xo = { 0 };
-	struct ex_stats xs;
-	cJSON *status = NULL;
+	const struct fl_extract_opts *o = x->o;
 	bool open_meets;
-	size_t n = 0, i, j, nf = 0;
-	bool curl = false;
-	int ret;
+	size_t i, j, m;
 
-	memset(res, 0, sizeof(*res));
-	t_start = mono_s();
-	ret = fl_connect(&o->conn, "capture-appliance fleet", NULL, NULL, &nc, &js, err, errlen);
-	if (ret)
-		return ret;
-	say(o, "connected to NATS");
-	ret = fl_catalog_read(nc, js, &c, err, errlen);
-	say(o, "catalog read");
-	if (!ret)
-		ret = fl_status_read(js, &status, err, errlen);
-	say(o, "status read");
-	if (!ret)
-		ret = fl_catalog_add_running(&c, status);
-	if (ret)
-		goto out;
-	t = calloc(c.ncaps ? c.ncaps : 1, sizeof(*t));
-	if (!t) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < c.ncaps; i++) {
-		const struct fl_cat_cap *k = &c.caps[i];
-		size_t m = 0;
+	for (i = 0; i < c->ncaps; i++) {
+		const struct fl_cat_cap *k = &c->caps[i];
 
 		if ((o->sensor_glob && fnmatch(o->sensor_glob, k->sensor, 0)) ||
 		    (o->capture_glob && fnmatch(o->capture_glob, k->capture, 0)))
 			continue;
-		for (j = 0; j < k->nfiles; j++)
+		for (j = 0, m = 0; j < k->nfiles; j++)
 			m += meets(o, &k->files[j]);
 		/* a running capture's open file is in no catalog record: it
 		 * holds what came after the last sealed file, until now */
@@ -302,55 +420,101 @@ int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, c
 			     (!o->has_from || o->from_ns <= (int64_t)k->seen_ns);
 		if (!m && !open_meets)
 			continue;
-		if (n == TARGETS_MAX) {
+		if (x->n == TARGETS_MAX) {
 			snprintf(err, errlen, "more than %d sensor captures: narrow --sensor or "
 				 "--capture", TARGETS_MAX);
-			ret = -E2BIG;
-			goto out;
+			return -E2BIG;
 		}
-		t[n] = (struct target){ .o = o, .nc = nc, .cap = k, .nfiles = m, .fd = -1 };
+		x->t[x->n] = (struct target){ .x = x, .cap = k, .nfiles = m, .fd = -1, .wfd = -1 };
 		say(o, "asking %s for capture %s (%zu of its %zu sealed files meet the window%s)",
 		    k->sensor, k->capture, m, k->nfiles, open_meets ? ", and its open file may" : "");
-		n++;
+		x->n++;
 	}
+	return 0;
+}
+
+int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, char *err,
+	       size_t errlen)
+{
+	struct fetch x = { .o = o, .timeout_s = o->timeout_s ? o->timeout_s : 10 };
+	struct fl_catalog c = { 0 };
+	struct worker *w = NULL;
+	jsCtx *js = NULL;
+	cJSON *status = NULL;
+	char (*paths)[32] = NULL;
+	const char **files = NULL;
+	struct ex_opts xo = { 0 };
+	struct ex_stats xs;
+	size_t i, j, nw = 0, nf = 0;
+	pthread_t watcher;
+	bool curl = false, watching = false;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	t_start = mono_s();
+	pthread_mutex_init(&x.lock, NULL);
+	pthread_cond_init(&x.cond, NULL);
+	ret = fl_connect(&o->conn, "capture-appliance fleet", NULL, NULL, &x.nc, &js, err, errlen);
+	if (ret)
+		goto out;
+	ret = fl_catalog_read(x.nc, js, &c, err, errlen);
+	if (!ret)
+		ret = fl_status_read(js, &status, err, errlen);
+	if (!ret)
+		ret = fl_catalog_add_running(&c, status);
+	say(o, "catalog and status read");
+	x.t = calloc(c.ncaps ? c.ncaps : 1, sizeof(*x.t));
+	w = calloc(c.ncaps ? c.ncaps : 1, sizeof(*w));
+	paths = calloc(c.ncaps ? c.ncaps : 1, sizeof(*paths));
+	files = calloc(c.ncaps ? c.ncaps : 1, sizeof(*files));
+	if (!ret && (!x.t || !w || !paths || !files))
+		ret = -ENOMEM;
+	if (!ret)
+		ret = pick(&x, &c, err, errlen);
+	if (ret)
+		goto out;
 	(void)fl_fetch_archived;
-	if (!n)
+	if (!x.n)
 		say(o, "no file in the catalog meets the window");
 	curl = curl_global_init(CURL_GLOBAL_DEFAULT) == 0;
-	for (i = 0; i < n; i++) {
-		ret = -pthread_create(&t[i].thr, NULL, ask, &t[i]);
-		if (ret) {
-			t[i].ret = ret;
-			snprintf(t[i].err, sizeof(t[i].err), "thread: %s", strerror(-ret));
-			t[i].thr = 0;
-		}
-	}
-	for (i = 0; i < n; i++)
-		if (t[i].thr)
-			pthread_join(t[i].thr, NULL);
-	res->asked = (unsigned int)n;
-	paths = calloc(n ? n : 1, sizeof(*paths));
-	files = calloc(n ? n : 1, sizeof(*files));
-	if (!paths || !files) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (t[i].ret) {
-			res->failed++;
+	watching = !pthread_create(&watcher, NULL, watch, &x);
+	/* one worker per sensor */
+	for (i = 0; i < x.n; i++) {
+		for (j = 0; j < nw && strcmp(w[j].sensor, x.t[i].cap->sensor); j++)
+			;
+		if (j < nw)
 			continue;
+		w[nw] = (struct worker){ .x = &x, .sensor = x.t[i].cap->sensor };
+		if (pthread_create(&w[nw].thr, NULL, work, &w[nw])) {
+			ret = -EAGAIN;
+			snprintf(err, errlen, "no thread for sensor %s", w[nw].sensor);
+			break;
 		}
-		say(o, "%s/%s: %" PRIu64 " bytes in %.2f s", t[i].cap->sensor, t[i].cap->capture,
-		    t[i].bytes, t[i].seconds);
-		if (t[i].bytes == 0)
+		nw++;
+	}
+	/* every stream begun (or failed): the merge reads them all at once */
+	pthread_mutex_lock(&x.lock);
+	for (i = 0; !ret && i < x.n;) {
+		if (x.t[i].state == T_PENDING)
+			pthread_cond_wait(&x.cond, &x.lock);
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&x.lock);
+	if (ret)
+		goto join;
+	res->asked = (unsigned int)x.n;
+	for (i = 0; i < x.n; i++) {
+		if (x.t[i].state != T_READY)
 			continue;
-		/* ex_extract opens by name: the unlinked file's /proc name */
-		snprintf(paths[nf], sizeof(paths[nf]), "/proc/self/fd/%d", t[i].fd);
+		/* ex_extract opens by name: the unlinked file's, the pipe's */
+		if (!x.t[i].piped)
+			lseek(x.t[i].fd, 0, SEEK_SET);
+		snprintf(paths[nf], sizeof(paths[nf]), "/proc/self/fd/%d", x.t[i].fd);
 		files[nf] = paths[nf];
 		nf++;
-		res->answered++;
 	}
-	report_failed(t, n, o->progress ? o->progress : stderr);
+	say(o, "%zu streams begun, merging", nf);
 	xo.files = files;
 	xo.nfiles = nf;
 	xo.expr = NULL; /* each answer is filtered already */
@@ -361,6 +525,35 @@ int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, c
 	xo.format = o->pcapng ? EX_FMT_PCAPNG : EX_FMT_PCAP;
 	xo.out = o->out;
 	ret = ex_extract(&xo, &xs, err, errlen);
+join:
+	/* the merge read every stream to its end; one that ended early left
+	 * writers blocked: the read ends go, the writers see EPIPE */
+	for (i = 0; i < x.n; i++)
+		if (x.t[i].piped && x.t[i].fd >= 0) {
+			close(x.t[i].fd);
+			x.t[i].fd = -1;
+		}
+	for (i = 0; i < nw; i++)
+		pthread_join(w[i].thr, NULL);
+	pthread_mutex_lock(&x.lock);
+	atomic_store(&x.done, true);
+	pthread_cond_broadcast(&x.cond);
+	pthread_mutex_unlock(&x.lock);
+	if (watching)
+		pthread_join(watcher, NULL);
+	for (i = 0; i < x.n; i++) {
+		if (x.t[i].ret || x.t[i].state != T_READY) {
+			res->failed++;
+			fprintf(o->progress ? o->progress : stderr,
+				"capture-appliance fleet: sensor %s (capture %s): %s\n",
+				x.t[i].cap->sensor, x.t[i].cap->capture,
+				x.t[i].err[0] ? x.t[i].err : "failed");
+		} else {
+			res->answered++;
+			say(o, "%s/%s: %" PRIu64 " bytes in %.2f s", x.t[i].cap->sensor,
+			    x.t[i].cap->capture, x.t[i].bytes, x.t[i].seconds);
+		}
+	}
 	if (!ret) {
 		res->records = xs.records_out;
 		say(o, "%" PRIu64 " records from %u of %u sensor captures%s", xs.records_out,
@@ -369,16 +562,22 @@ int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, c
 			ret = -EAGAIN;
 	}
 out:
-	for (i = 0; t && i < n; i++)
-		if (t[i].fd >= 0)
-			close(t[i].fd);
+	for (i = 0; x.t && i < x.n; i++) {
+		if (x.t[i].fd >= 0)
+			close(x.t[i].fd);
+		if (x.t[i].wfd >= 0)
+			close(x.t[i].wfd);
+	}
 	if (curl)
 		curl_global_cleanup();
 	free(files);
 	free(paths);
-	free(t);
+	free(w);
+	free(x.t);
 	fl_catalog_free(&c);
 	cJSON_Delete(status);
-	fl_disconnect(nc, js);
+	fl_disconnect(x.nc, js);
+	pthread_cond_destroy(&x.cond);
+	pthread_mutex_destroy(&x.lock);
 	return ret;
 }
