@@ -323,6 +323,12 @@ static void *fleet_main(void *arg)
 		if (up != was_up)
 			fl_log(f, "fleet: %s %s", up ? "connected to" : "lost", f->conn.servers);
 		was_up = up;
+		/* after a reconnection: the stream and bucket again (a cluster
+		 * may come back without them), then a reconciliation */
+		if (atomic_exchange(&f->reconnected, false)) {
+			f->ready = false;
+			rescan = true;
+		}
 		if (up && !f->ready) {
 			if (fl_catalog_ensure(f, err, sizeof(err)))
 				fl_log(f, "fleet: %s", err);
@@ -331,8 +337,7 @@ static void *fleet_main(void *arg)
 		}
 		if (up && f->ready && !f->qsub && fl_query_start(f, err, sizeof(err)))
 			fl_log(f, "fleet: %s", err);
-		if (atomic_exchange(&f->reconnected, false))
-			rescan = true;
+
 		pthread_mutex_lock(&f->lock);
 		rescan |= f->rescan;
 		f->rescan = false;

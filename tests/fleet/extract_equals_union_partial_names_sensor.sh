@@ -2,7 +2,10 @@
 # `fleet extract` over two sensors returns exactly the union of what each
 # sensor's own `extract` returns for the same window and expression (every
 # record's time and bytes), merged in time order; the packets come over
-# each sensor's REST extract stream with a one-time token. With one sensor
+# each sensor's REST extract stream with a one-time token. Sensor 1 has a
+# second capture without rotation (no sealed file, no catalog record: its
+# open file is asked for because its status says it runs), fetched after
+# the first one. With one sensor
 # hung (SIGSTOP: no answer in time) and then stopped (nobody listening), the
 # answer is the other's alone, the missing sensor is named on standard
 # error, the answer says it is partial and the exit status is 3.
@@ -12,21 +15,35 @@ fl_init "$1" d
 fl_nats_up
 fl_sensor_up 1
 fl_sensor_up 2
+ns=${FL_SNS[1]}
+ip -n "$ns" link add flx0 type veth peer name flx1
+ip -n "$ns" link set flx0 up
+ip -n "$ns" link set flx1 up
+ip netns exec "$ns" curl -sf -o /dev/null -H "Authorization: Bearer $(cat /run/capture-appliance/api.token)" \
+	-H 'Content-Type: application/json' -X POST \
+	-d "{\"name\":\"second\",\"iface\":\"flx0\",\"filter\":\"udp\",\"dump\":\"$FL_TMP/s1/second\"}" \
+	http://10.77.1.2:9000/api/v1/captures || fl_fail "second capture on s1"
+sleep 6 # its status record (heartbeat every 5 s)
 from=$(date +%s.%N)
 fl_send 1 --count 200 --rate 200 --tag 1 &
 s1=$!
 fl_send 1 --count 50 --rate 200 --tag 3 --dport 7778 &
 s3=$!
 fl_send 2 --count 200 --rate 200 --tag 2
+ip netns exec "$ns" python3 "$FL_SRC/tests/integration/send.py" --mode raw --iface flx1 \
+	--src-mac 02:1c:00:00:00:02 --dst-mac 02:1c:00:00:00:01 --src-ip 10.199.0.2 \
+	--dst-ip 10.199.0.1 --count 70 --rate 200 --tag 4 >/dev/null || fl_fail "send.py (second)"
 wait "$s1" "$s3"
 to=$(date +%s.%N)
 sleep 3 # sealed
 fl_wait_catalog 1
 fl_wait_catalog 2
 expr='udp port 7777'
+second=()
 for n in 1 2; do
-	"$FL_BIN" extract --from "$from" --to "$to" -r "${FL_SDUMP[$n]}" -w "$FL_TMP/own$n.pcap" "$expr" ||
-		fl_fail "s$n: own extract"
+	[ "$n" = 1 ] && second=(-r "$FL_TMP/s1/second") || second=()
+	"$FL_BIN" extract --from "$from" --to "$to" -r "${FL_SDUMP[$n]}" "${second[@]}" \
+		-w "$FL_TMP/own$n.pcap" "$expr" || fl_fail "s$n: own extract"
 done
 rc=0
 fl_client extract --from "$from" --to "$to" -w "$FL_TMP/fleet.pcap" "$expr" \
@@ -36,7 +53,8 @@ cat "$FL_TMP/fleet.err"
 python3 "$FL_DIR/pcapcmp.py" "$FL_TMP/fleet.pcap" "$FL_TMP/own1.pcap" "$FL_TMP/own2.pcap" ||
 	fl_fail "fleet answer differs from the union of the sensors' own"
 n=$(python3 -c "import sys; sys.path.insert(0, '$FL_SRC/tests/extract'); from pcaputil import read_capture; print(len(read_capture('$FL_TMP/fleet.pcap')[1]))")
-[ "$n" -ge 300 ] || fl_fail "only $n records in the fleet answer (400 sent to port 7777)"
+[ "$n" -ge 350 ] || fl_fail "only $n records in the fleet answer (470 sent to port 7777)"
+grep -q "s1/second: " "$FL_TMP/fleet.err" || fl_fail "s1's second capture not asked"
 grep -q "bytes in" "$FL_TMP/fleet.err" || fl_fail "no progress on stderr"
 # the stream needs a token: without one the sensor refuses
 code=$(fl_hub curl -s -o /dev/null -w '%{http_code}' \
