@@ -59,6 +59,8 @@ struct api_rest {
 	bool loopback; /* listening on a loopback address only */
 	int metrics_port; /* the read-only metrics listener's, or 0 */
 	size_t body_limit;
+	void (*archive_stats)(void *arg, struct api_archive_stats *st);
+	void *archive_arg;
 	atomic_bool stopping;
 };
 

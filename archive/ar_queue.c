@@ -285,15 +285,17 @@ int ar_open(const struct ar_opts *o, struct ar **out, char *err, size_t errlen)
 	if (ret)
 		goto fail;
 	a->c->cancel = &a->stop;
-	ret = ar_state_open(o->state_dir ? o->state_dir : AR_STATE_DIR_DEFAULT, &a->st, err,
-			    errlen);
-	if (ret)
-		goto fail;
+	/* refused credentials or a wrong bucket stop here, before the state
+	 * folder is made */
 	ret = ar_probe(a->c, err, errlen);
 	if (ret == -EHOSTUNREACH || ret == -ETIMEDOUT || ret == -EIO) {
 		logf_(a, "archive: %s: no answer now; uploads wait for it", err);
 		ret = 0;
 	}
+	if (ret)
+		goto fail;
+	ret = ar_state_open(o->state_dir ? o->state_dir : AR_STATE_DIR_DEFAULT, &a->st, err,
+			    errlen);
 	if (ret)
 		goto fail;
 	ret = -pthread_create(&a->thr, NULL, upload_main, a);

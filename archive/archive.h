@@ -125,12 +125,13 @@ struct ar_stats {
 struct ar;
 
 /*
- * Checks everything (URL, endpoint, credentials file, state folder: a
- * real folder, owned by the caller, writable by nobody else), asks the
- * bucket once: credentials refused or no such bucket is an error; no
- * answer is only logged (uploads wait for the endpoint). Then starts the
- * upload thread. On error nothing is left behind but a created state
- * folder.
+ * Checks everything (URL, endpoint, credentials file), asks the bucket
+ * once: credentials refused or no such bucket is an error; no answer is
+ * only logged (uploads wait for the endpoint). Then opens the state
+ * (state_dir/archived; the folder must be a real folder owned by the
+ * caller and writable by nobody else; made 0700 if missing) and starts
+ * the upload thread. On error nothing is left behind but a state folder
+ * it made.
  */
 int ar_open(const struct ar_opts *o, struct ar **out, char *err, size_t errlen);
 /* Stops the thread (an upload in flight is abandoned: the file is not

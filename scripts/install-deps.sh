@@ -8,6 +8,7 @@ PKGS=(
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	libpcap-dev liburing-dev libcivetweb-dev libcjson-dev libcmocka-dev libssl-dev libcap-ng-dev
 	libcurl4-openssl-dev
+	swift swift-proxy swift-object swift-container swift-account python3-swiftclient memcached
 	iproute2 tcpdump tshark wireshark-common netsniff-ng
 	curl python3 gnuplot-nox iputils-ping ethtool jq openssl prometheus
 	libsystemd-dev systemd systemd-container dpkg-dev lintian man-db

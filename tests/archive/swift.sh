@@ -186,12 +186,25 @@ swift_start()
 # swift_mkbucket BUCKET: creates it over the Swift API (a container is a bucket).
 swift_mkbucket()
 {
+	local i
+	# the proxy may answer before the account and container servers do
+	for ((i = 0; i < 40; i++)); do
+		_swift_mkbucket "$1" && return 0
+		sleep 0.5
+	done
+	echo "swift: could not create bucket $1; logs:" >&2
+	tail -n 5 "$SWIFT_DIR"/*.log >&2
+	return 1
+}
+
+_swift_mkbucket()
+{
 	local tok url h
 	h=$(_swift_ns curl -s -m 10 -D - -o /dev/null -H "X-Auth-User: $SWIFT_KEY" \
 		-H "X-Auth-Key: $SWIFT_SECRET" "$SWIFT_S3/auth/v1.0") || return 1
 	tok=$(printf '%s' "$h" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')
 	url=$(printf '%s' "$h" | tr -d '\r' | sed -n 's/^[Xx]-[Ss]torage-[Uu]rl: //p')
-	[ -n "$tok" ] && [ -n "$url" ] || { echo "swift: tempauth gave no token" >&2; return 1; }
+	[ -n "$tok" ] && [ -n "$url" ] || return 1
 	SWIFT_TOKEN=$tok
 	SWIFT_URL=$url
 	_swift_ns curl -sf -m 10 -X PUT -H "X-Auth-Token: $tok" "$url/$1" -o /dev/null
