@@ -35,3 +35,9 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The archive tests start their own Swift and memcached on loopback ports;
+# the packages' system services are not wanted (nor configured).
+for s in memcached swift-proxy swift-account swift-container swift-object; do
+	[[ " ${missing[*]} " == *" $s "* ]] || continue
+	systemctl disable --now "$s" >/dev/null 2>&1 || true
+done

@@ -16,7 +16,7 @@
 # user, which the servers switch to), logs. swift_start installs an EXIT
 # trap calling swift_stop unless SWIFT_NO_TRAP=1 (a caller with its own
 # cleanup list calls swift_stop itself). Works as root with no standard
-# input.
+# input, and under set -e.
 
 SWIFT_KEY=test:tester
 SWIFT_SECRET=testing
@@ -152,8 +152,8 @@ swift_proxy_start()
 swift_proxy_stop()
 {
 	[ -n "${SWIFT_PID_proxy:-}" ] || return 0
-	kill "$SWIFT_PID_proxy" 2>/dev/null
-	wait "$SWIFT_PID_proxy" 2>/dev/null
+	kill "$SWIFT_PID_proxy" 2>/dev/null || true
+	wait "$SWIFT_PID_proxy" 2>/dev/null || true
 	SWIFT_PID_proxy=
 }
 
@@ -232,10 +232,10 @@ swift_stop()
 {
 	local p
 	for p in "${SWIFT_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
+		kill "$p" 2>/dev/null || true
 	done
 	for p in "${SWIFT_PIDS[@]}"; do
-		wait "$p" 2>/dev/null
+		wait "$p" 2>/dev/null || true
 	done
 	SWIFT_PIDS=()
 	SWIFT_PID_proxy=
