@@ -9,10 +9,11 @@
 # outage     the S3 endpoint stopped while files are sealed: failures are
 #            counted and retried, capture loses nothing, once it is back
 #            every file arrives
-# keep       --archive-keep-local and --retain-files: while the archive is
-#            down nothing is deleted (nothing is archived); once it is back
-#            only archived files go, archived bytes kept stay within the
-#            budget, every deleted file is in the archive
+# keep       --archive-keep-local 100k and --retain-files 6: while the
+#            archive is down nothing is deleted (nothing is archived: more
+#            than 6 files stay); once it is back only archived files go,
+#            down to 100k of archived files, every deleted file (and its
+#            index) is in the archive
 # refused    a credentials file others can read, wrong credentials, a bad
 #            endpoint, keep-local without rotation: a clear message, exit
 #            non-zero, nothing attached, no capture file made
@@ -142,8 +143,8 @@ outage)
 	;;
 keep)
 	swift_proxy_stop
-	it_start --mode ingress --filter "udp dst port 7777" --rotate-size 64k --retain-files 3 \
-		--archive-keep-local 150k "${AR[@]}"
+	it_start --mode ingress --filter "udp dst port 7777" --rotate-size 64k --retain-files 6 \
+		--archive-keep-local 100k "${AR[@]}"
 	grep -q "no answer now" "$IT_LOG" || it_fail "no warning about the endpoint"
 	it_send_in --count 600 --sizes 1000 --rate 3000 --tag 1
 	files | xargs -n1 basename >"$IT_TMP/before"
@@ -152,13 +153,16 @@ keep)
 	sleep 1
 	[ "$(files | wc -l)" = "$n" ] || it_fail "files deleted while none was archived"
 	swift_proxy_start || it_fail "proxy restart"
-	# every sealed file archived, then deleted down to the budgets
+	# every sealed file archived, then deleted down to the budgets: 100k
+	# of archived files is one 64k file (two take 128k), and the open one
 	for ((i = 0; i < 300; i++)); do
 		left=$(files | wc -l)
-		[ "$left" -le 3 ] && break
+		[ "$left" -le 2 ] && break
 		sleep 0.2
 	done
-	[ "$left" -le 3 ] || it_fail "$left files left, --retain-files 3"
+	[ "$left" -le 2 ] || it_fail "$left files left: --archive-keep-local 100k keeps one archived"
+	kept=$(files | head -n -1 | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }')
+	((kept <= 102400)) || it_fail "$kept bytes of archived files kept, budget 100k"
 	objects >"$IT_TMP/objs"
 	for b in $(head -n $((n - 1)) "$IT_TMP/before"); do
 		grep -qx "$PFX/$b" "$IT_TMP/objs" || it_fail "$b neither archived nor kept"
