@@ -18,6 +18,10 @@ struct ar_client {
 	char key[256], secret[256];
 	/* set: a transfer stops once it is true (ar_close) */
 	const _Atomic bool *cancel;
+	/* the archiver's client (one thread): one handle for every request,
+	 * so its connections are kept alive; else a handle per request */
+	bool keep_handle;
+	void *h; /* CURL * */
 };
 
 /* A file's digests (libcrypto), computed from fd. */

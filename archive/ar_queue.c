@@ -38,6 +38,7 @@ struct ar {
 	struct ar_item *q;
 	size_t n, cap;
 	_Atomic bool stop;
+	time_t opened;		/* files older than this may be in the archive already */
 	_Atomic uint64_t uploaded_files, uploaded_bytes, failures, archived, already, gone;
 };
 
@@ -81,10 +82,12 @@ static int open_ours(const char *path, struct stat *st)
 }
 
 /* One object: skipped when it is there already with our size and MD5 (an
- * upload verified before a crash cut the state's record), else PUT and
- * verified. */
+ * upload verified before a crash cut the state's record, or a PUT whose
+ * answer was lost), else PUT and verified. Only a file from before
+ * ar_open, or one tried before, can be there already: a new file's first
+ * attempt saves the request. */
 static int one_object(struct ar *a, const char *key, int fd, const struct ar_digest *d,
-		      char *err, size_t errlen)
+		      bool maybe_there, char *err, size_t errlen)
 {
 	char etag[80];
 	uint64_t bytes;
@@ -95,11 +98,13 @@ static int one_object(struct ar *a, const char *key, int fd, const struct ar_dig
 			(unsigned long long)d->bytes);
 		return -EFBIG;
 	}
-	ret = ar_s3_head(a->c, key, &bytes, etag, sizeof(etag), err, errlen);
-	if (!ret && bytes == d->bytes && !strcasecmp(etag, d->md5hex))
-		return 0;
-	if (ret && ret != -ENOENT)
-		return ret;
+	if (maybe_there) {
+		ret = ar_s3_head(a->c, key, &bytes, etag, sizeof(etag), err, errlen);
+		if (!ret && bytes == d->bytes && !strcasecmp(etag, d->md5hex))
+			return 0;
+		if (ret && ret != -ENOENT)
+			return ret;
+	}
 	ret = ar_s3_put(a->c, key, fd, d, a->o.rate, err, errlen);
 	if (ret)
 		return ret;
@@ -124,7 +129,8 @@ static int archive_one(struct ar *a, const struct ar_item *it, char *err, size_t
 	const char *base = strrchr(it->path, '/');
 	char key[AR_KEY_MAX], ikey[AR_KEY_MAX + 8], ipath[PATH_MAX + 8];
 	struct ar_digest d, di;
-	struct stat st;
+	struct stat st, ist;
+	bool maybe_there;
 	int fd, ifd = -1, ret;
 
 	base = base ? base + 1 : it->path;
@@ -146,7 +152,9 @@ static int archive_one(struct ar *a, const struct ar_item *it, char *err, size_t
 	}
 	snprintf(ipath, sizeof(ipath), "%s.idx", it->path);
 	snprintf(ikey, sizeof(ikey), "%s.idx", key);
-	ifd = open_ours(ipath, &st);
+	/* sealed before this run (mtime: its last record), or tried before */
+	maybe_there = it->attempts || st.st_mtime <= a->opened;
+	ifd = open_ours(ipath, &ist);
 	if (ifd == -ENOENT)
 		ifd = -1; /* no index (it failed): the file alone */
 	else if (ifd < 0) {
@@ -163,9 +171,9 @@ static int archive_one(struct ar *a, const struct ar_item *it, char *err, size_t
 		ar_errf(err, errlen, "%s: reading: %s", it->path, strerror(-ret));
 		goto out;
 	}
-	ret = one_object(a, key, fd, &d, err, errlen);
+	ret = one_object(a, key, fd, &d, maybe_there, err, errlen);
 	if (!ret && ifd >= 0)
-		ret = one_object(a, ikey, ifd, &di, err, errlen);
+		ret = one_object(a, ikey, ifd, &di, maybe_there, err, errlen);
 	if (ret)
 		goto out;
 	ret = ar_state_add(a->st, it->path, d.bytes, d.md5hex);
@@ -285,6 +293,8 @@ int ar_open(const struct ar_opts *o, struct ar **out, char *err, size_t errlen)
 	if (ret)
 		goto fail;
 	a->c->cancel = &a->stop;
+	a->c->keep_handle = true;
+	a->opened = time(NULL);
 	/* refused credentials or a wrong bucket stop here, before the state
 	 * folder is made */
 	ret = ar_probe(a->c, err, errlen);

@@ -93,6 +93,8 @@ void ar_client_close(struct ar_client *c)
 	if (!c)
 		return;
 	explicit_bzero(c->secret, sizeof(c->secret));
+	if (c->h)
+		curl_easy_cleanup(c->h);
 	free(c);
 }
 
@@ -200,9 +202,16 @@ static int perform(struct ar_client *c, struct req *r, char *err, size_t errlen)
 	CURLcode cc;
 	int ret = 0;
 
-	r->h = curl_easy_init();
-	if (!r->h)
-		return -ENOMEM;
+	if (c->keep_handle && c->h) {
+		r->h = c->h;
+		curl_easy_reset(r->h); /* options go, open connections stay */
+	} else {
+		r->h = curl_easy_init();
+		if (!r->h)
+			return -ENOMEM;
+		if (c->keep_handle)
+			c->h = r->h;
+	}
 	snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", c->region);
 	snprintf(h, sizeof(h), "x-amz-content-sha256: %s",
 		 r->sha256hex ? r->sha256hex : EMPTY_SHA256);
@@ -259,7 +268,8 @@ static int perform(struct ar_client *c, struct req *r, char *err, size_t errlen)
 	}
 out:
 	curl_slist_free_all(hd);
-	curl_easy_cleanup(r->h);
+	if (r->h != c->h)
+		curl_easy_cleanup(r->h);
 	r->h = NULL;
 	return ret;
 }

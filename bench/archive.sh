@@ -53,7 +53,7 @@ up_rate()
 	rm -rf "$IT_TMP/st$run"
 	t0=$(now)
 	AR_URL=s3://bench-archive/up$run AR_RATE=$rate it_cap "$TOOL" archive "$IT_TMP/st$run" \
-		bench up "$IT_TMP"/up/f*.pcap 600 >"$IT_TMP/up.out" || it_fail "upload: $(cat "$IT_TMP/up.out")"
+		bench up 600 "$IT_TMP"/up/f*.pcap >"$IT_TMP/up.out" || it_fail "upload: $(cat "$IT_TMP/up.out")"
 	t1=$(now)
 	grep -q "uploaded_bytes $((4 * (64 << 20)))" "$IT_TMP/up.out" || it_fail "upload incomplete"
 	echo "$t0 $t1" | awk '{ printf "%.1f\n", 4 * 64 / ($2 - $1) }'
@@ -72,17 +72,19 @@ limited=$(up_rate lim $((20 << 20)))
 } >>"$OUT"
 rm -rf "$IT_TMP/up"
 
-# One appliance run: rotation 8M, PPS frames/s of 1514 B for SECS s.
-# Prints "matched dropped cpu_seconds".
+# One appliance run: rotation ROT, RATE frames/s (0: as fast as the
+# generator can) of 1514 B, COUNT frames, snaplen SNAP; with the archive,
+# until every sealed file is listed (its CPU counted). Prints "matched
+# dropped cpu_seconds".
 run_cap()
 {
-	local mode=$1 tag=$2 ar=() pid ticks
+	local mode=$1 tag=$2 rate=$3 count=$4 snap=$5 rot=$6 ar=() ticks
 	rm -f "$IT_DUMP"-*
 	[ "$mode" = on ] && ar=(--archive "s3://bench-archive/$tag" --s3-endpoint "$SWIFT_S3"
 		--s3-credentials "$IT_TMP/cred" --archive-state "$IT_TMP/state.$tag")
-	it_start --mode ingress --filter udp --snaplen 1514 --rotate-size 8M "${ar[@]}" >/dev/null
-	it_peer "$GEN" --iface "$NH_PEER_IF" --dst-mac "$NH_CAP_MAC" --size 1514 --rate "$PPS" \
-		--count $((PPS * SECS)) >/dev/null 2>&1 || it_fail "bn-pktgen"
+	it_start --mode ingress --filter udp --snaplen "$snap" --rotate-size "$rot" "${ar[@]}" >/dev/null
+	it_peer "$GEN" --iface "$NH_PEER_IF" --dst-mac "$NH_CAP_MAC" --size 1514 --rate "$rate" \
+		--count "$count" >/dev/null 2>&1 || it_fail "bn-pktgen"
 	[ "$mode" = on ] && wait_listed "$tag"
 	ticks=$(awk '{ print $14 + $15 }' "/proc/$IT_PID/stat")
 	it_stop >/dev/null
@@ -113,32 +115,50 @@ wait_listed()
 		b=$(basename "$f")
 		awk -v b="/$b" -v m="$(stat -c %.9Y "$f")" '$2 ~ b"$" { printf "%.2f\n", $1 - m }' \
 			"$IT_TMP/seen.$tag"
-	done >>"$IT_TMP/latency"
+	done >"$IT_TMP/latency.$tag"
 }
 
-: >"$IT_TMP/latency"
 declare -A loss cpu
-for ((r = 0; r < RUNS; r++)); do
-	for mode in off on; do
-		read -r m d c < <(run_cap "$mode" "r$r$mode")
-		it_log "$mode run $r: matched $m dropped $d cpu $c s"
-		loss[$mode]+="$(echo "$m $d" | awk '{ printf "%.3f", $1 ? 100 * $2 / $1 : 0 }') "
-		cpu[$mode]+="$c "
-	done
-done
+# runs of both kinds interleaved: the machine's load hits both alike
+table()
 {
-	echo "## Capture with archiving on and off ($PPS frames/s of 1514 B for $SECS s, rotation 8 MiB, Swift on the same 2 CPUs)"
-	echo
+	local what=$1 rate=$2 count=$3 snap=$4 rot=$5 r mode m d c
+	loss=() cpu=()
+	for ((r = 0; r < RUNS; r++)); do
+		for mode in off on; do
+			read -r m d c < <(run_cap "$mode" "$what$r$mode" "$rate" "$count" "$snap" "$rot")
+			it_log "$what $mode run $r: matched $m dropped $d cpu $c s"
+			loss[$mode]+="$(echo "$m $d" | awk '{ printf "%.3f", $1 ? 100 * $2 / $1 : 0 }') "
+			cpu[$mode]+="$c "
+		done
+	done
 	echo "| archive | loss % (runs) | median loss % | appliance CPU s (runs) | median CPU s |"
 	echo "|---|---|---|---|---|"
 	for mode in off on; do
 		echo "| $mode | ${loss[$mode]} | $(echo "${loss[$mode]}" | tr ' ' '\n' | grep . | median) | ${cpu[$mode]} | $(echo "${cpu[$mode]}" | tr ' ' '\n' | grep . | median) |"
 	done
 	echo
-	echo "## Time from a file sealed (its mtime) to its object listed (polled every 100 ms)"
+}
+{
+	echo "## Capture with archiving on and off, Swift on the same 2 CPUs"
 	echo
-	echo "| files | median s | max s |"
-	echo "|---|---|---|"
-	echo "| $(wc -l <"$IT_TMP/latency") | $(median <"$IT_TMP/latency") | $(sort -n "$IT_TMP/latency" | tail -1) |"
+	echo "$PPS frames/s of 1514 B for $SECS s, snaplen 1514, rotation 8 MiB (appliance CPU: with the archive until every sealed file is listed, so it includes the digests and the upload):"
+	echo
+	table paced "$PPS" $((PPS * SECS)) 1514 8M
+	echo "As fast as bn-pktgen sends (2 M frames of 1514 B), snaplen 128, rotation 8 MiB:"
+	echo
+	table max 0 2000000 128 8M
+} >>"$OUT"
+
+# Seal to listed, with no backlog: a file of 2 MiB about every 0.7 s.
+read -r m d c < <(run_cap on lat 2000 $((2000 * 20)) 1514 2M)
+{
+	echo "## Time from a file sealed (its mtime) to its object listed (listing polled every 100 ms)"
+	echo
+	echo "| traffic | files | median s | max s |"
+	echo "|---|---|---|---|"
+	echo "| 2000 frames/s of 1514 B, rotation 2 MiB | $(wc -l <"$IT_TMP/latency.lat") | $(median <"$IT_TMP/latency.lat") | $(sort -n "$IT_TMP/latency.lat" | tail -1) |"
+	cat "$IT_TMP"/latency.paced*on >"$IT_TMP/latency.paced"
+	echo "| $PPS frames/s, rotation 8 MiB (a backlog builds) | $(wc -l <"$IT_TMP/latency.paced") | $(median <"$IT_TMP/latency.paced") | $(sort -n "$IT_TMP/latency.paced" | tail -1) |"
 } >>"$OUT"
 cat "$OUT"
