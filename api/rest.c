@@ -305,6 +305,8 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 		return -ENOMEM;
 	r->core = o->core;
 	r->grants = o->grants;
+	r->archive_stats = o->archive_stats;
+	r->archive_arg = o->archive_arg;
 	r->body_limit = o->body_limit ? o->body_limit : API_REST_BODY_LIMIT_DEFAULT;
 	if (o->no_auth && !api_rest_listen_is_loopback(listen)) {
 		snprintf(err, errlen, "--no-auth is refused on %s: without a token only a "

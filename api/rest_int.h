@@ -60,6 +60,8 @@ struct api_rest {
 	int metrics_port; /* the read-only metrics listener's, or 0 */
 	struct api_grants *grants; /* one-time tokens for extract streams; may be NULL */
 	size_t body_limit;
+	void (*archive_stats)(void *arg, struct api_archive_stats *st);
+	void *archive_arg;
 	atomic_bool stopping;
 };
 

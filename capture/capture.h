@@ -149,6 +149,13 @@ struct cap_opts {
 	 * UINT32_MAX: no merge (each queue's order only). */
 	uint32_t reorder_ns;
 	size_t net_buffer_bytes;    /* network-mode backlog; 0 = writer default */
+	/* Retention with an archive, for captures that rotate: which sealed
+	 * files retention may delete, and how many bytes of those to keep
+	 * (writer.h: wr_opts.may_delete, keep_archived). NULL: any. */
+	bool (*may_delete)(void *arg, const char *path);
+	void *may_delete_arg;
+	bool keep_archived;
+	uint64_t keep_archived_bytes;
 };
 
 /* Called once per capture, after its drain and before it is freed, with its

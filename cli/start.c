@@ -23,6 +23,7 @@
 
 #include "api/rest.h"
 #include "api/token.h"
+#include "archive/archive.h"
 #include "capture/capture.h"
 #include "cli/cli.h"
 #include "extract/extract.h"
@@ -41,6 +42,8 @@ struct start {
 	/* the fleet, once started; the sealed-file hook reads it under the lock */
 	pthread_mutex_t fleet_lock;
 	struct fl_fleet *fleet;
+	struct ar_opts archive;	 /* target.url NULL: no archive */
+	struct ar *ar;
 };
 
 static void usage(FILE *out)
@@ -75,6 +78,29 @@ static void usage(FILE *out)
 		"                       files already there count)\n"
 		"  --retain-files N     with rotation: keep at most N files\n"
 		"  --min-free PCT       with rotation: keep PCT %% of the file system free\n"
+		"  --archive s3://BUCKET[/PREFIX]\n"
+		"                       upload each sealed file and its index (FILE.idx) to\n"
+		"                       this S3 bucket as PREFIX/HOSTNAME/NAME/FILE[.idx],\n"
+		"                       verified (size, MD5), from a background thread;\n"
+		"                       failures are retried with back-off. With it,\n"
+		"                       --retain-bytes and --retain-files delete only\n"
+		"                       archived files (the files may take more while the\n"
+		"                       archive is behind); --min-free still deletes the\n"
+		"                       oldest, archived or not (counted)\n"
+		"  --s3-endpoint URL    http[s]://HOST[:PORT] of the S3 service (required\n"
+		"                       with --archive)\n"
+		"  --s3-credentials FILE\n"
+		"                       'access_key = KEY' and 'secret_key = SECRET' lines;\n"
+		"                       refused if a link or readable by group or others\n"
+		"  --s3-region R        SigV4 signing region (default: us-east-1)\n"
+		"  --archive-rate BYTES upload at most BYTES per second (k, M, G; default:\n"
+		"                       no limit)\n"
+		"  --archive-keep-local BYTES\n"
+		"                       with rotation: keep at most BYTES of archived files\n"
+		"                       locally, the oldest deleted first (0: delete each\n"
+		"                       once archived); files not archived yet stay\n"
+		"  --archive-state DIR  where the record of archived files lives (default:\n"
+		"                       " AR_STATE_DIR_DEFAULT ")\n"
 		"  --reorder-window MS  records of every queue and both directions are\n"
 		"                       written in time order through a merge window of MS\n"
 		"                       ms (default 5; 0: no merge, each queue's order only);\n"
@@ -234,12 +260,47 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The archive options' syntax, before anything is opened. */
+static int check_archive(struct start *S)
+{
+	const struct ar_target *t = &S->archive.target;
+	char bucket[64], prefix[512], err[512];
+
+	if (!t->url) {
+		if (t->endpoint || t->cred_file || t->region || S->archive.rate ||
+		    S->archive.state_dir || S->core.dp.keep_archived) {
+			fprintf(stderr, "capture-appliance: --s3-*, --archive-rate, "
+					"--archive-keep-local and --archive-state need --archive\n");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (ar_parse_url(t->url, bucket, sizeof(bucket), prefix, sizeof(prefix), err,
+			 sizeof(err)) ||
+	    (t->endpoint && ar_check_endpoint(t->endpoint, err, sizeof(err)))) {
+		fprintf(stderr, "capture-appliance: %s\n", err);
+		return -EINVAL;
+	}
+	if (!t->endpoint || !t->cred_file) {
+		fprintf(stderr, "capture-appliance: --archive needs --s3-endpoint URL and "
+				"--s3-credentials FILE\n");
+		return -EINVAL;
+	}
+	if (S->core.dp.keep_archived && !S->cfg.rotate_bytes && !S->cfg.rotate_seconds) {
+		fprintf(stderr, "capture-appliance: --archive-keep-local needs rotation "
+				"(--rotate-size or --rotate-time)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_args(struct start *S, int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS,
 	       O_FORMAT, O_ROT_SIZE, O_ROT_TIME, O_RET_BYTES, O_RET_FILES, O_MIN_FREE, O_FMODE,
 	       O_FGROUP, O_CONFIG, O_REORDER, O_FLEET, O_SENSOR, O_FL_CREDS, O_FL_CA, O_FL_ADV,
-	       O_FL_REPL, O_FL_AGE, O_FL_BYTES, O_FL_QUEUE };
+	       O_FL_REPL, O_FL_AGE, O_FL_BYTES, O_FL_QUEUE, O_ARCHIVE, O_S3_EP, O_S3_CRED,
+	       O_S3_REGION, O_AR_RATE, O_AR_KEEP, O_AR_STATE };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -263,6 +324,13 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "file-mode", required_argument, NULL, O_FMODE },
 		{ "file-group", required_argument, NULL, O_FGROUP },
 		{ "reorder-window", required_argument, NULL, O_REORDER },
+		{ "archive", required_argument, NULL, O_ARCHIVE },
+		{ "s3-endpoint", required_argument, NULL, O_S3_EP },
+		{ "s3-credentials", required_argument, NULL, O_S3_CRED },
+		{ "s3-region", required_argument, NULL, O_S3_REGION },
+		{ "archive-rate", required_argument, NULL, O_AR_RATE },
+		{ "archive-keep-local", required_argument, NULL, O_AR_KEEP },
+		{ "archive-state", required_argument, NULL, O_AR_STATE },
 		{ "tls-cert", required_argument, NULL, O_TLS },
 		{ "dump-root", required_argument, NULL, O_ROOT },
 		{ "xdp-mode", required_argument, NULL, O_XDP },
@@ -424,6 +492,39 @@ static int parse_args(struct start *S, int argc, char **argv)
 		case O_METRICS:
 			S->rest.metrics_listen = optarg;
 			break;
+		case O_ARCHIVE:
+			S->archive.target.url = optarg;
+			break;
+		case O_S3_EP:
+			S->archive.target.endpoint = optarg;
+			break;
+		case O_S3_CRED:
+			S->archive.target.cred_file = optarg;
+			break;
+		case O_S3_REGION:
+			S->archive.target.region = optarg;
+			break;
+		case O_AR_STATE:
+			S->archive.state_dir = optarg;
+			break;
+		case O_AR_RATE:
+		case O_AR_KEEP: {
+			uint64_t v;
+
+			if (parse_size(optarg, &v) || (o == O_AR_RATE && !v)) {
+				fprintf(stderr, "capture-appliance: --%s takes a byte count (suffixes "
+						"k, M, G, T: powers of 1024)\n",
+					o == O_AR_RATE ? "archive-rate" : "archive-keep-local");
+				return 2;
+			}
+			if (o == O_AR_RATE) {
+				S->archive.rate = v;
+			} else {
+				S->core.dp.keep_archived = true;
+				S->core.dp.keep_archived_bytes = v;
+			}
+			break;
+		}
 		case O_ALLOW:
 			S->core.allow_iface = optarg;
 			break;
@@ -613,6 +714,8 @@ static int parse_args(struct start *S, int argc, char **argv)
 			return 2;
 		}
 	}
+	if (check_archive(S))
+		return 2;
 	if (!iface) {
 		fprintf(stderr, "capture-appliance: --iface IFACE is required\n");
 		usage(stderr);
@@ -647,11 +750,32 @@ static void on_sealed(void *arg, const char *capture, const char *path)
 {
 	struct start *S = arg;
 	char err[512] = "";
+	int ret;
 
 	if (ex_index_file(path, err, sizeof(err)))
 		fprintf(stderr, "capture-appliance: index of %s: %s\n", path, err);
 	pthread_mutex_lock(&S->fleet_lock);
 	fl_note_sealed(S->fleet, capture, path);
+	pthread_mutex_unlock(&S->fleet_lock);
+	/* then the file and its index to the archive (its own thread) */
+	if (S->ar) {
+		ret = ar_enqueue(S->ar, capture, path);
+		if (ret)
+			fprintf(stderr, "capture-appliance: archive: %s: %s\n", path,
+				strerror(-ret));
+	}
+}
+
+/* An archived file (the archive's upload thread): its catalog record. A
+ * file archived before the fleet runs gets none (see fleet/README.md). */
+static void on_archived(void *arg, const char *capture, const char *path, const char *key,
+			uint64_t bytes, const char *md5hex)
+{
+	struct start *S = arg;
+
+	pthread_mutex_lock(&S->fleet_lock);
+	if (S->fleet)
+		fl_note_archived(S->fleet, capture, path, key, bytes, md5hex);
 	pthread_mutex_unlock(&S->fleet_lock);
 }
 
@@ -700,6 +824,41 @@ static void stop_fleet(struct start *S)
 	fl_stop(f);
 }
 
+/* Writer retention (its thread): only archived files may go. */
+static bool archived(void *arg, const char *path)
+{
+	return ar_is_archived(arg, path);
+}
+
+static void archive_stats(void *arg, struct api_archive_stats *st)
+{
+	struct ar_stats as;
+
+	ar_get_stats(arg, &as);
+	*st = (struct api_archive_stats){ .uploaded_files = as.uploaded_files,
+					  .uploaded_bytes = as.uploaded_bytes,
+					  .failures = as.failures,
+					  .queue = as.queue,
+					  .gone = as.gone };
+}
+
+static void print_archive(const char *what, struct ar *a)
+{
+	struct ar_stats as;
+
+	if (!a)
+		return;
+	ar_get_stats(a, &as);
+	fprintf(stderr,
+		"capture-appliance: archive %s: uploaded %llu objects %llu bytes, archived %llu "
+		"files, failures %llu, queue %llu, already archived %llu, deleted before "
+		"archived %llu\n",
+		what, (unsigned long long)as.uploaded_files, (unsigned long long)as.uploaded_bytes,
+		(unsigned long long)as.archived, (unsigned long long)as.failures,
+		(unsigned long long)as.queue, (unsigned long long)as.already,
+		(unsigned long long)as.gone);
+}
+
 static bool low_port(const char *listen)
 {
 	const char *colon = strrchr(listen, ':');
@@ -712,6 +871,7 @@ static void print_first(struct start *S, struct cap_core *k)
 	struct cap_stats st;
 
 	/* REST may have deleted it */
+	print_archive("counters", S->ar);
 	if (!cap_get(k, S->cfg.name, NULL, &st)) {
 		print_stats("counters", S->cfg.name, &st);
 		/* systemctl status shows it; without NOTIFY_SOCKET a no-op */
@@ -793,6 +953,29 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	S.core.on_final = on_final;
 	S.core.on_sealed = on_sealed;
 	S.core.sealed_arg = &S;
+	/* The archive before the core: a bad credentials file or bucket stops
+	 * here, before anything is attached or any file created. */
+	if (S.archive.target.url) {
+		S.archive.thread_init = cap_background_thread;
+		S.archive.on_archived = on_archived;
+		S.archive.archived_arg = &S;
+		/* in a fleet, the object keys name the sensor as the catalog does */
+		if (S.fleet_opts.sensor)
+			S.archive.sensor = S.fleet_opts.sensor;
+		err[0] = 0;
+		ret = ar_open(&S.archive, &S.ar, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "capture-appliance: archive: %s\n",
+				err[0] ? err : strerror(-ret));
+			return 1;
+		}
+		S.core.dp.may_delete = archived;
+		S.core.dp.may_delete_arg = S.ar;
+		S.rest.archive_stats = archive_stats;
+		S.rest.archive_arg = S.ar;
+		fprintf(stderr, "capture-appliance: archive to %s at %s\n", S.archive.target.url,
+			S.archive.target.endpoint);
+	}
 	err[0] = 0;
 	ret = cap_core_open(&S.core, &k, err, sizeof(err));
 	if (!ret)
@@ -863,12 +1046,15 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	api_rest_stop(rest);
 	cap_core_close(k); /* closes every capture */
 	api_grants_free(grants);
+	print_archive("final", S.ar);
+	ar_close(S.ar); /* what is still queued goes at the next start */
 	return 0;
 fail:
 	stop_fleet(&S);
 	api_rest_stop(rest);
 	cap_core_close(k);
 	api_grants_free(grants);
+	ar_close(S.ar);
 	return 1;
 }
 
