@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive/archive.h"
 #include "cli/cli.h"
 #include "extract/extract.h"
 #include "fleet/fleet.h"
@@ -23,7 +24,8 @@ static void usage(FILE *out)
 		"       capture-appliance fleet --fleet URLS ... catalog [--sensor GLOB]\n"
 		"       capture-appliance fleet --fleet URLS ... extract [--sensor GLOB] [--capture GLOB]\n"
 		"           [--from T] [--to T] [--timeout S] [--cacert FILE] [-w OUT|-]\n"
-		"           [--format pcap|pcapng] [EXPRESSION]\n"
+		"           [--format pcap|pcapng] [--archive s3://BUCKET[/PREFIX] --s3-endpoint URL\n"
+		"           --s3-credentials FILE [--s3-region R]] [EXPRESSION]\n"
 		"\n"
 		"ls: the sensors (last seen, REST URL) and their captures with the time the\n"
 		"catalog covers. catalog: every catalog record, one JSON object a line.\n"
@@ -46,6 +48,14 @@ static void usage(FILE *out)
 		"  --cacert FILE        the CA of sensors' HTTPS REST APIs\n"
 		"  -w OUT|-             the answer (default: standard output unless a terminal)\n"
 		"  --format F           pcap (default) or pcapng\n"
+		"  --archive s3://BUCKET[/PREFIX]\n"
+		"                       extract: also read from this archive the files the\n"
+		"                       sensors no longer hold (retention) or whose sensor\n"
+		"                       does not answer (the catalog says which are archived)\n"
+		"  --s3-endpoint URL    the archive's S3 endpoint, http[s]://HOST[:PORT]\n"
+		"  --s3-credentials FILE\n"
+		"                       access_key/secret_key lines (private to its owner)\n"
+		"  --s3-region R        the archive's region (default us-east-1)\n"
 		"Exit status: 0 done, 1 failed, 2 usage, 3 partial answer.\n");
 }
 
@@ -128,7 +138,8 @@ static int do_catalog(struct fl_conn_opts *c, int argc, char **argv)
 
 static int do_extract(struct fl_conn_opts *c, int argc, char **argv)
 {
-	enum { O_FROM = 256, O_TO, O_TIMEOUT, O_FORMAT, O_SENSOR, O_CAPTURE, O_CACERT };
+	enum { O_FROM = 256, O_TO, O_TIMEOUT, O_FORMAT, O_SENSOR, O_CAPTURE, O_CACERT, O_ARCHIVE,
+	       O_S3_EP, O_S3_CRED, O_S3_REGION };
 	static const struct option lo[] = {
 		{ "sensor", required_argument, NULL, O_SENSOR },
 		{ "capture", required_argument, NULL, O_CAPTURE },
@@ -137,10 +148,16 @@ static int do_extract(struct fl_conn_opts *c, int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "cacert", required_argument, NULL, O_CACERT },
+		{ "archive", required_argument, NULL, O_ARCHIVE },
+		{ "s3-endpoint", required_argument, NULL, O_S3_EP },
+		{ "s3-credentials", required_argument, NULL, O_S3_CRED },
+		{ "s3-region", required_argument, NULL, O_S3_REGION },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct fl_extract_opts x = { .conn = *c, .progress = stderr };
+	struct ar_target ar = { 0 };
+	struct ar_client *arc = NULL;
 	struct fl_extract_result res;
 	const char *outp = NULL;
 	char err[1024] = "", *tmp = NULL, *expr = NULL;
@@ -188,6 +205,18 @@ static int do_extract(struct fl_conn_opts *c, int argc, char **argv)
 		case O_CACERT:
 			x.rest_cacert = optarg;
 			break;
+		case O_ARCHIVE:
+			ar.url = optarg;
+			break;
+		case O_S3_EP:
+			ar.endpoint = optarg;
+			break;
+		case O_S3_CRED:
+			ar.cred_file = optarg;
+			break;
+		case O_S3_REGION:
+			ar.region = optarg;
+			break;
 		case 'w':
 			outp = optarg;
 			break;
@@ -195,6 +224,20 @@ static int do_extract(struct fl_conn_opts *c, int argc, char **argv)
 			usage(o == 'h' ? stdout : stderr);
 			return o == 'h' ? 0 : 2;
 		}
+	}
+	if (ar.url || ar.endpoint || ar.cred_file || ar.region) {
+		if (!ar.url || !ar.endpoint || !ar.cred_file) {
+			fprintf(stderr, "fleet extract: --archive, --s3-endpoint and --s3-credentials "
+					"go together\n");
+			return 2;
+		}
+		/* checked before anything is asked (no request yet) */
+		if (ar_client_open(&ar, &arc, err, sizeof(err))) {
+			fprintf(stderr, "fleet extract: %s\n", err);
+			return 2;
+		}
+		ar_client_close(arc);
+		x.archive = &ar;
 	}
 	if (x.has_from && x.has_to && x.from_ns >= x.to_ns) {
 		fprintf(stderr, "fleet extract: --from must be before --to\n");
@@ -273,7 +316,8 @@ static int do_extract(struct fl_conn_opts *c, int argc, char **argv)
 	}
 	if (ret == -EAGAIN)
 		fprintf(stderr, "fleet extract: PARTIAL answer: %u of %u sensor captures did not "
-				"answer (named above)\n", res.failed, res.asked);
+				"answer in full (named above)%s\n", res.failed, res.asked,
+			res.archived ? "; archived files read in their place" : "");
 	ret = ret == -EAGAIN ? 3 : 0;
 out:
 	if (out && out != stdout)

@@ -14,6 +14,11 @@
  * stream that stalls for the timeout (counted only while waiting for the
  * network, not while the merge is busy elsewhere) is cut; the merge then
  * ends that stream early and the answer is partial.
+ *
+ * Files the sensors no longer hold (retention deleted them: they end
+ * before a sensor's oldest local record) or whose sensor gives no answer
+ * come from the archive (S3, archive/: ar_get) when the catalog records
+ * them archived and an archive is given.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +35,7 @@
 #include <curl/curl.h>
 
 #include "api/client.h"
+#include "archive/archive.h"
 #include "extract/extract.h"
 #include "fleet/fl_internal.h"
 
@@ -37,7 +43,7 @@
 #define PIPE_BYTES (1 << 20)
 #define HEAD_BYTES 24 /* a pcap file header; a pcapng SHB is longer */
 
-enum { T_PENDING = 0, T_READY, T_FAILED };
+enum { T_PENDING = 0, T_READY, T_FAILED, T_EMPTY /* answered: nothing */ };
 
 struct fetch;
 
@@ -60,6 +66,9 @@ struct target {
 	_Atomic double last_rx;
 	atomic_bool in_write, active, stalled;
 	volatile int cancel;
+	int *afd;	      /* files read from the archive (temporary files) */
+	size_t nafd;
+	unsigned int afailed; /* archived files that could not be read */
 };
 
 struct fetch {
@@ -71,6 +80,8 @@ struct fetch {
 	atomic_bool done;
 	struct target *t;
 	size_t n;
+	struct ar_client *ar; /* NULL: no archive */
+	pthread_mutex_t ar_lock;
 };
 
 static double mono_s(void)
@@ -90,21 +101,6 @@ static bool meets(const struct fl_extract_opts *o, const struct fl_cat_file *f)
 	if (o->has_from && (int64_t)f->last_ns < o->from_ns)
 		return false;
 	return true;
-}
-
-/*
- * ARCHIVE HOOK: files the catalog records as archived whose sensor no
- * longer holds them (or that do not answer) would be read here from the
- * object store (archive/: ar_get) into a temporary file and merged like a
- * sensor's answer. Not built yet: such files are left out (a sensor that
- * does not answer makes the answer partial either way).
- */
-static int fl_fetch_archived(const struct fl_cat_cap *cap, const struct fl_cat_file *f,
-			     int *fd, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "%s/%s %s: reading archived files is not built yet", cap->sensor,
-		 cap->capture, f->file);
-	return -ENOTSUP;
 }
 
 static void set_state(struct target *t, int state)
@@ -183,6 +179,52 @@ static int temp_fd(char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * The archive: files of t's capture that only the archive can give, into
+ * temporary files merged like the sensors' answers: archived files that
+ * meet the window and end before the sensor's oldest local record
+ * (local_from: retention deleted them there; 0: it holds none), or every
+ * archived one when the sensor gave no answer (UINT64_MAX).
+ */
+static void fetch_archived(struct target *t, uint64_t local_from)
+{
+	struct fetch *x = t->x;
+	bool have_local = local_from && local_from != UINT64_MAX;
+	const struct fl_cat_file *f;
+	char err[512];
+	uint64_t bytes;
+	size_t i;
+	int *v, fd, ret;
+
+	if (!x->ar)
+		return;
+	for (i = 0; i < t->cap->nfiles; i++) {
+		f = &t->cap->files[i];
+		if (!f->archived || !meets(x->o, f) || (have_local && f->last_ns >= local_from))
+			continue;
+		fd = temp_fd(err, sizeof(err));
+		v = fd >= 0 ? realloc(t->afd, (t->nafd + 1) * sizeof(*v)) : NULL;
+		if (!v) {
+			if (fd >= 0)
+				close(fd);
+			t->afailed++;
+			continue;
+		}
+		t->afd = v;
+		pthread_mutex_lock(&x->ar_lock);
+		ret = ar_get(x->ar, f->key, fd, &bytes, err, sizeof(err));
+		pthread_mutex_unlock(&x->ar_lock);
+		if (ret) {
+			fprintf(x->o->progress ? x->o->progress : stderr,
+				"capture-appliance fleet: archive %s: %s\n", f->key, err);
+			close(fd);
+			t->afailed++;
+			continue;
+		}
+		t->afd[t->nafd++] = fd;
+	}
+}
+
 /* One stream of the answer: {capture, url, token}. */
 static int download(struct target *t, const cJSON *stream)
 {
@@ -194,6 +236,8 @@ static int download(struct target *t, const cJSON *stream)
 	const char *path;
 	int ret;
 
+	if (!u && !k)
+		return 0; /* the capture holds no file: nothing to fetch */
 	if (!cJSON_IsString(u) || !cJSON_IsString(k) ||
 	    !(path = strstr(u->valuestring, "/api/v1/captures/")) ||
 	    (size_t)(path - u->valuestring) >= sizeof(base)) {
@@ -260,11 +304,13 @@ static void ask(struct target *t)
 	if (st == NATS_TIMEOUT) {
 		snprintf(t->err, sizeof(t->err), "no answer within %u s", t->x->timeout_s);
 		t->ret = -ETIMEDOUT;
+		fetch_archived(t, UINT64_MAX);
 		goto out;
 	}
 	if (st == NATS_NO_RESPONDERS) {
 		snprintf(t->err, sizeof(t->err), "no answer: nobody listens on %s (stopped?)", subj);
 		t->ret = -ETIMEDOUT;
+		fetch_archived(t, UINT64_MAX);
 		goto out;
 	}
 	if (st != NATS_OK) {
@@ -281,6 +327,9 @@ static void ask(struct target *t)
 		t->ret = cJSON_IsString(e) ? -EINVAL : -EPROTO;
 		goto out;
 	}
+	s = cJSON_GetArrayItem(streams, 0);
+	e = cJSON_GetObjectItemCaseSensitive(s, "local_from_ns");
+	fetch_archived(t, cJSON_IsString(e) ? strtoull(e->valuestring, NULL, 10) : 0);
 	if (t->piped) {
 		if (pipe2(p, O_CLOEXEC)) {
 			t->ret = -errno;
@@ -314,7 +363,7 @@ out:
 		t->wfd = -1;
 	}
 	if (t->state == T_PENDING)
-		set_state(t, t->ret || t->bytes == 0 ? T_FAILED : T_READY);
+		set_state(t, t->ret ? T_FAILED : t->bytes ? T_READY : T_EMPTY);
 	natsMsg_Destroy(m);
 	cJSON_free(req);
 	cJSON_Delete(q);
@@ -454,6 +503,9 @@ int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, c
 	t_start = mono_s();
 	pthread_mutex_init(&x.lock, NULL);
 	pthread_cond_init(&x.cond, NULL);
+	pthread_mutex_init(&x.ar_lock, NULL);
+	if (o->archive && (ret = ar_client_open(o->archive, &x.ar, err, errlen)))
+		goto out;
 	ret = fl_connect(&o->conn, "capture-appliance fleet", NULL, NULL, &x.nc, &js, err, errlen);
 	if (ret)
 		goto out;
@@ -465,15 +517,16 @@ int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, c
 	say(o, "catalog and status read");
 	x.t = calloc(c.ncaps ? c.ncaps : 1, sizeof(*x.t));
 	w = calloc(c.ncaps ? c.ncaps : 1, sizeof(*w));
-	paths = calloc(c.ncaps ? c.ncaps : 1, sizeof(*paths));
-	files = calloc(c.ncaps ? c.ncaps : 1, sizeof(*files));
+	for (i = 0, j = 1; i < c.ncaps; i++)
+		j += 1 + c.caps[i].nfiles; /* a stream and its archived files */
+	paths = calloc(j, sizeof(*paths));
+	files = calloc(j, sizeof(*files));
 	if (!ret && (!x.t || !w || !paths || !files))
 		ret = -ENOMEM;
 	if (!ret)
 		ret = pick(&x, &c, err, errlen);
 	if (ret)
 		goto out;
-	(void)fl_fetch_archived;
 	if (!x.n)
 		say(o, "no file in the catalog meets the window");
 	curl = curl_global_init(CURL_GLOBAL_DEFAULT) == 0;
@@ -505,6 +558,13 @@ int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, c
 		goto join;
 	res->asked = (unsigned int)x.n;
 	for (i = 0; i < x.n; i++) {
+		for (j = 0; j < x.t[i].nafd; j++) {
+			lseek(x.t[i].afd[j], 0, SEEK_SET);
+			snprintf(paths[nf], sizeof(paths[nf]), "/proc/self/fd/%d", x.t[i].afd[j]);
+			files[nf] = paths[nf];
+			nf++;
+			res->archived++;
+		}
 		if (x.t[i].state != T_READY)
 			continue;
 		/* ex_extract opens by name: the unlinked file's, the pipe's */
@@ -514,10 +574,11 @@ int fl_extract(const struct fl_extract_opts *o, struct fl_extract_result *res, c
 		files[nf] = paths[nf];
 		nf++;
 	}
-	say(o, "%zu streams begun, merging", nf);
+	say(o, "%zu streams begun (%u files from the archive), merging", nf, res->archived);
 	xo.files = files;
 	xo.nfiles = nf;
-	xo.expr = NULL; /* each answer is filtered already */
+	/* each answer is filtered already; archived files are whole */
+	xo.expr = res->archived ? o->expr : NULL;
 	xo.has_from = o->has_from;
 	xo.from_ns = o->from_ns;
 	xo.has_to = o->has_to;
@@ -542,7 +603,9 @@ join:
 	if (watching)
 		pthread_join(watcher, NULL);
 	for (i = 0; i < x.n; i++) {
-		if (x.t[i].ret || x.t[i].state != T_READY) {
+		if (x.t[i].afailed)
+			res->failed++;
+		if (x.t[i].ret || x.t[i].state == T_FAILED) {
 			res->failed++;
 			fprintf(o->progress ? o->progress : stderr,
 				"capture-appliance fleet: sensor %s (capture %s): %s\n",
@@ -563,6 +626,9 @@ join:
 	}
 out:
 	for (i = 0; x.t && i < x.n; i++) {
+		for (j = 0; j < x.t[i].nafd; j++)
+			close(x.t[i].afd[j]);
+		free(x.t[i].afd);
 		if (x.t[i].fd >= 0)
 			close(x.t[i].fd);
 		if (x.t[i].wfd >= 0)
@@ -577,6 +643,8 @@ out:
 	fl_catalog_free(&c);
 	cJSON_Delete(status);
 	fl_disconnect(x.nc, js);
+	ar_client_close(x.ar);
+	pthread_mutex_destroy(&x.ar_lock);
 	pthread_cond_destroy(&x.cond);
 	pthread_mutex_destroy(&x.lock);
 	return ret;

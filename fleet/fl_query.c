@@ -4,7 +4,9 @@
  *   {"capture": GLOB, "from_ns": "N", "to_ns": "N", "filter": EXPR,
  *    "format": "pcap"|"pcapng"}
  * are answered with where to get the packets, never the packets:
- *   {"sensor": S, "streams": [{"capture", "url", "token", "expires_ns"}]}
+ *   {"sensor": S, "streams": [{"capture", "url", "token", "expires_ns",
+ *                              "local_from_ns"}]}
+ * (no url when the capture holds no file: nothing to fetch)
  * one per matching capture: the sensor's own REST extract stream at its
  * advertised URL, and a one-time token for exactly that GET, valid
  * FL_GRANT_TTL_S seconds. A filter the core refuses is answered
@@ -62,7 +64,8 @@ static int one_capture(const struct cap_cfg *cfg, void *arg)
 	char *enc = NULL, *pq = NULL, *url = NULL, tok[API_GRANT_TOKEN_LEN + 1], exp[24];
 	char from[40] = "", to[40] = "";
 	uint64_t expires = 0;
-	size_t elen;
+	struct cap_file *files = NULL;
+	size_t elen, nfiles = 0, i;
 	cJSON *s;
 	int ret;
 
@@ -90,6 +93,24 @@ static int one_capture(const struct cap_cfg *cfg, void *arg)
 		ret = -ENOMEM;
 		goto out;
 	}
+	s = cJSON_CreateObject();
+	if (!s || !cJSON_AddItemToArray(r->streams, s)) {
+		cJSON_Delete(s);
+		ret = -ENOMEM;
+		goto out;
+	}
+	cJSON_AddStringToObject(s, "capture", cfg->name);
+	/* where its local files begin: older ones were deleted (retention),
+	 * the client reads them from the archive if they are there; no local
+	 * file at all: no stream either */
+	if (cap_files(f->o.core, cfg->name, &files, &nfiles) == 0) {
+		for (i = 0; i < nfiles && !files[i].first_ns; i++)
+			;
+		snprintf(from, sizeof(from), "%" PRIu64, i < nfiles ? files[i].first_ns : 0);
+		cJSON_AddStringToObject(s, "local_from_ns", from);
+	}
+	if (!nfiles)
+		goto out;
 	ret = api_grant_add(f->o.grants, pq, FL_GRANT_TTL_S, tok, &expires);
 	if (ret) {
 		snprintf(r->err, sizeof(r->err), "no grant for the stream: %s", strerror(-ret));
@@ -100,18 +121,12 @@ static int one_capture(const struct cap_cfg *cfg, void *arg)
 		ret = -ENOMEM;
 		goto out;
 	}
-	s = cJSON_CreateObject();
-	if (!s || !cJSON_AddItemToArray(r->streams, s)) {
-		cJSON_Delete(s);
-		ret = -ENOMEM;
-		goto out;
-	}
 	snprintf(exp, sizeof(exp), "%" PRIu64, expires);
-	cJSON_AddStringToObject(s, "capture", cfg->name);
 	cJSON_AddStringToObject(s, "url", url);
 	cJSON_AddStringToObject(s, "token", tok);
 	cJSON_AddStringToObject(s, "expires_ns", exp);
 out:
+	free(files);
 	free(url);
 	free(pq);
 	free(enc);

@@ -113,8 +113,13 @@ int fl_ls(const struct fl_conn_opts *c, bool json, FILE *out, char *err, size_t 
 int fl_catalog_dump(const struct fl_conn_opts *c, const char *sensor_glob, FILE *out,
 		    char *err, size_t errlen);
 
+struct ar_target; /* archive/archive.h */
+
 struct fl_extract_opts {
 	struct fl_conn_opts conn;
+	/* the archive (S3) holding files the sensors no longer do, or that
+	 * sensors which do not answer archived; NULL: sensors only */
+	const struct ar_target *archive;
 	const char *sensor_glob;  /* NULL: every sensor */
 	const char *capture_glob; /* NULL: every capture */
 	bool has_from, has_to;
@@ -130,6 +135,7 @@ struct fl_extract_result {
 	unsigned int asked;	  /* sensor captures asked */
 	unsigned int answered;	  /* streams merged */
 	unsigned int failed;	  /* no answer in time, an error, a cut stream */
+	unsigned int archived;	  /* files read from the archive */
 	uint64_t records;	  /* records written */
 };
 /* Asks the sensors whose catalog meets the window, streams their answers

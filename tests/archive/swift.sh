@@ -3,7 +3,9 @@
 # loopback, for the archive tests and bench/archive.sh. Source it:
 #
 #   source tests/archive/swift.sh
-#   swift_start [NETNS]    # servers in NETNS's loopback (default: the host's)
+#   swift_start [NETNS]    # servers in NETNS's loopback (default: the host's);
+#                          # SWIFT_PROXY_BIND=0.0.0.0: the S3 endpoint on every
+#                          # address of NETNS (the fleet tests' hub)
 #   ... S3 at $SWIFT_S3 (http://127.0.0.1:PORT), access key $SWIFT_KEY,
 #       secret $SWIFT_SECRET, region us-east-1, bucket creation: swift_mkbucket B
 #   swift_proxy_stop; swift_proxy_start   # the S3 endpoint down / up again
@@ -76,7 +78,7 @@ _swift_conf()
 	cat >"$d/proxy-server.conf" <<-C
 	[DEFAULT]
 	swift_dir = $d
-	bind_ip = 127.0.0.1
+	bind_ip = ${SWIFT_PROXY_BIND:-127.0.0.1}
 	bind_port = $SWIFT_BASE
 	workers = 0
 	user = swift
