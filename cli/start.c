@@ -44,6 +44,16 @@ struct start {
 	struct fl_fleet *fleet;
 	struct ar_opts archive;	 /* target.url NULL: no archive */
 	struct ar *ar;
+	/* files archived before the fleet ran (the archive starts first):
+	 * their notes wait here, under fleet_lock, for start_fleet */
+	struct archived_note {
+		char capture[CAP_NAME_MAX];
+		char *path, *key;
+		uint64_t bytes;
+		char md5[33];
+	} *early;
+	size_t nearly;
+	bool fleet_on; /* a fleet is configured and not stopped yet */
 };
 
 static void usage(FILE *out)
@@ -766,17 +776,55 @@ static void on_sealed(void *arg, const char *capture, const char *path)
 	}
 }
 
-/* An archived file (the archive's upload thread): its catalog record. A
- * file archived before the fleet runs gets none (see fleet/README.md). */
+#define EARLY_MAX 4096
+
+/* An archived file (the archive's upload thread): its catalog record,
+ * queued by the fleet; before the fleet runs, kept for it (at most
+ * EARLY_MAX). */
 static void on_archived(void *arg, const char *capture, const char *path, const char *key,
 			uint64_t bytes, const char *md5hex)
 {
 	struct start *S = arg;
+	struct archived_note *v, *n;
 
 	pthread_mutex_lock(&S->fleet_lock);
-	if (S->fleet)
+	if (S->fleet) {
 		fl_note_archived(S->fleet, capture, path, key, bytes, md5hex);
+	} else if (S->fleet_on && S->nearly < EARLY_MAX &&
+		   (v = realloc(S->early, (S->nearly + 1) * sizeof(*v)))) {
+		S->early = v;
+		n = &v[S->nearly];
+		snprintf(n->capture, sizeof(n->capture), "%s", capture);
+		snprintf(n->md5, sizeof(n->md5), "%s", md5hex ? md5hex : "");
+		n->bytes = bytes;
+		n->path = strdup(path);
+		n->key = strdup(key);
+		if (n->path && n->key) {
+			S->nearly++;
+		} else {
+			free(n->path);
+			free(n->key);
+		}
+	}
 	pthread_mutex_unlock(&S->fleet_lock);
+}
+
+/* Hands the early notes to the fleet (f NULL: drops them). Under fleet_lock. */
+static void flush_early(struct start *S, struct fl_fleet *f)
+{
+	size_t i;
+
+	for (i = 0; i < S->nearly; i++) {
+		struct archived_note *n = &S->early[i];
+
+		if (f)
+			fl_note_archived(f, n->capture, n->path, n->key, n->bytes, n->md5);
+		free(n->path);
+		free(n->key);
+	}
+	free(S->early);
+	S->early = NULL;
+	S->nearly = 0;
 }
 
 /* Joins the fleet once the core and REST run: one-time tokens of query
@@ -807,6 +855,7 @@ static int start_fleet(struct start *S, struct cap_core *k, struct api_grants *g
 	}
 	pthread_mutex_lock(&S->fleet_lock);
 	S->fleet = f;
+	flush_early(S, f);
 	pthread_mutex_unlock(&S->fleet_lock);
 	fprintf(stderr, "capture-appliance: fleet: sensor %s, NATS %s, REST advertised as %s\n",
 		S->fleet_opts.sensor, S->fleet_opts.conn.servers, adv[0] ? adv : "(none)");
@@ -820,6 +869,8 @@ static void stop_fleet(struct start *S)
 	pthread_mutex_lock(&S->fleet_lock);
 	f = S->fleet;
 	S->fleet = NULL;
+	S->fleet_on = false;
+	flush_early(S, NULL);
 	pthread_mutex_unlock(&S->fleet_lock);
 	fl_stop(f);
 }
@@ -953,6 +1004,7 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	S.core.on_final = on_final;
 	S.core.on_sealed = on_sealed;
 	S.core.sealed_arg = &S;
+	S.fleet_on = S.fleet_opts.conn.servers != NULL;
 	/* The archive before the core: a bad credentials file or bucket stops
 	 * here, before anything is attached or any file created. */
 	if (S.archive.target.url) {
