@@ -182,7 +182,7 @@ static int temp_fd(char *err, size_t errlen)
 /*
  * The archive: files of t's capture that only the archive can give, into
  * temporary files merged like the sensors' answers: archived files that
- * meet the window and end before the sensor's oldest local record
+ * meet the window and start before the sensor's oldest local record
  * (local_from: retention deleted them there; 0: it holds none), or every
  * archived one when the sensor gave no answer (UINT64_MAX).
  */
@@ -200,7 +200,9 @@ static void fetch_archived(struct target *t, uint64_t local_from)
 		return;
 	for (i = 0; i < t->cap->nfiles; i++) {
 		f = &t->cap->files[i];
-		if (!f->archived || !meets(x->o, f) || (have_local && f->last_ns >= local_from))
+		/* the sensor's oldest local file starts at local_from; those
+		 * that start before are gone there */
+		if (!f->archived || !meets(x->o, f) || (have_local && f->first_ns >= local_from))
 			continue;
 		fd = temp_fd(err, sizeof(err));
 		v = fd >= 0 ? realloc(t->afd, (t->nafd + 1) * sizeof(*v)) : NULL;
