@@ -259,7 +259,7 @@ void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, struct wr_reaper *
 		   _Atomic uint64_t *deleted, _Atomic uint64_t *early)
 {
 	uint64_t kept = 0; /* bytes of sealed files may_delete allows */
-	bool *ok = NULL;
+	bool *ok = NULL, emergency;
 	size_t i;
 
 	if (!wr_retaining(o))
@@ -273,8 +273,10 @@ void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, struct wr_reaper *
 			if ((ok[i] = allowed(c, o, i)))
 				kept += c->v[i].bytes;
 	}
+	/* the file system asked again only after a deletion */
+	emergency = over_free(c, o);
 	for (i = 0; i < c->n && c->v[i].sealed;) {
-		bool may = !ok || ok[i], emergency = over_free(c, o);
+		bool may = !ok || ok[i];
 
 		if (!emergency && !(may && (over_count(c, o) ||
 					    (o->keep_archived && kept > o->keep_archived_bytes)))) {
@@ -283,15 +285,16 @@ void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, struct wr_reaper *
 		}
 		wr_reaper_push(r, c, c->v[i].name, c->v[i].bytes);
 		c->bytes -= c->v[i].bytes;
-		if (may)
+		if (ok && may)
 			kept -= c->v[i].bytes;
-		else
+		else if (ok)
 			atomic_fetch_add(early, 1);
 		memmove(c->v + i, c->v + i + 1, (c->n - i - 1) * sizeof(*c->v));
 		if (ok)
 			memmove(ok + i, ok + i + 1, (c->n - i - 1) * sizeof(*ok));
 		c->n--;
 		atomic_fetch_add(deleted, 1);
+		emergency = over_free(c, o);
 	}
 out:
 	pthread_mutex_unlock(&c->lock);
