@@ -109,6 +109,28 @@ static bool token_equal(const char *given, size_t glen, const char *tok, size_t 
 	return d == 0;
 }
 
+/* A one-time grant (fleet queries): only a GET of an extract stream, the
+ * exact path and query it was made for. */
+static bool granted(struct api_rest *r, struct mg_connection *conn, const char *tok)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *uri = ri->local_uri ? ri->local_uri : "", *tail;
+	char *pq;
+	bool ok;
+
+	if (!r->grants || strcmp(ri->request_method, "GET") ||
+	    strncmp(uri, "/api/v1/captures/", 17))
+		return false;
+	tail = strchr(uri + 17, '/');
+	if (!tail || strcmp(tail, "/extract"))
+		return false;
+	if (asprintf(&pq, "%s?%s", uri, ri->query_string ? ri->query_string : "") < 0)
+		return false;
+	ok = api_grant_take(r->grants, tok, pq);
+	free(pq);
+	return ok;
+}
+
 static bool authorized(struct api_rest *r, struct mg_connection *conn)
 {
 	const char *h;
@@ -121,7 +143,7 @@ static bool authorized(struct api_rest *r, struct mg_connection *conn)
 	h += 7;
 	while (*h == ' ')
 		h++;
-	return token_equal(h, strlen(h), r->token, r->token_len);
+	return token_equal(h, strlen(h), r->token, r->token_len) || granted(r, conn, h);
 }
 
 static int begin_request(struct mg_connection *conn)
@@ -282,6 +304,9 @@ int api_rest_start(const struct api_rest_opts *o, struct api_rest **out,
 	if (!r)
 		return -ENOMEM;
 	r->core = o->core;
+	r->grants = o->grants;
+	r->archive_stats = o->archive_stats;
+	r->archive_arg = o->archive_arg;
 	r->body_limit = o->body_limit ? o->body_limit : API_REST_BODY_LIMIT_DEFAULT;
 	if (o->no_auth && !api_rest_listen_is_loopback(listen)) {
 		snprintf(err, errlen, "--no-auth is refused on %s: without a token only a "

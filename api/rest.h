@@ -23,6 +23,15 @@
  * requests (10 s each at most) leave most of them to the control routes. */
 #define API_REST_THREADS_DEFAULT 128u
 
+/* The archive's counters (archive/), the daemon's: GET /metrics has them,
+ * and each capture's stats (archive_* keys). */
+struct api_archive_stats {
+	uint64_t uploaded_files, uploaded_bytes; /* objects verified */
+	uint64_t failures;			 /* failed attempts (retried) */
+	uint64_t queue;				 /* files waiting */
+	uint64_t gone;				 /* deleted before archived */
+};
+
 struct api_rest_opts {
 	const char *listen;	/* "ADDR:PORT"; NULL: API_REST_LISTEN_DEFAULT */
 	const char *token_file; /* the bearer token; NULL: API_TOKEN_DEFAULT (api/token.h) */
@@ -32,6 +41,13 @@ struct api_rest_opts {
 	unsigned int threads;	/* civetweb worker threads; 0: API_REST_THREADS_DEFAULT */
 	struct cap_core *core;	/* the captures it serves (required) */
 	const char *metrics_listen; /* "ADDR:PORT": GET /metrics only, no token; NULL: none */
+	/* one-time tokens (api/token.h) also accepted, each for the one GET
+	 * of .../captures/NAME/extract?QUERY it was made for; NULL: none.
+	 * Not ours: it must outlive the server. */
+	struct api_grants *grants;
+	/* NULL: no archive. Called from request threads. */
+	void (*archive_stats)(void *arg, struct api_archive_stats *st);
+	void *archive_arg;
 };
 
 struct api_rest;

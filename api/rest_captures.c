@@ -156,10 +156,22 @@ int api_h_stats(struct api_req *q)
 	struct cap_stats st;
 	int ret;
 
+	struct api_archive_stats as;
+	cJSON *o;
+
 	ret = cap_get(q->r->core, q->name, NULL, &st);
 	if (ret)
 		return core_error(q, ret, "");
-	return api_http_json(q->conn, 200, api_json_stats(&st));
+	o = api_json_stats(&st);
+	if (o && q->r->archive_stats) {
+		q->r->archive_stats(q->r->archive_arg, &as);
+		cJSON_AddNumberToObject(o, "archive_uploaded_files", (double)as.uploaded_files);
+		cJSON_AddNumberToObject(o, "archive_uploaded_bytes", (double)as.uploaded_bytes);
+		cJSON_AddNumberToObject(o, "archive_failures", (double)as.failures);
+		cJSON_AddNumberToObject(o, "archive_queue", (double)as.queue);
+		cJSON_AddNumberToObject(o, "archive_gone", (double)as.gone);
+	}
+	return api_http_json(q->conn, 200, o);
 }
 
 int api_h_field_get(struct api_req *q)

@@ -58,7 +58,10 @@ struct api_rest {
 	size_t token_len;
 	bool loopback; /* listening on a loopback address only */
 	int metrics_port; /* the read-only metrics listener's, or 0 */
+	struct api_grants *grants; /* one-time tokens for extract streams; may be NULL */
 	size_t body_limit;
+	void (*archive_stats)(void *arg, struct api_archive_stats *st);
+	void *archive_arg;
 	atomic_bool stopping;
 };
 

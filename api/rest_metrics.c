@@ -208,6 +208,34 @@ static void core_families(FILE *f, struct cap_core *k)
 		(unsigned long long)cs.compiles);
 }
 
+static void archive_families(FILE *f, struct api_rest *r)
+{
+	static const struct fam a[] = {
+		{ "capture_appliance_archive_uploaded_files_total", "counter",
+		  "Objects (capture files and their indexes) uploaded and verified" },
+		{ "capture_appliance_archive_uploaded_bytes_total", "counter",
+		  "Bytes of the objects uploaded and verified" },
+		{ "capture_appliance_archive_failures_total", "counter",
+		  "Failed upload attempts (each retried with back-off)" },
+		{ "capture_appliance_archive_queue_files", "gauge",
+		  "Sealed files waiting for their upload" },
+		{ "capture_appliance_archive_deleted_before_archived_total", "counter",
+		  "Files deleted (min-free) before they were archived" },
+	};
+	struct api_archive_stats st = { 0 };
+	unsigned long long v[5];
+
+	r->archive_stats(r->archive_arg, &st);
+	v[0] = st.uploaded_files;
+	v[1] = st.uploaded_bytes;
+	v[2] = st.failures;
+	v[3] = st.queue;
+	v[4] = st.gone;
+	for (size_t i = 0; i < 5; i++)
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", a[i].name, a[i].help,
+			a[i].name, a[i].type, a[i].name, v[i]);
+}
+
 int api_h_metrics(struct api_req *q)
 {
 	struct snap s = { .r = q->r };
@@ -226,6 +254,8 @@ int api_h_metrics(struct api_req *q)
 		return api_http_error(q->conn, 500, "out of memory");
 	}
 	core_families(f, q->r->core);
+	if (q->r->archive_stats)
+		archive_families(f, q->r);
 	for (m = 0; m < M_N; m++)
 		family(f, m, &s);
 	fclose(f);

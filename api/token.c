@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The REST API's bearer token: read one, or make the default one. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/token.h"
@@ -141,4 +143,119 @@ int api_token_default(char **out, size_t *len, char *err, size_t errlen)
 out:
 	close(dfd);
 	return ret;
+}
+
+/* ---- one-time grants ---- */
+
+struct grant {
+	char tok[API_GRANT_TOKEN_LEN + 1];
+	char *path_query;
+	uint64_t expires_ns;
+};
+
+struct api_grants {
+	pthread_mutex_t lock;
+	struct grant v[API_GRANTS_MAX];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+int api_grants_new(struct api_grants **out)
+{
+	struct api_grants *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	pthread_mutex_init(&g->lock, NULL);
+	*out = g;
+	return 0;
+}
+
+void api_grants_free(struct api_grants *g)
+{
+	size_t i;
+
+	if (!g)
+		return;
+	for (i = 0; i < API_GRANTS_MAX; i++)
+		free(g->v[i].path_query);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+int api_grant_add(struct api_grants *g, const char *path_query, unsigned int ttl_s,
+		  char tok[API_GRANT_TOKEN_LEN + 1], uint64_t *expires_ns)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[API_GRANT_TOKEN_LEN / 2];
+	uint64_t now = now_ns();
+	struct grant *free_slot = NULL;
+	char *pq;
+	size_t i;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -EIO;
+	for (i = 0; i < sizeof(rnd); i++) {
+		tok[2 * i] = hex[rnd[i] >> 4];
+		tok[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	tok[API_GRANT_TOKEN_LEN] = '\0';
+	pq = strdup(path_query);
+	if (!pq)
+		return -ENOMEM;
+	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < API_GRANTS_MAX; i++) {
+		if (g->v[i].path_query && g->v[i].expires_ns <= now) {
+			free(g->v[i].path_query);
+			g->v[i].path_query = NULL;
+		}
+		if (!g->v[i].path_query && !free_slot)
+			free_slot = &g->v[i];
+	}
+	if (free_slot) {
+		memcpy(free_slot->tok, tok, API_GRANT_TOKEN_LEN + 1);
+		free_slot->path_query = pq;
+		free_slot->expires_ns = now + (uint64_t)ttl_s * 1000000000ull;
+		if (expires_ns)
+			*expires_ns = free_slot->expires_ns;
+	}
+	pthread_mutex_unlock(&g->lock);
+	if (!free_slot) {
+		free(pq);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+bool api_grant_take(struct api_grants *g, const char *tok, const char *path_query)
+{
+	uint64_t now = now_ns();
+	bool ok = false;
+	unsigned char d;
+	size_t i, j;
+
+	if (!g || strlen(tok) != API_GRANT_TOKEN_LEN)
+		return false;
+	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < API_GRANTS_MAX && !ok; i++) {
+		struct grant *s = &g->v[i];
+
+		if (!s->path_query || s->expires_ns <= now)
+			continue;
+		for (d = 0, j = 0; j < API_GRANT_TOKEN_LEN; j++) /* constant time */
+			d |= (unsigned char)(tok[j] ^ s->tok[j]);
+		if (d || strcmp(s->path_query, path_query))
+			continue;
+		free(s->path_query);
+		memset(s, 0, sizeof(*s));
+		ok = true;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return ok;
 }

@@ -149,6 +149,13 @@ struct cap_opts {
 	 * UINT32_MAX: no merge (each queue's order only). */
 	uint32_t reorder_ns;
 	size_t net_buffer_bytes;    /* network-mode backlog; 0 = writer default */
+	/* Retention with an archive, for captures that rotate: which sealed
+	 * files retention may delete, and how many bytes of those to keep
+	 * (writer.h: wr_opts.may_delete, keep_archived). NULL: any. */
+	bool (*may_delete)(void *arg, const char *path);
+	void *may_delete_arg;
+	bool keep_archived;
+	uint64_t keep_archived_bytes;
 };
 
 /* Called once per capture, after its drain and before it is freed, with its
@@ -171,11 +178,12 @@ struct cap_core_opts {
 	gid_t file_gid;		  /* and group, when file_group_set */
 	bool file_group_set;
 	const char *allow_iface;  /* comma-separated glob patterns; NULL: any interface */
-	/* Called once for every file a capture seals (path), oldest first, from
-	 * a background thread at the lowest priority (CPU and I/O): an index,
-	 * an upload. Files sealed before a restart are offered again at the
-	 * next start; the last file of a run is offered then too. NULL: none. */
-	void (*on_sealed)(void *arg, const char *path);
+	/* Called once for every file a capture (its name) seals (path), oldest
+	 * first, from a background thread at the lowest priority (CPU and
+	 * I/O): an index, an upload, a catalog record. Files sealed before a
+	 * restart are offered again at the next start; the last file of a run
+	 * is offered then too. NULL: none. */
+	void (*on_sealed)(void *arg, const char *capture, const char *path);
 	void *sealed_arg;
 };
 

@@ -77,7 +77,7 @@ struct cap_core {
 	void *log_arg;
 	cap_final_fn on_final;
 	void *final_arg;
-	void (*on_sealed)(void *arg, const char *path);
+	void (*on_sealed)(void *arg, const char *capture, const char *path);
 	void *sealed_arg;
 	struct cap_sealer *sealer; /* its own lock only; takes the others as a client */
 };

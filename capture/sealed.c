@@ -104,7 +104,7 @@ static void one_capture(struct cap_sealer *s, const char *name)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", cfg->dump[0] ? cfg->dump : "",
 			 f[i].name);
-		k->on_sealed(k->sealed_arg, path);
+		k->on_sealed(k->sealed_arg, name, path);
 		snprintf(sn->last, sizeof(sn->last), "%s", f[i].name);
 	}
 out:

@@ -61,4 +61,8 @@ int cli_out_open(const char *prog, const char *path, struct cli_out *o);
  * close and remove the temporary file (returns 1). */
 int cli_out_close(const char *prog, struct cli_out *o, bool ok);
 
+/* `fleet`: ls, catalog, extract over a fleet's NATS catalog (fleet/).
+ * Exit status 3: a partial answer. */
+int cli_fleet(int argc, char **argv);
+
 #endif

@@ -19,7 +19,9 @@
 /* Options naming files or folders: under systemd the working directory is
  * /, so a relative path in a file would silently mean something else than
  * where the file's author stood. --dump may be relative to --dump-root. */
-static const char *const path_opts[] = { "dump", "dump-root", "token-file", "tls-cert" };
+static const char *const path_opts[] = { "dump", "dump-root", "token-file", "tls-cert",
+					 "fleet-creds", "fleet-tls-ca", "s3-credentials",
+					 "archive-state" };
 
 static bool is_path_opt(const char *name)
 {

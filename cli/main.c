@@ -19,6 +19,10 @@ static void usage(FILE *out)
 		"  extract [--from T] [--to T] [-w OUT|-] [--format pcap|pcapng] -r PREFIX_OR_FILE... [EXPR]\n"
 		"  extract NAME [--from T] [--to T] [-w OUT|-] [--format pcap|pcapng] [EXPR]\n"
 		"\n"
+		"Fleet (many appliances over NATS JetStream):\n"
+		"  fleet --fleet URLS ls [--json] | catalog | extract [--sensor GLOB] [--capture GLOB]\n"
+		"        [--from T] [--to T] [--timeout S] [-w OUT|-] [--format pcap|pcapng] [EXPR]\n"
+		"\n"
 		"Filters:\n"
 		"  filter compile [-s SNAPLEN] [--emit cbpf|c|ebpf] EXPRESSION\n"
 		"  filter apply [-s SNAPLEN] -r IN.pcap -w OUT.pcap EXPRESSION\n"
@@ -54,6 +58,8 @@ int main(int argc, char **argv)
 		return fg_cli_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "extract"))
 		return cli_extract(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fleet"))
+		return cli_fleet(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "start"))
 		return cli_start(argc - 1, argv + 1);
 	return cli_client(argc - 1, argv + 1);

@@ -22,10 +22,13 @@
 #include <systemd/sd-daemon.h>
 
 #include "api/rest.h"
+#include "api/token.h"
+#include "archive/archive.h"
 #include "capture/capture.h"
 #include "cli/cli.h"
 #include "extract/extract.h"
 #include "filtergen/filtergen.h"
+#include "fleet/fleet.h"
 
 struct start {
 	struct cap_cfg cfg;
@@ -36,6 +39,22 @@ struct start {
 	unsigned int interval; /* seconds between counter lines; 0 = only on SIGUSR1 */
 	struct cli_config *conf; /* argv with --config FILE's options */
 	bool no_index; /* --no-index: sealed files get no FILE.idx */
+	struct fl_sensor_opts fleet_opts; /* conn.servers NULL: no fleet */
+	/* the fleet, once started; the sealed-file hook reads it under the lock */
+	pthread_mutex_t fleet_lock;
+	struct fl_fleet *fleet;
+	struct ar_opts archive;	 /* target.url NULL: no archive */
+	struct ar *ar;
+	/* files archived before the fleet ran (the archive starts first):
+	 * their notes wait here, under fleet_lock, for start_fleet */
+	struct archived_note {
+		char capture[CAP_NAME_MAX];
+		char *path, *key;
+		uint64_t bytes;
+		char md5[33];
+	} *early;
+	size_t nearly;
+	bool fleet_on; /* a fleet is configured and not stopped yet */
 };
 
 static void usage(FILE *out)
@@ -72,6 +91,29 @@ static void usage(FILE *out)
 		"  --min-free PCT       with rotation: keep PCT %% of the file system free\n"
 		"  --no-index           don't write FILE.idx beside sealed files (extract then\n"
 		"                       reads them in full; for comparisons, see bench/)\n"
+		"  --archive s3://BUCKET[/PREFIX]\n"
+		"                       upload each sealed file and its index (FILE.idx) to\n"
+		"                       this S3 bucket as PREFIX/HOSTNAME/NAME/FILE[.idx],\n"
+		"                       verified (size, MD5), from a background thread;\n"
+		"                       failures are retried with back-off. With it,\n"
+		"                       --retain-bytes and --retain-files delete only\n"
+		"                       archived files (the files may take more while the\n"
+		"                       archive is behind); --min-free still deletes the\n"
+		"                       oldest, archived or not (counted)\n"
+		"  --s3-endpoint URL    http[s]://HOST[:PORT] of the S3 service (required\n"
+		"                       with --archive)\n"
+		"  --s3-credentials FILE\n"
+		"                       'access_key = KEY' and 'secret_key = SECRET' lines;\n"
+		"                       refused if a link or readable by group or others\n"
+		"  --s3-region R        SigV4 signing region (default: us-east-1)\n"
+		"  --archive-rate BYTES upload at most BYTES per second (k, M, G; default:\n"
+		"                       no limit)\n"
+		"  --archive-keep-local BYTES\n"
+		"                       with rotation: keep at most BYTES of archived files\n"
+		"                       locally, the oldest deleted first (0: delete each\n"
+		"                       once archived); files not archived yet stay\n"
+		"  --archive-state DIR  where the record of archived files lives (default:\n"
+		"                       " AR_STATE_DIR_DEFAULT ")\n"
 		"  --reorder-window MS  records of every queue and both directions are\n"
 		"                       written in time order through a merge window of MS\n"
 		"                       ms (default 5; 0: no merge, each queue's order only);\n"
@@ -119,6 +161,23 @@ static void usage(FILE *out)
 		"  --no-pin             don't pin AF_XDP workers to CPUs (default: worker of\n"
 		"                       queue q on the q-th CPU the process may use, when\n"
 		"                       there are enough; not on veth)\n"
+		"  --fleet URLS         join a fleet: NATS servers nats://HOST:PORT[,...]\n"
+		"                       (tls:// too): a heartbeat in the KV bucket ca_sensors,\n"
+		"                       a catalog record per sealed file on the stream\n"
+		"                       CA_CATALOG, fleet queries answered (needs --sensor)\n"
+		"  --sensor NAME        this appliance's name in the fleet (A-Z a-z 0-9 _ -)\n"
+		"  --fleet-creds FILE   NATS credentials: a .creds file, 'user:password' or a\n"
+		"                       token; refused if group/world-readable or a link\n"
+		"  --fleet-tls-ca FILE  TLS to NATS, servers checked against this CA (PEM)\n"
+		"  --fleet-advertise URL\n"
+		"                       the URL other machines reach this REST API at\n"
+		"                       (default: http[s]://LISTEN)\n"
+		"  --fleet-replicas N   replicas of the catalog stream and KV bucket (default: 1)\n"
+		"  --fleet-max-age S    catalog records kept S seconds (default: 2592000, 30 days)\n"
+		"  --fleet-max-bytes BYTES\n"
+		"                       catalog kept under this size (default: 1G)\n"
+		"  --fleet-queue N      catalog records waiting for NATS at most (default: 4096;\n"
+		"                       beyond, found again when NATS is back)\n"
 		"  --help               this text\n",
 		FG_SNAPLEN_MAX, FG_SNAPLEN_MAX);
 }
@@ -214,11 +273,47 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The archive options' syntax, before anything is opened. */
+static int check_archive(struct start *S)
+{
+	const struct ar_target *t = &S->archive.target;
+	char bucket[64], prefix[512], err[512];
+
+	if (!t->url) {
+		if (t->endpoint || t->cred_file || t->region || S->archive.rate ||
+		    S->archive.state_dir || S->core.dp.keep_archived) {
+			fprintf(stderr, "capture-appliance: --s3-*, --archive-rate, "
+					"--archive-keep-local and --archive-state need --archive\n");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (ar_parse_url(t->url, bucket, sizeof(bucket), prefix, sizeof(prefix), err,
+			 sizeof(err)) ||
+	    (t->endpoint && ar_check_endpoint(t->endpoint, err, sizeof(err)))) {
+		fprintf(stderr, "capture-appliance: %s\n", err);
+		return -EINVAL;
+	}
+	if (!t->endpoint || !t->cred_file) {
+		fprintf(stderr, "capture-appliance: --archive needs --s3-endpoint URL and "
+				"--s3-credentials FILE\n");
+		return -EINVAL;
+	}
+	if (S->core.dp.keep_archived && !S->cfg.rotate_bytes && !S->cfg.rotate_seconds) {
+		fprintf(stderr, "capture-appliance: --archive-keep-local needs rotation "
+				"(--rotate-size or --rotate-time)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_args(struct start *S, int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS,
 	       O_FORMAT, O_ROT_SIZE, O_ROT_TIME, O_RET_BYTES, O_RET_FILES, O_MIN_FREE, O_FMODE,
-	       O_FGROUP, O_CONFIG, O_REORDER, O_NOINDEX };
+	       O_FGROUP, O_CONFIG, O_REORDER, O_FLEET, O_SENSOR, O_FL_CREDS, O_FL_CA, O_FL_ADV,
+	       O_FL_REPL, O_FL_AGE, O_FL_BYTES, O_FL_QUEUE, O_ARCHIVE, O_S3_EP, O_S3_CRED,
+	       O_S3_REGION, O_AR_RATE, O_AR_KEEP, O_AR_STATE, O_NOINDEX };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -242,6 +337,13 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "file-mode", required_argument, NULL, O_FMODE },
 		{ "file-group", required_argument, NULL, O_FGROUP },
 		{ "reorder-window", required_argument, NULL, O_REORDER },
+		{ "archive", required_argument, NULL, O_ARCHIVE },
+		{ "s3-endpoint", required_argument, NULL, O_S3_EP },
+		{ "s3-credentials", required_argument, NULL, O_S3_CRED },
+		{ "s3-region", required_argument, NULL, O_S3_REGION },
+		{ "archive-rate", required_argument, NULL, O_AR_RATE },
+		{ "archive-keep-local", required_argument, NULL, O_AR_KEEP },
+		{ "archive-state", required_argument, NULL, O_AR_STATE },
 		{ "tls-cert", required_argument, NULL, O_TLS },
 		{ "dump-root", required_argument, NULL, O_ROOT },
 		{ "xdp-mode", required_argument, NULL, O_XDP },
@@ -254,9 +356,19 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "net-buffer", required_argument, NULL, O_NETBUF },
 		{ "no-index", no_argument, NULL, O_NOINDEX },
+		{ "fleet", required_argument, NULL, O_FLEET },
+		{ "sensor", required_argument, NULL, O_SENSOR },
+		{ "fleet-creds", required_argument, NULL, O_FL_CREDS },
+		{ "fleet-tls-ca", required_argument, NULL, O_FL_CA },
+		{ "fleet-advertise", required_argument, NULL, O_FL_ADV },
+		{ "fleet-replicas", required_argument, NULL, O_FL_REPL },
+		{ "fleet-max-age", required_argument, NULL, O_FL_AGE },
+		{ "fleet-max-bytes", required_argument, NULL, O_FL_BYTES },
+		{ "fleet-queue", required_argument, NULL, O_FL_QUEUE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct fl_sensor_opts *fo = &S->fleet_opts;
 	struct cap_cfg *c = &S->cfg;
 	const char *iface = NULL, *name = NULL, *dump = NULL;
 	char err[512];
@@ -394,6 +506,39 @@ static int parse_args(struct start *S, int argc, char **argv)
 		case O_METRICS:
 			S->rest.metrics_listen = optarg;
 			break;
+		case O_ARCHIVE:
+			S->archive.target.url = optarg;
+			break;
+		case O_S3_EP:
+			S->archive.target.endpoint = optarg;
+			break;
+		case O_S3_CRED:
+			S->archive.target.cred_file = optarg;
+			break;
+		case O_S3_REGION:
+			S->archive.target.region = optarg;
+			break;
+		case O_AR_STATE:
+			S->archive.state_dir = optarg;
+			break;
+		case O_AR_RATE:
+		case O_AR_KEEP: {
+			uint64_t v;
+
+			if (parse_size(optarg, &v) || (o == O_AR_RATE && !v)) {
+				fprintf(stderr, "capture-appliance: --%s takes a byte count (suffixes "
+						"k, M, G, T: powers of 1024)\n",
+					o == O_AR_RATE ? "archive-rate" : "archive-keep-local");
+				return 2;
+			}
+			if (o == O_AR_RATE) {
+				S->archive.rate = v;
+			} else {
+				S->core.dp.keep_archived = true;
+				S->core.dp.keep_archived_bytes = v;
+			}
+			break;
+		}
 		case O_ALLOW:
 			S->core.allow_iface = optarg;
 			break;
@@ -483,6 +628,53 @@ static int parse_args(struct start *S, int argc, char **argv)
 				return 2;
 			}
 			break;
+		case O_FLEET:
+			fo->conn.servers = optarg;
+			break;
+		case O_SENSOR:
+			fo->sensor = optarg;
+			break;
+		case O_FL_CREDS:
+			fo->conn.creds = optarg;
+			break;
+		case O_FL_CA:
+			fo->conn.tls_ca = optarg;
+			break;
+		case O_FL_ADV:
+			fo->advertise = optarg;
+			break;
+		case O_FL_REPL:
+		case O_FL_QUEUE: {
+			uint32_t v;
+
+			if (parse_u32(optarg, &v) || !v || (o == O_FL_REPL && v > 5) ||
+			    (o == O_FL_QUEUE && v > 1000000)) {
+				fprintf(stderr, "capture-appliance: --%s takes %s\n",
+					o == O_FL_REPL ? "fleet-replicas" : "fleet-queue",
+					o == O_FL_REPL ? "1..5" : "1..1000000");
+				return 2;
+			}
+			*(o == O_FL_REPL ? &fo->replicas : &fo->queue_max) = v;
+			break;
+		}
+		case O_FL_AGE:
+		case O_FL_BYTES: {
+			uint64_t v;
+			uint32_t secs;
+
+			if (o == O_FL_AGE ? parse_u32(optarg, &secs) || !secs
+					  : parse_size(optarg, &v) || !v) {
+				fprintf(stderr, "capture-appliance: --%s takes a positive %s\n",
+					o == O_FL_AGE ? "fleet-max-age" : "fleet-max-bytes",
+					o == O_FL_AGE ? "number of seconds" : "byte count");
+				return 2;
+			}
+			if (o == O_FL_AGE)
+				fo->max_age_s = secs;
+			else
+				fo->max_bytes = v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -513,6 +705,34 @@ static int parse_args(struct start *S, int argc, char **argv)
 		fprintf(stderr, "capture-appliance: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (!fo->conn.servers != !fo->sensor) {
+		fprintf(stderr, "capture-appliance: --fleet and --sensor go together\n");
+		return 2;
+	}
+	if (!fo->conn.servers && (fo->conn.creds || fo->conn.tls_ca || fo->advertise ||
+				  fo->replicas || fo->max_age_s || fo->max_bytes || fo->queue_max)) {
+		fprintf(stderr, "capture-appliance: --fleet-* options need --fleet\n");
+		return 2;
+	}
+	if (fo->conn.servers) {
+		if (!fl_sensor_name_ok(fo->sensor)) {
+			fprintf(stderr, "capture-appliance: --sensor '%s': 1..%d of A-Z a-z 0-9 _ -\n",
+				fo->sensor, FL_SENSOR_MAX - 1);
+			return 2;
+		}
+		if (fo->advertise && strncmp(fo->advertise, "http://", 7) &&
+		    strncmp(fo->advertise, "https://", 8)) {
+			fprintf(stderr, "capture-appliance: --fleet-advertise takes "
+					"http[s]://HOST:PORT\n");
+			return 2;
+		}
+		if (fl_check_conn(&fo->conn, err, sizeof(err))) {
+			fprintf(stderr, "capture-appliance: %s\n", err);
+			return 2;
+		}
+	}
+	if (check_archive(S))
+		return 2;
 	if (!iface) {
 		fprintf(stderr, "capture-appliance: --iface IFACE is required\n");
 		usage(stderr);
@@ -541,13 +761,160 @@ static int parse_args(struct start *S, int argc, char **argv)
 }
 
 /* Each sealed file gets its index (extract/), in the core's background
- * thread: queries then skip what can't match. */
-static void index_sealed(void *arg, const char *path)
+ * thread: queries then skip what can't match; then, in a fleet, its
+ * catalog record (queued: never waits for NATS). */
+static void on_sealed(void *arg, const char *capture, const char *path)
 {
+	struct start *S = arg;
 	char err[512] = "";
+	int ret;
 
-	if (ex_index_file(path, err, sizeof(err)))
+	if (!S->no_index && ex_index_file(path, err, sizeof(err)))
 		fprintf(stderr, "capture-appliance: index of %s: %s\n", path, err);
+	pthread_mutex_lock(&S->fleet_lock);
+	fl_note_sealed(S->fleet, capture, path);
+	pthread_mutex_unlock(&S->fleet_lock);
+	/* then the file and its index to the archive (its own thread) */
+	if (S->ar) {
+		ret = ar_enqueue(S->ar, capture, path);
+		if (ret)
+			fprintf(stderr, "capture-appliance: archive: %s: %s\n", path,
+				strerror(-ret));
+	}
+}
+
+#define EARLY_MAX 4096
+
+/* An archived file (the archive's upload thread): its catalog record,
+ * queued by the fleet; before the fleet runs, kept for it (at most
+ * EARLY_MAX). */
+static void on_archived(void *arg, const char *capture, const char *path, const char *key,
+			uint64_t bytes, const char *md5hex)
+{
+	struct start *S = arg;
+	struct archived_note *v, *n;
+
+	pthread_mutex_lock(&S->fleet_lock);
+	if (S->fleet) {
+		fl_note_archived(S->fleet, capture, path, key, bytes, md5hex);
+	} else if (S->fleet_on && S->nearly < EARLY_MAX &&
+		   (v = realloc(S->early, (S->nearly + 1) * sizeof(*v)))) {
+		S->early = v;
+		n = &v[S->nearly];
+		snprintf(n->capture, sizeof(n->capture), "%s", capture);
+		snprintf(n->md5, sizeof(n->md5), "%s", md5hex ? md5hex : "");
+		n->bytes = bytes;
+		n->path = strdup(path);
+		n->key = strdup(key);
+		if (n->path && n->key) {
+			S->nearly++;
+		} else {
+			free(n->path);
+			free(n->key);
+		}
+	}
+	pthread_mutex_unlock(&S->fleet_lock);
+}
+
+/* Hands the early notes to the fleet (f NULL: drops them). Under fleet_lock. */
+static void flush_early(struct start *S, struct fl_fleet *f)
+{
+	size_t i;
+
+	for (i = 0; i < S->nearly; i++) {
+		struct archived_note *n = &S->early[i];
+
+		if (f)
+			fl_note_archived(f, n->capture, n->path, n->key, n->bytes, n->md5);
+		free(n->path);
+		free(n->key);
+	}
+	free(S->early);
+	S->early = NULL;
+	S->nearly = 0;
+}
+
+/* Joins the fleet once the core and REST run: one-time tokens of query
+ * answers go to the REST server's grants. */
+static int start_fleet(struct start *S, struct cap_core *k, struct api_grants *grants)
+{
+	char adv[512], err[1024] = "";
+	struct fl_fleet *f = NULL;
+	int ret;
+
+	if (!S->fleet_opts.advertise && S->listen)
+		snprintf(adv, sizeof(adv), "%s://%s", S->rest.tls_cert ? "https" : "http",
+			 S->listen);
+	else
+		snprintf(adv, sizeof(adv), "%s", S->fleet_opts.advertise ? S->fleet_opts.advertise : "");
+	if (S->listen && !S->fleet_opts.advertise && api_rest_listen_is_loopback(S->listen))
+		fprintf(stderr, "capture-appliance: fleet: this REST API listens on loopback "
+				"(%s): other machines can't fetch query answers; "
+				"--fleet-advertise or --listen\n", S->listen);
+	S->fleet_opts.advertise = adv;
+	S->fleet_opts.core = k;
+	S->fleet_opts.grants = grants;
+	S->fleet_opts.log = log_line;
+	ret = fl_start(&S->fleet_opts, &f, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "capture-appliance: fleet: %s\n", err[0] ? err : strerror(-ret));
+		return ret;
+	}
+	pthread_mutex_lock(&S->fleet_lock);
+	S->fleet = f;
+	flush_early(S, f);
+	pthread_mutex_unlock(&S->fleet_lock);
+	fprintf(stderr, "capture-appliance: fleet: sensor %s, NATS %s, REST advertised as %s\n",
+		S->fleet_opts.sensor, S->fleet_opts.conn.servers, adv[0] ? adv : "(none)");
+	return 0;
+}
+
+static void stop_fleet(struct start *S)
+{
+	struct fl_fleet *f;
+
+	pthread_mutex_lock(&S->fleet_lock);
+	f = S->fleet;
+	S->fleet = NULL;
+	S->fleet_on = false;
+	flush_early(S, NULL);
+	pthread_mutex_unlock(&S->fleet_lock);
+	fl_stop(f);
+}
+
+/* Writer retention (its thread): only archived files may go. */
+static bool archived(void *arg, const char *path)
+{
+	return ar_is_archived(arg, path);
+}
+
+static void archive_stats(void *arg, struct api_archive_stats *st)
+{
+	struct ar_stats as;
+
+	ar_get_stats(arg, &as);
+	*st = (struct api_archive_stats){ .uploaded_files = as.uploaded_files,
+					  .uploaded_bytes = as.uploaded_bytes,
+					  .failures = as.failures,
+					  .queue = as.queue,
+					  .gone = as.gone };
+}
+
+static void print_archive(const char *what, struct ar *a)
+{
+	struct ar_stats as;
+
+	if (!a)
+		return;
+	ar_get_stats(a, &as);
+	fprintf(stderr,
+		"capture-appliance: archive %s: uploaded %llu objects %llu bytes, archived %llu "
+		"files, failures %llu, queue %llu, already archived %llu, deleted before "
+		"archived %llu\n",
+		what, (unsigned long long)as.uploaded_files, (unsigned long long)as.uploaded_bytes,
+		(unsigned long long)as.archived, (unsigned long long)as.failures,
+		(unsigned long long)as.queue, (unsigned long long)as.already,
+		(unsigned long long)as.gone);
 }
 
 static bool low_port(const char *listen)
@@ -562,6 +929,7 @@ static void print_first(struct start *S, struct cap_core *k)
 	struct cap_stats st;
 
 	/* REST may have deleted it */
+	print_archive("counters", S->ar);
 	if (!cap_get(k, S->cfg.name, NULL, &st)) {
 		print_stats("counters", S->cfg.name, &st);
 		/* systemctl status shows it; without NOTIFY_SOCKET a no-op */
@@ -582,7 +950,8 @@ static uint64_t mono_usec(void)
 
 static int run(int argc, char **argv, struct cli_config *conf)
 {
-	struct start S = { .conf = conf };
+	struct start S = { .conf = conf, .fleet_lock = PTHREAD_MUTEX_INITIALIZER };
+	struct api_grants *grants = NULL;
 	uint64_t wd_usec = 0, next_stats = 0, wait, now;
 	struct api_rest *rest = NULL;
 	struct cap_core *k = NULL;
@@ -640,7 +1009,32 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	S.core.default_dir = tmp && tmp[0] ? tmp : "/tmp";
 	S.core.log = log_line;
 	S.core.on_final = on_final;
-	S.core.on_sealed = S.no_index ? NULL : index_sealed;
+	S.core.on_sealed = on_sealed;
+	S.core.sealed_arg = &S;
+	S.fleet_on = S.fleet_opts.conn.servers != NULL;
+	/* The archive before the core: a bad credentials file or bucket stops
+	 * here, before anything is attached or any file created. */
+	if (S.archive.target.url) {
+		S.archive.thread_init = cap_background_thread;
+		S.archive.on_archived = on_archived;
+		S.archive.archived_arg = &S;
+		/* in a fleet, the object keys name the sensor as the catalog does */
+		if (S.fleet_opts.sensor)
+			S.archive.sensor = S.fleet_opts.sensor;
+		err[0] = 0;
+		ret = ar_open(&S.archive, &S.ar, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "capture-appliance: archive: %s\n",
+				err[0] ? err : strerror(-ret));
+			return 1;
+		}
+		S.core.dp.may_delete = archived;
+		S.core.dp.may_delete_arg = S.ar;
+		S.rest.archive_stats = archive_stats;
+		S.rest.archive_arg = S.ar;
+		fprintf(stderr, "capture-appliance: archive to %s at %s\n", S.archive.target.url,
+			S.archive.target.endpoint);
+	}
 	err[0] = 0;
 	ret = cap_core_open(&S.core, &k, err, sizeof(err));
 	if (!ret)
@@ -649,9 +1043,14 @@ static int run(int argc, char **argv, struct cli_config *conf)
 		fprintf(stderr, "capture-appliance: %s\n", err[0] ? err : strerror(-ret));
 		goto fail;
 	}
+	if (S.fleet_opts.conn.servers && S.listen && (ret = api_grants_new(&grants))) {
+		fprintf(stderr, "capture-appliance: %s\n", strerror(-ret));
+		goto fail;
+	}
 	if (S.listen) {
 		S.rest.listen = S.listen;
 		S.rest.core = k;
+		S.rest.grants = grants;
 		err[0] = 0;
 		ret = api_rest_start(&S.rest, &rest, err, sizeof(err));
 		if (ret) {
@@ -661,6 +1060,8 @@ static int run(int argc, char **argv, struct cli_config *conf)
 		}
 		fprintf(stderr, "capture-appliance: REST API on %s\n", S.listen);
 	}
+	if (S.fleet_opts.conn.servers && start_fleet(&S, k, grants))
+		goto fail;
 	/* systemd (Type=notify): the first capture runs and REST listens. Each
 	 * sd_notify is a no-op without NOTIFY_SOCKET. */
 	sd_notifyf(0, "READY=1\nSTATUS=capturing %s on %s, REST API %s", S.cfg.name,
@@ -700,12 +1101,19 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	}
 	sd_notifyf(0, "STOPPING=1\nSTATUS=%s, stopping", strsignal(sig));
 	fprintf(stderr, "capture-appliance: %s, stopping\n", strsignal(sig));
+	stop_fleet(&S); /* its thread reads the core: first */
 	api_rest_stop(rest);
 	cap_core_close(k); /* closes every capture */
+	api_grants_free(grants);
+	print_archive("final", S.ar);
+	ar_close(S.ar); /* what is still queued goes at the next start */
 	return 0;
 fail:
+	stop_fleet(&S);
 	api_rest_stop(rest);
 	cap_core_close(k);
+	api_grants_free(grants);
+	ar_close(S.ar);
 	return 1;
 }
 

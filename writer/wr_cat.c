@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,14 +215,21 @@ void wr_cat_update(struct wr_cat *c, uint32_t seq, uint64_t bytes, bool sealed)
 	pthread_mutex_unlock(&c->lock);
 }
 
-static bool over_budget(struct wr_cat *c, const struct wr_opts *o)
+bool wr_retaining(const struct wr_opts *o)
+{
+	return o->retain_bytes || o->retain_files || o->min_free_pct || o->keep_archived;
+}
+
+static bool over_count(struct wr_cat *c, const struct wr_opts *o)
+{
+	return (o->retain_bytes && c->bytes > o->retain_bytes) ||
+	       (o->retain_files && c->n > o->retain_files);
+}
+
+static bool over_free(struct wr_cat *c, const struct wr_opts *o)
 {
 	struct statfs sf;
 
-	if (o->retain_bytes && c->bytes > o->retain_bytes)
-		return true;
-	if (o->retain_files && c->n > o->retain_files)
-		return true;
 	/* bytes the reaper has yet to free count as free */
 	if (o->min_free_pct && !fstatfs(c->dirfd, &sf) && sf.f_blocks &&
 	    ((double)sf.f_bavail * (double)sf.f_frsize + (double)c->doomed) * 100.0 <
@@ -230,24 +238,67 @@ static bool over_budget(struct wr_cat *c, const struct wr_opts *o)
 	return false;
 }
 
-/* Writer thread: gives the oldest sealed files to the reaper while a
- * budget is exceeded; counts them in *deleted (under the lock, so that a
- * reader of the gauges sees both change together). */
-void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, struct wr_reaper *r,
-		   _Atomic uint64_t *deleted)
+/* Whether file i may go by the budgets other than min_free (archived). */
+static bool allowed(struct wr_cat *c, const struct wr_opts *o, size_t i)
 {
+	char path[PATH_MAX + 256];
 
-	if (!o->retain_bytes && !o->retain_files && !o->min_free_pct)
+	if (!o->may_delete)
+		return true;
+	snprintf(path, sizeof(path), "%s%s", c->dir, c->v[i].name);
+	return o->may_delete(o->may_delete_arg, path);
+}
+
+/* Writer thread: gives sealed files to the reaper, oldest first, while a
+ * budget is exceeded: min_free any of them; retain_bytes, retain_files and
+ * keep_archived_bytes only those may_delete allows. Counts them in
+ * *deleted (under the lock, so that a reader of the gauges sees both
+ * change together), those min_free took before they were allowed in
+ * *early. */
+void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, struct wr_reaper *r,
+		   _Atomic uint64_t *deleted, _Atomic uint64_t *early)
+{
+	uint64_t kept = 0; /* bytes of sealed files may_delete allows */
+	bool *ok = NULL, emergency;
+	size_t i;
+
+	if (!wr_retaining(o))
 		return;
 	pthread_mutex_lock(&c->lock);
-	while (c->n && c->v[0].sealed && over_budget(c, o)) {
-		wr_reaper_push(r, c, c->v[0].name, c->v[0].bytes);
-		c->bytes -= c->v[0].bytes;
-		memmove(c->v, c->v + 1, (c->n - 1) * sizeof(*c->v));
+	if (o->may_delete) {
+		ok = calloc(c->n ? c->n : 1, sizeof(*ok));
+		if (!ok)
+			goto out; /* again at the next tick */
+		for (i = 0; i < c->n && c->v[i].sealed; i++)
+			if ((ok[i] = allowed(c, o, i)))
+				kept += c->v[i].bytes;
+	}
+	/* the file system asked again only after a deletion */
+	emergency = over_free(c, o);
+	for (i = 0; i < c->n && c->v[i].sealed;) {
+		bool may = !ok || ok[i];
+
+		if (!emergency && !(may && (over_count(c, o) ||
+					    (o->keep_archived && kept > o->keep_archived_bytes)))) {
+			i++;
+			continue;
+		}
+		wr_reaper_push(r, c, c->v[i].name, c->v[i].bytes);
+		c->bytes -= c->v[i].bytes;
+		if (ok && may)
+			kept -= c->v[i].bytes;
+		else if (ok)
+			atomic_fetch_add(early, 1);
+		memmove(c->v + i, c->v + i + 1, (c->n - i - 1) * sizeof(*c->v));
+		if (ok)
+			memmove(ok + i, ok + i + 1, (c->n - i - 1) * sizeof(*ok));
 		c->n--;
 		atomic_fetch_add(deleted, 1);
+		emergency = over_free(c, o);
 	}
+out:
 	pthread_mutex_unlock(&c->lock);
+	free(ok);
 }
 
 void wr_cat_gauges(struct wr_cat *c, uint64_t *files, uint64_t *bytes)

@@ -213,7 +213,7 @@ struct wr_writer {
 	uint64_t rot_ns;	/* rotate_seconds in ns; 0 = off */
 	bool rotating;
 	struct wr_cat *cat;	/* the current prefix's catalog (lock) */
-	_Atomic uint64_t st_deleted, st_sealed;
+	_Atomic uint64_t st_deleted, st_sealed, st_deleted_early;
 	struct wr_reaper *reaper; /* with retention */
 	struct wr_fent one;	/* without rotation: the file's walk so far (lock) */
 	dev_t one_dev;
@@ -243,7 +243,9 @@ void wr_cat_put(struct wr_cat *c);
 int wr_cat_add_open(struct wr_cat *c, uint32_t seq, const char *name, uint64_t bytes);
 void wr_cat_update(struct wr_cat *c, uint32_t seq, uint64_t bytes, bool sealed);
 void wr_cat_retain(struct wr_cat *c, const struct wr_opts *o, struct wr_reaper *r,
-		   _Atomic uint64_t *deleted);
+		   _Atomic uint64_t *deleted, _Atomic uint64_t *early);
+/* Whether o has a retention budget of any kind. */
+bool wr_retaining(const struct wr_opts *o);
 
 /* wr_reap.c: deletes files off the writer thread */
 struct wr_reaper;

@@ -270,7 +270,7 @@ int wr_rot_switch(struct wr_writer *w, struct wr_job *j)
 	ret = install(w, d, &nf, name, seq);
 	name = NULL;
 	wr_guard_note(w->guard, d);
-	wr_cat_retain(d->cat, &w->o, w->reaper, &w->st_deleted);
+	wr_cat_retain(d->cat, &w->o, w->reaper, &w->st_deleted, &w->st_deleted_early);
 out:
 	free(name);
 	if (ret) {
@@ -295,5 +295,5 @@ void wr_rot_tick(struct wr_writer *w, struct wr_dest *d, bool idle)
 		d->q_any = false;
 		d->q_new = true;
 	}
-	wr_cat_retain(d->cat, &w->o, w->reaper, &w->st_deleted);
+	wr_cat_retain(d->cat, &w->o, w->reaper, &w->st_deleted, &w->st_deleted_early);
 }

@@ -52,9 +52,10 @@ static int check_opts(struct wr_opts *o)
 	    o->nbufs < 2 || o->nbufs > 1024 || o->backend > WR_BACKEND_PWRITE ||
 	    o->direct > WR_DIRECT_OFF)
 		return -EINVAL;
-	if (!o->rotate_bytes && !o->rotate_seconds &&
-	    (o->retain_bytes || o->retain_files || o->min_free_pct))
+	if (!o->rotate_bytes && !o->rotate_seconds && wr_retaining(o))
 		return -EINVAL; /* retention needs a series of files */
+	if (o->keep_archived && !o->may_delete)
+		return -EINVAL;
 	if (o->min_free_pct > 99 || o->rotate_seconds > 366u * 86400u)
 		return -EINVAL;
 	if (o->rotate_bytes || o->rotate_seconds) {
@@ -254,7 +255,7 @@ int wr_open(const struct wr_opts *opts, struct wr_writer **out)
 			goto out;
 		}
 	}
-	if (w->o.retain_bytes || w->o.retain_files || w->o.min_free_pct) {
+	if (wr_retaining(&w->o)) {
 		ret = wr_reaper_start(&w->reaper);
 		if (ret)
 			goto out;
@@ -481,6 +482,7 @@ int wr_get_stats(struct wr_writer *w, struct wr_stats *st)
 	pthread_mutex_unlock(&w->lock);
 	/* after the gauges: a deletion they show is counted already */
 	st->files_deleted = atomic_load(&w->st_deleted);
+	st->files_deleted_unarchived = atomic_load(&w->st_deleted_early);
 	return 0;
 }
 

@@ -93,6 +93,20 @@ struct wr_opts {
 	uint64_t retain_bytes;	 /* all files of the prefix together */
 	uint32_t retain_files;	 /* number of files, the open one included */
 	uint32_t min_free_pct;	 /* keep this % of the file system free */
+	/* With an archive (archive/): may_delete(arg, path) says whether the
+	 * sealed file path (the prefix's folder, then its name) may go, i.e.
+	 * is archived. retain_bytes and retain_files then delete only files
+	 * it allows, oldest first, skipping the others (the files may take
+	 * more than those budgets while the archive is behind); min_free_pct
+	 * still deletes the oldest sealed file whatever it says (counted in
+	 * files_deleted_unarchived when it did not allow it). keep_archived:
+	 * the files it allows take at most keep_archived_bytes (the oldest
+	 * go first). Called from the writer thread with the catalog locked:
+	 * must be quick and never block on I/O. */
+	bool (*may_delete)(void *arg, const char *path);
+	void *may_delete_arg;
+	bool keep_archived;	 /* needs rotation and may_delete */
+	uint64_t keep_archived_bytes;
 
 	/* pcapng. Files get one IDB per direction: interface 0 inbound (and
 	 * records of unknown direction), 1 outbound; same link type and
@@ -154,6 +168,8 @@ struct wr_stats {
 	uint64_t files;		 /* files of the prefix now, the open one included */
 	uint64_t bytes_kept;	 /* their bytes */
 	uint64_t files_sealed;	 /* files this writer sealed */
+	uint64_t files_deleted_unarchived; /* of files_deleted, by min_free_pct
+					    * before may_delete allowed it */
 	/* time order (reorder_ns): records written after a newer one (they
 	 * came later than the window, or the pool ran short); 0 when off */
 	uint64_t late;

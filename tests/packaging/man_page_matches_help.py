@@ -97,7 +97,7 @@ verbs = re.findall(r"^Usage: capture-appliance (?:\[--[^]]*\] )*(\w+)",
                    help_text("--server", "http://127.0.0.1:1", "--help"), re.M)
 if len(verbs) < 6:
     sys.exit(f"FAIL: the client's --help lists only {verbs}")
-commands = ["start", "filter compile", "filter apply"] + verbs
+commands = ["start", "filter compile", "filter apply", "fleet"] + verbs
 for c in commands:
     if c not in man:
         errors.append(f"{c}: no .SS section in the man page")
@@ -110,6 +110,7 @@ compare("filter", help_opts(help_text("filter", "--help")),
         man.get("filter compile", set()) | man.get("filter apply", set()))
 for v in verbs:
     compare(v, help_opts(help_text(v, "--help")), man.get(v, set()))
+compare("fleet", help_opts(help_text("fleet", "--help")), man.get("fleet", set()))
 # the top level names nothing the man page lacks (--help, --version)
 for o in sorted(help_opts(help_text("--help")) - whole):
     errors.append(f"top level: '{o}' is in --help but nowhere in the man page")
