@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ void cap_background_thread(void)
 {
 	pid_t tid = (pid_t)syscall(SYS_gettid);
 
+	/* a real-time policy inherited from the process (chrt) would make
+	 * nice meaningless: back to the normal one first */
+	pthread_setschedparam(pthread_self(), SCHED_OTHER, &(struct sched_param){ 0 });
 	setpriority(PRIO_PROCESS, (id_t)tid, 19);
 	syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, tid, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
 }
