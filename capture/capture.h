@@ -252,6 +252,9 @@ int cap_get(struct cap_core *k, const char *name, struct cap_cfg *cfg,
  * the first non-zero return (returned). No lock is held while fn runs. */
 int cap_each(struct cap_core *k, int (*fn)(const struct cap_cfg *cfg, void *arg),
 	     void *arg);
+/* The names of every capture, in creation order: *names (free() it) holds
+ * *n of them. */
+int cap_names(struct cap_core *k, char (**names)[CAP_NAME_MAX], size_t *n);
 /* The ingress path a capture runs (never AUTO) and why it was chosen. -ENOENT. */
 int cap_ingress_of(struct cap_core *k, const char *name, enum cap_ingress *path,
 		   char *why, size_t whylen);
@@ -306,9 +309,10 @@ int cap_check_dump(const char *root, const char *dump, char *out, size_t outlen,
  * bounding set, for good: no new privileges either). Call before any thread
  * exists. bind_low_port keeps CAP_NET_BIND_SERVICE. */
 int cap_drop_privileges(bool bind_low_port, char *err, size_t errlen);
-/* Puts the calling thread at the lowest CPU priority (nice 19) and in the
- * idle I/O class (the disk serves it when nobody else waits): for work that
- * must never slow capture (indexes, extractions). */
+/* Puts the calling thread under the normal scheduling policy at the lowest
+ * CPU priority (nice 19) and in the idle I/O class (the disk serves it when
+ * nobody else waits): for work that must never slow capture (indexes,
+ * extractions). */
 void cap_background_thread(void);
 /* The file a dump prefix names without rotation: DUMP.pcap or DUMP.pcapng. */
 void cap_dump_file(const char *dump, enum cap_format f, char *out, size_t len);

@@ -530,3 +530,34 @@ void cap_core_close(struct cap_core *k)
 	pthread_mutex_destroy(&k->lock);
 	free(k);
 }
+
+struct cap_name_list {
+	char (*v)[CAP_NAME_MAX];
+	size_t n;
+};
+
+static int take_name(const struct cap_cfg *cfg, void *arg)
+{
+	struct cap_name_list *l = arg;
+	char(*v)[CAP_NAME_MAX] = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	snprintf(v[l->n++], CAP_NAME_MAX, "%s", cfg->name);
+	return 0;
+}
+
+int cap_names(struct cap_core *k, char (**names)[CAP_NAME_MAX], size_t *n)
+{
+	struct cap_name_list l = { 0 };
+	int ret = cap_each(k, take_name, &l);
+
+	if (ret) {
+		free(l.v);
+		return ret;
+	}
+	*names = l.v;
+	*n = l.n;
+	return 0;
+}

@@ -70,23 +70,6 @@ static struct seen *seen_of(struct cap_sealer *s, const char *name)
 	return &v[s->n++];
 }
 
-struct names {
-	char (*v)[CAP_NAME_MAX];
-	size_t n;
-};
-
-static int take_name(const struct cap_cfg *cfg, void *arg)
-{
-	struct names *l = arg;
-	char(*v)[CAP_NAME_MAX] = realloc(l->v, (l->n + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	snprintf(v[l->n++], CAP_NAME_MAX, "%s", cfg->name);
-	return 0;
-}
-
 static void one_capture(struct cap_sealer *s, const char *name)
 {
 	struct cap_core *k = s->k;
@@ -120,17 +103,17 @@ static void *sealer_main(void *arg)
 {
 	struct cap_sealer *s = arg;
 	struct timespec until;
-	struct names l;
-	size_t i;
+	char(*names)[CAP_NAME_MAX];
+	size_t i, n;
 	bool stop;
 
 	cap_background_thread();
 	for (;;) {
-		l = (struct names){ 0 };
-		if (!cap_each(s->k, take_name, &l))
-			for (i = 0; i < l.n; i++)
-				one_capture(s, l.v[i]);
-		free(l.v);
+		if (!cap_names(s->k, &names, &n)) {
+			for (i = 0; i < n; i++)
+				one_capture(s, names[i]);
+			free(names);
+		}
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += SEALED_POLL_MS * 1000000L;
 		until.tv_sec += until.tv_nsec / 1000000000L;

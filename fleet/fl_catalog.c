@@ -141,23 +141,6 @@ static int add_known(void *arg, const char *id, uint64_t seq, const char *data, 
 	return id[0] ? fl_set_add(&f->known, id) : 0;
 }
 
-struct names {
-	char (*v)[CAP_NAME_MAX];
-	size_t n;
-};
-
-static int take_name(const struct cap_cfg *cfg, void *arg)
-{
-	struct names *l = arg;
-	char(*v)[CAP_NAME_MAX] = realloc(l->v, (l->n + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	snprintf(v[l->n++], CAP_NAME_MAX, "%s", cfg->name);
-	return 0;
-}
-
 /* Every sealed file of one capture the catalog lacks. */
 static int reconcile_capture(struct fl_fleet *f, const char *name, char *err, size_t errlen)
 {
@@ -201,18 +184,18 @@ out:
 int fl_reconcile(struct fl_fleet *f, char *err, size_t errlen)
 {
 	char filter[128];
-	struct names l = { 0 };
-	size_t i;
+	char(*names)[CAP_NAME_MAX] = NULL;
+	size_t i, n = 0;
 	int ret;
 
 	snprintf(filter, sizeof(filter), FL_SUBJECT_PREFIX ".%s.>", f->sensor);
 	ret = fl_scan(f->nc, f->js, filter, add_known, f, err, errlen);
 	if (ret)
 		return ret;
-	ret = cap_each(f->o.core, take_name, &l);
-	for (i = 0; i < l.n && !ret; i++)
-		ret = reconcile_capture(f, l.v[i], err, errlen);
-	free(l.v);
+	ret = cap_names(f->o.core, &names, &n);
+	for (i = 0; i < n && !ret; i++)
+		ret = reconcile_capture(f, names[i], err, errlen);
+	free(names);
 	return ret;
 }
 
