@@ -149,6 +149,7 @@ struct cap_opts {
 	 * UINT32_MAX: no merge (each queue's order only). */
 	uint32_t reorder_ns;
 	size_t net_buffer_bytes;    /* network-mode backlog; 0 = writer default */
+	size_t write_buffer_bytes;  /* the writer's buffer pool per capture; 0 = writer default */
 	/* Retention with an archive, for captures that rotate: which sealed
 	 * files retention may delete, and how many bytes of those to keep
 	 * (writer.h: wr_opts.may_delete, keep_archived). NULL: any. */

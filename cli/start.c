@@ -152,6 +152,8 @@ static void usage(FILE *out)
 		"  --dump-root DIR      --dump and REST dump paths must lie under DIR\n"
 		"                       (relative ones are taken relative to DIR)\n"
 		"  --net-buffer BYTES   network-mode backlog per capture (default: 64 MiB)\n"
+		"  --write-buffer BYTES the writer's buffers per capture, between the rings\n"
+		"                       and the file, 2M to 1G in whole MiB (default: 16 MiB)\n"
 		"  --xdp-mode M         auto|native|generic (default: auto = native, else generic)\n"
 		"  --bind M             auto|copy|zerocopy AF_XDP bind (default: auto)\n"
 		"  --stats-interval S   counter line every S seconds, 0 = off (default: 10)\n"
@@ -309,7 +311,7 @@ static int check_archive(struct start *S)
 
 static int parse_args(struct start *S, int argc, char **argv)
 {
-	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS,
+	enum { O_TOKEN = 256, O_TLS, O_ROOT, O_XDP, O_BIND, O_INTERVAL, O_NETBUF, O_WRBUF, O_RING, O_NOPIN, O_INGRESS, O_RBSIZE, O_BATCH, O_NOAUTH, O_ALLOW, O_METRICS,
 	       O_FORMAT, O_ROT_SIZE, O_ROT_TIME, O_RET_BYTES, O_RET_FILES, O_MIN_FREE, O_FMODE,
 	       O_FGROUP, O_CONFIG, O_REORDER, O_FLEET, O_SENSOR, O_FL_CREDS, O_FL_CA, O_FL_ADV,
 	       O_FL_REPL, O_FL_AGE, O_FL_BYTES, O_FL_QUEUE, O_ARCHIVE, O_S3_EP, O_S3_CRED,
@@ -355,6 +357,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "ringbuf-size", required_argument, NULL, O_RBSIZE },
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "net-buffer", required_argument, NULL, O_NETBUF },
+		{ "write-buffer", required_argument, NULL, O_WRBUF },
 		{ "no-index", no_argument, NULL, O_NOINDEX },
 		{ "fleet", required_argument, NULL, O_FLEET },
 		{ "sensor", required_argument, NULL, O_SENSOR },
@@ -559,6 +562,17 @@ static int parse_args(struct start *S, int argc, char **argv)
 				return 2;
 			}
 			S->core.dp.net_buffer_bytes = v;
+			break;
+		}
+		case O_WRBUF: { /* the writer's pool: 1 MiB buffers */
+			uint64_t v;
+
+			if (parse_size(optarg, &v) || v < (2u << 20) || v > (1024u << 20)) {
+				fprintf(stderr, "capture-appliance: --write-buffer needs a byte count "
+						"from 2M to 1G\n");
+				return 2;
+			}
+			S->core.dp.write_buffer_bytes = v;
 			break;
 		}
 		case O_XDP:
