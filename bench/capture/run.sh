@@ -22,6 +22,9 @@
 #             (start --no-index), and on with an extraction looping against
 #             the daemon; variants interleaved, IX_ROUNDS rounds; writes
 #             results/index.md (index_report.py)
+#   --wbuf    issue 11: 1514 B, full snaplen, the default appliance with
+#             writer pools of WB_SIZES MiB (16 64 256) at fixed rates
+#             WB_LADDER, WB_REPS rounds side by side; writes results/wbuf.md
 #   --tools   comma list from: ceiling,appliance,appliance-host,appliance-afxdp,
 #             appliance-ringbuf,appliance-transparent,appliance-bidir,tcpdump,
 #             netsniff-ng,xdpdump (default: all but appliance-bidir and xdpdump)
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--profile) MODE=profile ;;
 	--main-only) MAIN_ONLY=1 ;;
 	--index) MODE=index ;;
+	--wbuf) MODE=wbuf ;;
 	--full) MODE=full ;;
 	--build) BUILD=$(readlink -f "$2"); shift ;;
 	--out) OUT=$2; shift ;;
@@ -300,6 +304,49 @@ index_ladder()
 	done
 }
 
+# wbuf_ladder: issue 11, 1514-B frames at full snaplen: the default
+# appliance with writer pools of WB_SIZES MiB (--write-buffer) side by side
+# at fixed offered rates WB_LADDER, WB_REPS rounds, the order rotated every
+# round (group wbuf-NM); then the medians per pool and rate.
+WB_SIZES=${WB_SIZES:-16 64 256}
+WB_LADDER=${WB_LADDER:-200000 400000 600000}
+WB_REPS=${WB_REPS:-3}
+wbuf_ladder()
+{
+	local sizes=($WB_SIZES) n rep rate i mb count saved=$BC_APPLIANCE_ARGS
+	n=${#sizes[@]}
+	count=${LL_COUNT:-$(bc_count_for 1514 262144)}
+	echo "bench: writer pool ${WB_SIZES} MiB at $WB_LADDER frames/s, 1514 B, $count frames per point, $WB_REPS rounds"
+	for ((rep = 1; rep <= WB_REPS; rep++)); do
+		for rate in $WB_LADDER; do
+			for ((i = 0; i < n; i++)); do
+				mb=${sizes[(i + rep) % n]}
+				BC_APPLIANCE_ARGS="$saved --write-buffer ${mb}M" \
+					bc_point "wbuf-${mb}M" appliance 1514 udp 262144 "$rate" "$count" 1 "$rep"
+			done
+		done
+	done
+	python3 - "$BC_POINTS" <<'PY'
+import json, re, statistics, sys
+from collections import defaultdict
+by = defaultdict(list)
+for line in open(sys.argv[1]):
+    p = json.loads(line) if line.strip() else {}
+    if str(p.get("group", "")).startswith("wbuf-") and p.get("loss_pct") is not None:
+        by[(int(p["group"][5:-1]), p["target_pps"])].append(p)
+def behind(p):
+    m = re.search(r"writer behind (\d+)", p.get("appliance_counters") or "")
+    return int(m.group(1)) if m else 0
+print("| writer pool | asked frames/s | runs | median loss % | median captured frames/s | median writer behind |")
+print("|---|---|---|---|---|---|")
+for (mb, r), ps in sorted(by.items()):
+    print("| %d MiB | %.0f | %d | %.2f | %.0f | %.0f |" % (mb, r, len(ps),
+          statistics.median(p["loss_pct"] for p in ps),
+          statistics.median(p["captured_pps"] for p in ps),
+          statistics.median(behind(p) for p in ps)))
+PY
+}
+
 # lossless SIZE FILTER SNAP STEPS: every tool, one after the other.
 lossless()
 {
@@ -372,6 +419,9 @@ elif [ "$MODE" = index ]; then
 	python3 "$BC_DIR/index_report.py" --points "$BC_POINTS" --start "$START" \
 		--rotate "$BC_ROTATE_SIZE" --out "$OUT/index.md" || exit 1
 	echo "bench: results in $OUT/index.md"
+	exit 0
+elif [ "$MODE" = wbuf ]; then
+	wbuf_ladder | tee "$OUT/wbuf.md"
 	exit 0
 elif [ -n "$MAIN_ONLY" ]; then
 	main_group 64 udp 64 "${COUNT:-2000000}" "${REPS:-3}"
