@@ -149,7 +149,7 @@ struct cap_opts {
 	 * UINT32_MAX: no merge (each queue's order only). */
 	uint32_t reorder_ns;
 	size_t net_buffer_bytes;    /* network-mode backlog; 0 = writer default */
-	size_t write_buffer_bytes;  /* the writer's buffer pool per capture; 0 = writer default */
+	size_t write_buffer_bytes;  /* the writer's buffer pool per capture; 0 = CAP_WRITE_BUFFER_DEFAULT */
 	/* Retention with an archive, for captures that rotate: which sealed
 	 * files retention may delete, and how many bytes of those to keep
 	 * (writer.h: wr_opts.may_delete, keep_archived). NULL: any. */
@@ -189,6 +189,10 @@ struct cap_core_opts {
 };
 
 #define CAP_PULLS_DEFAULT 32u
+/* The writer's pool per capture: with 16 MiB, 1514-B frames at full snaplen
+ * lost 24-48 % at 0.2-0.6 M frames/s (all "writer behind"); with 64 MiB,
+ * nothing up to 0.4 M (bench/capture/run.sh --wbuf). */
+#define CAP_WRITE_BUFFER_DEFAULT (64u << 20)
 #define CAP_REORDER_DEFAULT_NS 5000000u /* 5 ms */
 
 struct cap_core;

@@ -101,8 +101,9 @@ int cap_wr_open(struct cap_core *k, struct cap *c, const struct cap_cfg *cfg,
 		.backend = (enum wr_backend)k->dp.writer_backend,
 		.network = cfg->network,
 		.net_buffer_bytes = k->dp.net_buffer_bytes,
-		/* 1 MiB buffers: the pool in whole buffers, at least 2 */
-		.nbufs = k->dp.write_buffer_bytes ? (uint32_t)(k->dp.write_buffer_bytes >> 20) : 0,
+		/* 1 MiB buffers (the writer's): the pool in whole buffers */
+		.nbufs = (uint32_t)((k->dp.write_buffer_bytes ? k->dp.write_buffer_bytes
+							  : CAP_WRITE_BUFFER_DEFAULT) >> 20),
 		.linktype = linktype,
 		.file_mode = k->file_mode,
 		.file_gid = k->file_group_set ? k->file_gid : (gid_t)-1,

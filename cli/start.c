@@ -153,7 +153,7 @@ static void usage(FILE *out)
 		"                       (relative ones are taken relative to DIR)\n"
 		"  --net-buffer BYTES   network-mode backlog per capture (default: 64 MiB)\n"
 		"  --write-buffer BYTES the writer's buffers per capture, between the rings\n"
-		"                       and the file, 2M to 1G in whole MiB (default: 16 MiB)\n"
+		"                       and the file, 2M to 1G in whole MiB (default: 64 MiB)\n"
 		"  --xdp-mode M         auto|native|generic (default: auto = native, else generic)\n"
 		"  --bind M             auto|copy|zerocopy AF_XDP bind (default: auto)\n"
 		"  --stats-interval S   counter line every S seconds, 0 = off (default: 10)\n"
