@@ -13,6 +13,8 @@
 #include <pcap/dlt.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "extract/ex_internal.h"
 
 static uint16_t be16(const uint8_t *p)
@@ -169,22 +171,9 @@ bool ex_bloom_has(const uint8_t *bits, uint32_t nbits, uint64_t h)
 	return true;
 }
 
-/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), four bits at a
- * time: a 16-entry table, small enough to write out. */
+/* CRC-32 (IEEE 802.3), zlib's: the same checksum the index always had, so
+ * indexes written before stay valid. */
 uint32_t ex_crc32(uint32_t crc, const void *buf, size_t len)
 {
-	static const uint32_t t[16] = {
-		0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
-		0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-		0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
-	};
-	const uint8_t *p = buf;
-
-	crc = ~crc;
-	while (len--) {
-		crc ^= *p++;
-		crc = crc >> 4 ^ t[crc & 15];
-		crc = crc >> 4 ^ t[crc & 15];
-	}
-	return ~crc;
+	return (uint32_t)crc32_z(crc, buf, len);
 }
