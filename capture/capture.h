@@ -164,6 +164,7 @@ struct cap_opts {
 typedef void (*cap_final_fn)(const struct cap_cfg *cfg, const struct cap_stats *st,
 			     void *arg);
 
+struct fg_pcapd;
 struct cap_core_opts {
 	struct cap_opts dp;
 	const char *dump_root;	  /* dump paths must lie inside; NULL: anywhere */
@@ -186,6 +187,10 @@ struct cap_core_opts {
 	 * is offered then too. NULL: none. */
 	void (*on_sealed)(void *arg, const char *capture, const char *path);
 	void *sealed_arg;
+	/* libpcap's compiler helper (filtergen's fg_pcapd_start), started by
+	 * the program while it had one thread; NULL: filters are compiled in
+	 * a fork of this process, which is safe only without threads */
+	const struct fg_pcapd *pcapd;
 };
 
 #define CAP_PULLS_DEFAULT 32u

@@ -18,13 +18,15 @@
 #define SLOT_WAIT_S 30 /* longer than any compile the slots let through */
 
 /* The libpcap check alone: fast, and the user's fault when it fails. */
-int cap_check_filter(const char *expr, int dlt, char *err, size_t errlen)
+int cap_check_filter(struct cap_core *k, const char *expr, int dlt, char *err,
+		     size_t errlen)
 {
+	struct fg_compile_opts o = { .dlt = dlt, .pcapd = k->pcapd };
 	struct fg_filter *f = NULL;
 	char why[FG_ERR_LEN] = "";
 	int ret;
 
-	ret = fg_compile_dlt(expr, FG_SNAPLEN_MAX, dlt, &f, why, sizeof(why));
+	ret = fg_compile_ex(expr, FG_SNAPLEN_MAX, &o, &f, why, sizeof(why));
 	fg_free(f);
 	if (ret)
 		snprintf(err, errlen, "filter '%.200s' refused: %.700s", expr,
@@ -85,14 +87,16 @@ static void slot_put(struct cap_core *k, struct cap *c, double secs)
 	pthread_mutex_unlock(&k->lock);
 }
 
-static int build(const char *expr, int dlt, struct xp_elf *elf, char *err, size_t errlen)
+static int build(struct cap_core *k, const char *expr, int dlt, struct xp_elf *elf,
+		 char *err, size_t errlen)
 {
+	struct fg_compile_opts o = { .dlt = dlt, .pcapd = k->pcapd };
 	struct fg_filter *f = NULL;
 	char msg[FG_ERR_LEN];
 	int ret;
 
 	msg[0] = 0;
-	ret = fg_compile_dlt(expr, FG_SNAPLEN_MAX, dlt, &f, msg, sizeof(msg));
+	ret = fg_compile_ex(expr, FG_SNAPLEN_MAX, &o, &f, msg, sizeof(msg));
 	if (ret) {
 		snprintf(err, errlen, "filter: %s", msg[0] ? msg : strerror(-ret));
 		return ret;
@@ -115,14 +119,14 @@ int cap_build_filter(struct cap_core *k, struct cap *c, const char *expr, int dl
 	double t0;
 	int ret;
 
-	ret = cap_check_filter(expr, dlt, err, errlen);
+	ret = cap_check_filter(k, expr, dlt, err, errlen);
 	if (ret)
 		return ret;
 	ret = slot_get(k, c, err, errlen);
 	if (ret)
 		return ret;
 	t0 = now_s();
-	ret = build(expr, dlt, elf, err, errlen);
+	ret = build(k, expr, dlt, elf, err, errlen);
 	slot_put(k, c, now_s() - t0);
 	return ret;
 }
@@ -145,5 +149,5 @@ int cap_check_expr(struct cap_core *k, const char *name, const char *expr, char 
 		return -ENOENT;
 	dlt = c->dlt; /* set at add, never changed */
 	cap_unref(k, c);
-	return expr[0] ? cap_check_filter(expr, dlt, err, errlen) : 0;
+	return expr[0] ? cap_check_filter(k, expr, dlt, err, errlen) : 0;
 }

@@ -59,6 +59,7 @@ int cap_core_open(const struct cap_core_opts *o, struct cap_core **out, char *er
 	k->final_arg = o->final_arg;
 	k->on_sealed = o->on_sealed;
 	k->sealed_arg = o->sealed_arg;
+	k->pcapd = o->pcapd;
 	if (o->dump_root) {
 		k->dump_root = realpath(o->dump_root, NULL);
 		if (!k->dump_root) {
@@ -296,7 +297,7 @@ static int check_new(struct cap_core *k, struct cap_cfg *cfg, unsigned int field
 	}
 	ret = cap_iface_linktype(cfg->iface, dlt, linktype, err, errlen);
 	if (!ret)
-		ret = cap_check_filter(cfg->filter, *dlt, err, errlen);
+		ret = cap_check_filter(k, cfg->filter, *dlt, err, errlen);
 	if (ret)
 		return ret;
 	if (!(fields & CAP_F_DUMP))

@@ -79,6 +79,7 @@ struct cap_core {
 	void *final_arg;
 	void (*on_sealed)(void *arg, const char *capture, const char *path);
 	void *sealed_arg;
+	const struct fg_pcapd *pcapd; /* the caller's; may be NULL */
 	struct cap_sealer *sealer; /* its own lock only; takes the others as a client */
 };
 
@@ -115,7 +116,8 @@ int cap_wr_open(struct cap_core *k, struct cap *c, const struct cap_cfg *cfg,
 		uint32_t linktype, struct wr_writer **out, char *err, size_t errlen);
 
 /* compile.c: filter text -> built programs, in a compile slot, niced. */
-int cap_check_filter(const char *expr, int dlt, char *err, size_t errlen); /* libpcap only */
+int cap_check_filter(struct cap_core *k, const char *expr, int dlt, char *err,
+		     size_t errlen); /* libpcap only */
 int cap_build_filter(struct cap_core *k, struct cap *c, const char *expr, int dlt,
 		     struct xp_elf *elf, char *err, size_t errlen);
 /* What iface's packets start with: dlt for filters, linktype for files;

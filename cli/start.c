@@ -969,6 +969,7 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	uint64_t wd_usec = 0, next_stats = 0, wait, now;
 	struct api_rest *rest = NULL;
 	struct cap_core *k = NULL;
+	struct fg_pcapd *pcapd = NULL;
 	struct timespec tmo;
 	char err[2048], path[sizeof(S.cfg.dump) - 5]; /* room for ".pcap" */
 	const char *tmp;
@@ -1006,6 +1007,16 @@ static int run(int argc, char **argv, struct cli_config *conf)
 		fprintf(stderr, "capture-appliance: %s\n", err);
 		return 1;
 	}
+	/* libpcap's compiler helper, forked while we have one thread (and
+	 * only the privileges kept above): compile children forked from a
+	 * process with threads could inherit a held allocator lock */
+	ret = fg_pcapd_start(&pcapd);
+	if (ret) {
+		fprintf(stderr, "capture-appliance: the filter compiler helper: %s\n",
+			strerror(-ret));
+		return 1;
+	}
+	S.core.pcapd = pcapd;
 	/* Signals go to this thread only (sigtimedwait below): block them
 	 * before any worker thread exists, so every thread inherits the mask. */
 	sigemptyset(&sigs);
@@ -1040,7 +1051,7 @@ static int run(int argc, char **argv, struct cli_config *conf)
 		if (ret) {
 			fprintf(stderr, "capture-appliance: archive: %s\n",
 				err[0] ? err : strerror(-ret));
-			return 1;
+			goto fail;
 		}
 		S.core.dp.may_delete = archived;
 		S.core.dp.may_delete_arg = S.ar;
@@ -1121,6 +1132,7 @@ static int run(int argc, char **argv, struct cli_config *conf)
 	api_grants_free(grants);
 	print_archive("final", S.ar);
 	ar_close(S.ar); /* what is still queued goes at the next start */
+	fg_pcapd_stop(pcapd);
 	return 0;
 fail:
 	stop_fleet(&S);
@@ -1128,6 +1140,7 @@ fail:
 	cap_core_close(k);
 	api_grants_free(grants);
 	ar_close(S.ar);
+	fg_pcapd_stop(pcapd);
 	return 1;
 }
 

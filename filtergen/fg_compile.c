@@ -119,7 +119,7 @@ int fg_compile_ex(const char *expr, uint32_t snaplen,
 		return fg_new(expr, snaplen, dlt, &ret_insn, 1, 0, out, err, errlen);
 	}
 
-	ret = fg_pcap_compile(expr, snaplen, dlt, opts && opts->unoptimized ? 0 : 1,
+	ret = fg_pcap_compile(opts ? opts->pcapd : NULL, expr, snaplen, dlt, opts && opts->unoptimized ? 0 : 1,
 			      opts ? opts->netmask : 0, opts ? opts->timeout_s : 0, &insns, &n,
 			      err, errlen);
 	if (!ret)

@@ -27,10 +27,28 @@ int fg_has_loop(const struct bpf_insn *insns, size_t n);
 /* fg_pcapc.c: pcap_open_dead(dlt) + pcap_compile in a child process killed
  * after timeout_s (0 = FG_COMPILE_TIMEOUT_S): -ETIMEDOUT "filter compile
  * timed out after N s"; -EINVAL with libpcap's message, or for a program
- * longer than FG_CBPF_MAX_INSNS. *insns is malloc'd. */
-int fg_pcap_compile(const char *expr, uint32_t snaplen, int dlt, int optimize,
-		    uint32_t netmask, unsigned int timeout_s, struct bpf_insn **insns, size_t *n,
-		    char *err, size_t errlen);
+ * longer than FG_CBPF_MAX_INSNS. *insns is malloc'd. The child is the
+ * helper's (d, fg_pcapd.c) or, with d NULL, a fork of the caller. */
+int fg_pcap_compile(const struct fg_pcapd *d, const char *expr, uint32_t snaplen, int dlt,
+		    int optimize, uint32_t netmask, unsigned int timeout_s,
+		    struct bpf_insn **insns, size_t *n, char *err, size_t errlen);
+/* In a child: compiles, writes the answer to wfd, _exits. */
+void fg_pcapc_child(int wfd, const char *expr, uint32_t snaplen, int dlt, int optimize,
+		    uint32_t netmask) __attribute__((noreturn));
+
+/* fg_pcapd.c: one compile request to the helper. */
+struct fg_pcapd_req {
+	uint32_t snaplen;
+	int32_t dlt;
+	int32_t optimize;
+	uint32_t netmask;
+	uint32_t timeout_s; /* the child's alarm() */
+	uint32_t expr_len;  /* bytes that follow, no NUL */
+};
+/* Sends q and expr with wfd (the answer's pipe): 0 or -errno (-EPIPE: the
+ * helper is gone). */
+int fg_pcapd_send(const struct fg_pcapd *d, const struct fg_pcapd_req *q, const char *expr,
+		  int wfd);
 
 /* fg_cgen.c: the generated C text (malloc'd) or NULL (-ENOMEM). */
 char *fg_cgen(const struct fg_filter *f);

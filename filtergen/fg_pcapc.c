@@ -5,7 +5,9 @@
  * terms (9 KB) took 9.5 s to optimise, 1000 terms 96 s (this 2-core VM), and
  * it can't be interrupted in-process. The child (a fork: the caller's
  * libpcap, no exec) compiles, sends the program through a pipe and exits; on
- * time-out it is killed.
+ * time-out it is killed. With the helper (fg_pcapd.c) the child is the
+ * helper's and ends itself with alarm() at the limit; without it, the
+ * caller's own fork, safe only in a program with one thread.
  *
  * Pipe protocol: struct fg_pcapc_hdr, then msg_len bytes of libpcap's message
  * (ret != 0) or n instructions (ret == 0 and n <= FG_CBPF_MAX_INSNS; a longer
@@ -52,8 +54,8 @@ static int fg_write_all(int fd, const void *buf, size_t len)
 
 /* In the child: compile, report, _exit. Nothing of the parent's is used
  * after the fork but the pipe and libpcap on our own copy of the heap. */
-static void __attribute__((noreturn))
-fg_child(int wfd, const char *expr, uint32_t snaplen, int dlt, int optimize, uint32_t netmask)
+void fg_pcapc_child(int wfd, const char *expr, uint32_t snaplen, int dlt, int optimize,
+		    uint32_t netmask)
 {
 	struct fg_pcapc_hdr h = { 0 };
 	struct bpf_program prog = { 0 };
@@ -154,9 +156,9 @@ static int fg_read_msg(int fd, int64_t deadline, char *buf, size_t cap, size_t *
 	}
 }
 
-int fg_pcap_compile(const char *expr, uint32_t snaplen, int dlt, int optimize,
-		    uint32_t netmask, unsigned int timeout_s, struct bpf_insn **insns, size_t *n,
-		    char *err, size_t errlen)
+int fg_pcap_compile(const struct fg_pcapd *d, const char *expr, uint32_t snaplen, int dlt,
+		    int optimize, uint32_t netmask, unsigned int timeout_s,
+		    struct bpf_insn **insns, size_t *n, char *err, size_t errlen)
 {
 	size_t cap = sizeof(struct fg_pcapc_hdr) + FG_ERR_LEN +
 		     (size_t)FG_CBPF_MAX_INSNS * sizeof(struct bpf_insn);
@@ -165,10 +167,13 @@ int fg_pcap_compile(const char *expr, uint32_t snaplen, int dlt, int optimize,
 	char *buf = NULL;
 	int fds[2] = { -1, -1 }, ret, status = 0;
 	size_t len = 0;
-	pid_t pid;
+	pid_t pid = -1;
 
 	*insns = NULL;
 	*n = 0;
+	if (d && strlen(expr) > FG_PCAPD_EXPR_MAX)
+		return fg_err(err, errlen, -E2BIG, "filter longer than %d bytes",
+			      FG_PCAPD_EXPR_MAX);
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
@@ -176,14 +181,29 @@ int fg_pcap_compile(const char *expr, uint32_t snaplen, int dlt, int optimize,
 		ret = fg_err(err, errlen, -errno, "pipe: %s", strerror(errno));
 		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
-		ret = fg_err(err, errlen, -errno, "fork: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		fg_child(fds[1], expr, snaplen, dlt, optimize, netmask);
+	if (d) {
+		struct fg_pcapd_req q = {
+			.snaplen = snaplen, .dlt = dlt, .optimize = optimize,
+			.netmask = netmask, .timeout_s = limit,
+			.expr_len = (uint32_t)strlen(expr),
+		};
+
+		ret = fg_pcapd_send(d, &q, expr, fds[1]);
+		if (ret) {
+			ret = fg_err(err, errlen, ret, "the libpcap compiler helper: %s",
+				     strerror(-ret));
+			goto out;
+		}
+	} else {
+		pid = fork();
+		if (pid < 0) {
+			ret = fg_err(err, errlen, -errno, "fork: %s", strerror(errno));
+			goto out;
+		}
+		if (pid == 0) {
+			close(fds[0]);
+			fg_pcapc_child(fds[1], expr, snaplen, dlt, optimize, netmask);
+		}
 	}
 	close(fds[1]);
 	fds[1] = -1;
@@ -191,9 +211,10 @@ int fg_pcap_compile(const char *expr, uint32_t snaplen, int dlt, int optimize,
 	/* Closed first: a child still writing gets EPIPE (or SIGPIPE) and ends. */
 	close(fds[0]);
 	fds[0] = -1;
-	if (ret == -ETIMEDOUT)
+	/* the helper's child ends itself (alarm at the limit) */
+	if (pid > 0 && ret == -ETIMEDOUT)
 		kill(pid, SIGKILL); /* not reaped yet: pid can't name another process */
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (ret == -ETIMEDOUT) {
 		ret = fg_err(err, errlen, -ETIMEDOUT, "filter compile timed out after %u s", limit);

@@ -85,8 +85,24 @@ struct bpf_insn;
  * child process (its time grows much faster than the expression: 1000
  * `host` terms took 96 s), killed after the limit. */
 #define FG_COMPILE_TIMEOUT_S 10
+/*
+ * The compiler helper. libpcap's compile runs in a child process; a child
+ * forked from a process with threads may inherit a lock another thread
+ * held (a sanitizer's allocator did deadlock so). A program with threads
+ * starts the helper while it still has one thread: a process that forks the
+ * compile children from a single thread. fg_pcapd_start: 0 or -errno;
+ * fg_pcapd_stop ends it (NULL is fine). Expressions through the helper are
+ * at most FG_PCAPD_EXPR_MAX bytes (-E2BIG beyond).
+ */
+struct fg_pcapd;
+#define FG_PCAPD_EXPR_MAX 65536
+int fg_pcapd_start(struct fg_pcapd **out);
+void fg_pcapd_stop(struct fg_pcapd *d);
+
 /* Options of fg_compile_ex (all zero = fg_compile). */
 struct fg_compile_opts {
+	const struct fg_pcapd *pcapd; /* NULL: a fork of this process (a
+				       * program with one thread only) */
 	int unoptimized;  /* pcap_compile optimize=0 (differential tests) */
 	uint32_t netmask; /* default 0, like tcpdump -r; PCAP_NETMASK_UNKNOWN ok */
 	int dlt;	  /* FG_DLT_EN10MB or FG_DLT_RAW; 0 = FG_DLT_EN10MB */

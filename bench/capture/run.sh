@@ -426,9 +426,12 @@ elif [ "$MODE" = wbuf ]; then
 elif [ -n "$MAIN_ONLY" ]; then
 	main_group 64 udp 64 "${COUNT:-2000000}" "${REPS:-3}"
 elif [ "$MODE" = quick ]; then
-	lossless 64 udp 64 2
-	disk_rate
-	lossless 1514 udp 262144 2
+	# LL_SIZES: which frame sizes' searches (default both)
+	[[ " ${LL_SIZES:-64 1514} " == *" 64 "* ]] && lossless 64 udp 64 "${LL_STEPS:-2}"
+	if [[ " ${LL_SIZES:-64 1514} " == *" 1514 "* ]]; then
+		disk_rate
+		lossless 1514 udp 262144 "${LL_STEPS:-2}"
+	fi
 else
 	lossless 64 udp 64 4
 	disk_rate

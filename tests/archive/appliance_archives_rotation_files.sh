@@ -74,6 +74,18 @@ same_bytes()
 	cmp -s "$IT_TMP/got" "$f.idx" || it_fail "object $b.idx differs from the index"
 }
 
+# wait_written N: until the capture's stats say N records were written
+wait_written()
+{
+	local i
+	for ((i = 0; i < 100; i++)); do
+		it_rest GET "/api/v1/captures/$CAPNAME/stats" >/dev/null
+		[ "$(jq -r .written <<<"$IT_BODY")" = "$1" ] && return 0
+		sleep 0.1
+	done
+	it_fail "written never reached $1: $IT_BODY"
+}
+
 final_archive() { grep -m1 "archive final:" "$IT_LOG" | grep -oE "$1 [0-9]+" | grep -oE "[0-9]+$"; }
 
 case $what in
@@ -81,9 +93,13 @@ archive)
 	it_start --mode ingress --filter "udp dst port 7777" --rotate-size 64k "${AR[@]}"
 	grep -q "archive to s3://archive-test/site" "$IT_LOG" || it_fail "no archive line"
 	it_send_in --count 600 --sizes 1000 --rate 3000 --tag 1
+	# every record on disk first: a rotation after the count would seal
+	# one more file than counted (the failure CI once saw: 18, want 16)
+	wait_written 600
 	n=$(files | wc -l)
 	((n >= 8)) || it_fail "only $n files"
 	wait_archived $((n - 1))
+	[ "$(files | wc -l)" = "$n" ] || it_fail "files sealed after all records were written"
 	[ "$(metric capture_appliance_archive_failures_total)" = 0 ] || it_fail "failures: $IT_BODY"
 	up=$(metric capture_appliance_archive_uploaded_files_total)
 	[ "$up" = $((2 * (n - 1))) ] || it_fail "uploaded_files_total $up, want $((2 * (n - 1)))"

@@ -4,7 +4,10 @@
  * time limits of libpcap's compiler and of clang, clang's priority. The slow compile is real clang on a
  * header that includes itself twice per level (2^60 inclusions: it never
  * ends, in constant memory).
- * test_fg_limits insn_cap | timeout | pcap_timeout | priority
+ * The compiler helper: compiles while other threads allocate (a fork of
+ * a process with threads could deadlock in the allocator), libpcap's
+ * messages and the time limit through it, nothing left after it stops.
+ * test_fg_limits insn_cap | timeout | pcap_timeout | priority | helper
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +15,9 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -281,6 +287,117 @@ static void t_priority(void)
 	one_prio(FG_PRIO_INHERIT, self, SCHED_OTHER);
 }
 
+/* Our children (pids) from /proc; n of them. */
+static int children_of(pid_t pid, pid_t *out, int cap)
+{
+	char path[64];
+	FILE *f;
+	int n = 0, v;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (n < cap && fscanf(f, "%d", &v) == 1)
+		out[n++] = v;
+	fclose(f);
+	return n;
+}
+
+static atomic_bool churn_stop;
+
+/* Allocates and frees all the time: a fork from this process could copy
+ * an allocator lock this thread holds. */
+static void *churn(void *arg)
+{
+	unsigned int seed = (unsigned int)(uintptr_t)arg;
+	void *keep[64] = { 0 };
+	int i;
+
+	while (!atomic_load(&churn_stop)) {
+		i = (int)(rand_r(&seed) % 64);
+		free(keep[i]);
+		keep[i] = malloc(16 + rand_r(&seed) % 4096);
+	}
+	for (i = 0; i < 64; i++)
+		free(keep[i]);
+	return NULL;
+}
+
+static void t_helper(void)
+{
+	static const char *const exprs[] = { "udp port 7", "tcp port 80", "vlan and ip",
+					     "ip and tcp[tcpflags] & tcp-syn != 0" };
+	struct fg_compile_opts o = { 0 }, slow = { .timeout_s = 1 };
+	struct fg_filter *ref[4] = { 0 }, *f = NULL;
+	char err[FG_ERR_LEN] = "";
+	struct fg_pcapd *d = NULL;
+	pthread_t th[2];
+	pid_t kids[8], helper_pid;
+	size_t cap = 2000 * 24, len = 0;
+	char *e = malloc(cap), *big;
+	int i, ret, st, n;
+
+	/* references by the caller's own fork, while we have one thread */
+	for (i = 0; i < 4; i++) {
+		ret = fg_compile(exprs[i], 65535, &ref[i], err, sizeof(err));
+		CHECK(!ret, "%s: %d %s", exprs[i], ret, err);
+	}
+	ret = fg_pcapd_start(&d);
+	CHECK(!ret && d, "fg_pcapd_start: %d", ret);
+	if (ret)
+		return;
+	n = children_of(getpid(), kids, 8);
+	CHECK(n == 1, "%d children after the helper started, want 1", n);
+	helper_pid = n ? kids[0] : 0;
+	o.pcapd = d;
+	slow.pcapd = d;
+	for (i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, churn, (void *)(uintptr_t)(i + 1));
+	for (i = 0; i < 400; i++) {
+		const struct fg_filter *r = ref[i % 4];
+
+		ret = fg_compile_ex(exprs[i % 4], 65535, &o, &f, err, sizeof(err));
+		CHECK(!ret && fg_cbpf_len(f) == fg_cbpf_len(r) &&
+			      !memcmp(fg_cbpf_insns(f), fg_cbpf_insns(r),
+				      fg_cbpf_len(r) * sizeof(struct bpf_insn)),
+		      "compile %d (%s) through the helper: %d %s", i, exprs[i % 4], ret, err);
+		fg_free(f);
+		f = NULL;
+		if (failures)
+			break;
+	}
+	ret = fg_compile_ex("tcp port", 65535, &o, &f, err, sizeof(err));
+	CHECK(ret == -EINVAL && strstr(err, "syntax error"), "tcp port: %d %s", ret, err);
+	e[0] = 0;
+	for (i = 0; i < 2000; i++)
+		len += (size_t)snprintf(e + len, cap - len, "%shost 10.0.%d.%d", i ? " or " : "",
+					i / 250, i % 250);
+	ret = fg_compile_ex(e, 65535, &slow, &f, err, sizeof(err));
+	CHECK(ret == -ETIMEDOUT && !f, "2000 hosts: %d %s", ret, err);
+	CHECK(!strcmp(err, "filter compile timed out after 1 s"), "message: %s", err);
+	/* the helper's child ends itself at its alarm */
+	for (i = 0; i < 30 && children_of(helper_pid, kids, 8); i++)
+		usleep(100000);
+	CHECK(!children_of(helper_pid, kids, 8), "the timed-out child is still there after 3 s");
+	big = malloc(FG_PCAPD_EXPR_MAX + 16);
+	memset(big, ' ', FG_PCAPD_EXPR_MAX + 8);
+	memcpy(big, "udp", 3);
+	big[FG_PCAPD_EXPR_MAX + 8] = 0;
+	ret = fg_compile_ex(big, 65535, &o, &f, err, sizeof(err));
+	CHECK(ret == -E2BIG && strstr(err, "longer than 65536"), "long: %d %s", ret, err);
+	atomic_store(&churn_stop, true);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	fg_pcapd_stop(d);
+	errno = 0;
+	CHECK(waitpid(-1, &st, WNOHANG) < 0 && errno == ECHILD, "a child process is left");
+	for (i = 0; i < 4; i++)
+		fg_free(ref[i]);
+	free(big);
+	free(e);
+}
+
 int main(int argc, char **argv)
 {
 	snprintf(slow_name, sizeof(slow_name), "fg-limits-slow-%d.c", (int)getpid());
@@ -292,8 +409,10 @@ int main(int argc, char **argv)
 		t_pcap_timeout();
 	else if (argc == 2 && !strcmp(argv[1], "priority"))
 		t_priority();
+	else if (argc == 2 && !strcmp(argv[1], "helper"))
+		t_helper();
 	else {
-		fprintf(stderr, "usage: test_fg_limits insn_cap|timeout|pcap_timeout|priority\n");
+		fprintf(stderr, "usage: test_fg_limits insn_cap|timeout|pcap_timeout|priority|helper\n");
 		return 2;
 	}
 	if (failures)
