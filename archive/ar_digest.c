@@ -2,9 +2,12 @@
 /*
  * A file's MD5 (Content-MD5, and the ETag S3 gives a single-part object)
  * and SHA-256 (x-amz-content-sha256, signed with the request), in one
- * read, by OpenSSL's libcrypto.
+ * read, by OpenSSL's libcrypto; the same for each part of a multipart
+ * upload, and the ETag S3 gives the whole (the MD5 of the parts' MD5s).
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -23,14 +26,14 @@ static void hex(const unsigned char *b, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-int ar_digest_fd(int fd, struct ar_digest *d)
+int ar_digest_range(int fd, uint64_t from, uint64_t len, struct ar_digest *d)
 {
 	const size_t chunk = 1 << 20;
 	EVP_MD_CTX *m = EVP_MD_CTX_new(), *s = EVP_MD_CTX_new();
 	unsigned char *buf = malloc(chunk), sha[32];
 	unsigned int ml = 0, sl = 0;
 	uint64_t off = 0;
-	ssize_t got;
+	ssize_t got = 0;
 	int ret = -ENOMEM;
 
 	if (!m || !s || !buf)
@@ -38,7 +41,9 @@ int ar_digest_fd(int fd, struct ar_digest *d)
 	ret = -EIO;
 	if (!EVP_DigestInit_ex(m, EVP_md5(), NULL) || !EVP_DigestInit_ex(s, EVP_sha256(), NULL))
 		goto out;
-	while ((got = pread(fd, buf, chunk, (off_t)off)) > 0) {
+	while (off < len &&
+	       (got = pread(fd, buf, len - off < chunk ? (size_t)(len - off) : chunk,
+			    (off_t)(from + off))) > 0) {
 		if (!EVP_DigestUpdate(m, buf, (size_t)got) || !EVP_DigestUpdate(s, buf, (size_t)got))
 			goto out;
 		off += (uint64_t)got;
@@ -60,4 +65,45 @@ out:
 	EVP_MD_CTX_free(s);
 	free(buf);
 	return ret;
+}
+
+int ar_digest_fd(int fd, struct ar_digest *d)
+{
+	return ar_digest_range(fd, 0, UINT64_MAX, d);
+}
+
+int ar_multipart_etag(const struct ar_digest *parts, unsigned int n, char *out, size_t len)
+{
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	unsigned char md5[16];
+	unsigned int ml = 0;
+	char h[33];
+	int ret = -EIO;
+
+	if (!m)
+		return -ENOMEM;
+	if (!EVP_DigestInit_ex(m, EVP_md5(), NULL))
+		goto out;
+	for (unsigned int i = 0; i < n; i++)
+		if (!EVP_DigestUpdate(m, parts[i].md5, 16))
+			goto out;
+	if (!EVP_DigestFinal_ex(m, md5, &ml) || ml != 16)
+		goto out;
+	hex(md5, 16, h);
+	snprintf(out, len, "%s-%u", h, n);
+	ret = 0;
+out:
+	EVP_MD_CTX_free(m);
+	return ret;
+}
+
+int ar_sha256_hex(const void *buf, size_t len, char out[65])
+{
+	unsigned char sha[32];
+	unsigned int sl = 0;
+
+	if (!EVP_Digest(buf, len, sha, &sl, EVP_sha256(), NULL) || sl != 32)
+		return -EIO;
+	hex(sha, 32, out);
+	return 0;
 }

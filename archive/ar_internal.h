@@ -33,12 +33,25 @@ struct ar_digest {
 	char sha256hex[65];
 };
 int ar_digest_fd(int fd, struct ar_digest *d);
+/* len bytes from offset from (fewer at the end of the file: d->bytes). */
+int ar_digest_range(int fd, uint64_t from, uint64_t len, struct ar_digest *d);
+/* The ETag S3 gives a multipart object: hex MD5 of the parts' MD5s, "-N". */
+int ar_multipart_etag(const struct ar_digest *parts, unsigned int n, char *out, size_t len);
+int ar_sha256_hex(const void *buf, size_t len, char out[65]);
+/* S3's limits of a multipart upload */
+#define AR_PARTS_MAX 10000u
 
 /* ar_s3.c: one signed request each. */
 int ar_s3_put(struct ar_client *c, const char *key, int fd, const struct ar_digest *d,
 	      uint64_t rate, char *err, size_t errlen);
 int ar_s3_head(struct ar_client *c, const char *key, uint64_t *bytes, char *etag,
 	       size_t etaglen, char *err, size_t errlen);
+/* A multipart upload of fd's bytes in parts of part bytes (parts[i]: the
+ * digests of part i, n of them): create, each part (its ETag checked),
+ * complete; aborted on failure. */
+int ar_s3_multipart(struct ar_client *c, const char *key, int fd, uint64_t part,
+		    const struct ar_digest *parts, unsigned int n, uint64_t rate, char *err,
+		    size_t errlen);
 /* The S3 error answer's Code and Message (or the body's start) in err. */
 void ar_s3_error(long status, const char *body, char *err, size_t errlen);
 

@@ -81,6 +81,63 @@ static int open_ours(const char *path, struct stat *st)
 	return fd;
 }
 
+/* A file larger than a part: its parts' digests (a second read), then
+ * skipped when the object is there whole (S3's multipart ETag), else
+ * uploaded in parts and verified like a single PUT. */
+static int multipart(struct ar *a, const char *key, int fd, const struct ar_digest *d,
+		     bool maybe_there, char *err, size_t errlen)
+{
+	uint64_t part = a->o.part_size, n64 = (d->bytes + part - 1) / part, bytes;
+	struct ar_digest *parts = NULL;
+	char want[80], etag[80];
+	unsigned int i, n;
+	int ret;
+
+	if (n64 > AR_PARTS_MAX) {
+		ar_errf(err, errlen, "%s: %llu bytes, more than %u parts of %llu bytes", key,
+			(unsigned long long)d->bytes, AR_PARTS_MAX, (unsigned long long)part);
+		return -EFBIG;
+	}
+	n = (unsigned int)n64;
+	parts = calloc(n, sizeof(*parts));
+	if (!parts)
+		return -ENOMEM;
+	for (i = 0, ret = 0; i < n && !ret; i++) {
+		ret = ar_digest_range(fd, i * part, part, &parts[i]);
+		if (!ret && parts[i].bytes != (i + 1 < n ? part : d->bytes - i * part)) {
+			ar_errf(err, errlen, "%s: the file changed while it was read", key);
+			ret = -EIO;
+		}
+	}
+	if (!ret)
+		ret = ar_multipart_etag(parts, n, want, sizeof(want));
+	if (ret)
+		goto out;
+	if (maybe_there) {
+		ret = ar_s3_head(a->c, key, &bytes, etag, sizeof(etag), err, errlen);
+		if (!ret && bytes == d->bytes && !strcasecmp(etag, want))
+			goto out;
+		if (ret && ret != -ENOENT)
+			goto out;
+	}
+	ret = ar_s3_multipart(a->c, key, fd, part, parts, n, a->o.rate, err, errlen);
+	if (!ret)
+		ret = ar_s3_head(a->c, key, &bytes, etag, sizeof(etag), err, errlen);
+	if (!ret && (bytes != d->bytes || strcasecmp(etag, want))) {
+		ar_errf(err, errlen, "%s: the object has %llu bytes, ETag %s; sent %llu in %u "
+			"parts, ETag %s", key, (unsigned long long)bytes, etag,
+			(unsigned long long)d->bytes, n, want);
+		ret = -EIO;
+	}
+	if (!ret) {
+		atomic_fetch_add(&a->uploaded_files, 1);
+		atomic_fetch_add(&a->uploaded_bytes, d->bytes);
+	}
+out:
+	free(parts);
+	return ret;
+}
+
 /* One object: skipped when it is there already with our size and MD5 (an
  * upload verified before a crash cut the state's record, or a PUT whose
  * answer was lost), else PUT and verified. Only a file from before
@@ -93,11 +150,8 @@ static int one_object(struct ar *a, const char *key, int fd, const struct ar_dig
 	uint64_t bytes;
 	int ret;
 
-	if (d->bytes > AR_PUT_MAX) {
-		ar_errf(err, errlen, "%s: %llu bytes, more than one PUT takes (5 GiB)", key,
-			(unsigned long long)d->bytes);
-		return -EFBIG;
-	}
+	if (d->bytes > a->o.part_size)
+		return multipart(a, key, fd, d, maybe_there, err, errlen);
 	if (maybe_there) {
 		ret = ar_s3_head(a->c, key, &bytes, etag, sizeof(etag), err, errlen);
 		if (!ret && bytes == d->bytes && !strcasecmp(etag, d->md5hex))
@@ -274,6 +328,14 @@ int ar_open(const struct ar_opts *o, struct ar **out, char *err, size_t errlen)
 		a->o.retry_max_ms = 60000;
 	if (a->o.retry_max_ms < a->o.retry_min_ms)
 		a->o.retry_max_ms = a->o.retry_min_ms;
+	if (!a->o.part_size)
+		a->o.part_size = AR_PART_DEFAULT;
+	if (a->o.part_size < AR_PART_MIN || a->o.part_size > AR_PUT_MAX) {
+		ar_errf(err, errlen, "S3 part size %llu: %llu (5 MiB) to %llu (5 GiB) bytes",
+			(unsigned long long)a->o.part_size, AR_PART_MIN, AR_PUT_MAX);
+		free(a);
+		return -EINVAL;
+	}
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

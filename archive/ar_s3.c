@@ -3,7 +3,8 @@
  * S3 requests with libcurl: path-style URLs, AWS SigV4 by curl itself
  * (CURLOPT_AWS_SIGV4), the payload's SHA-256 in x-amz-content-sha256 (S3
  * and Swift's s3api require it, and it is signed), Content-MD5 on every
- * PUT (the server refuses a body that arrived damaged). One easy handle
+ * PUT (the server refuses a body that arrived damaged), and on each part
+ * of a multipart upload (files above the part size). One easy handle
  * per request: requests are seconds apart, and nothing is shared between
  * threads.
  */
@@ -27,7 +28,9 @@ struct req {
 	const char *sha256hex;
 	const char *md5b64;
 	int in_fd;
-	uint64_t in_bytes, in_off;
+	uint64_t in_bytes, in_off; /* PUT: file bytes [in_off, in_bytes) */
+	const char *post;	/* POST: the body (post_len bytes) */
+	size_t post_len;
 	int out_fd;		/* GET: a 2xx body goes here */
 	uint64_t out_bytes;
 	int out_err;
@@ -249,11 +252,18 @@ static int perform(struct ar_client *c, struct req *r, char *err, size_t errlen)
 		curl_easy_setopt(r->h, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(r->h, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(r->h, CURLOPT_READDATA, r);
-		curl_easy_setopt(r->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->in_bytes);
+		curl_easy_setopt(r->h, CURLOPT_INFILESIZE_LARGE,
+				 (curl_off_t)(r->in_bytes - r->in_off));
 		if (r->rate)
 			curl_easy_setopt(r->h, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)r->rate);
 	} else if (!strcmp(r->method, "HEAD")) {
 		curl_easy_setopt(r->h, CURLOPT_NOBODY, 1L);
+	} else if (!strcmp(r->method, "POST")) {
+		curl_easy_setopt(r->h, CURLOPT_POST, 1L);
+		curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, r->post ? r->post : "");
+		curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->post_len);
+	} else if (strcmp(r->method, "GET")) {
+		curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, r->method);
 	}
 	cc = curl_easy_perform(r->h);
 	curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &r->status);
@@ -391,6 +401,131 @@ int ar_s3_head(struct ar_client *c, const char *key, uint64_t *bytes, char *etag
 		snprintf(etag, etaglen, "%s", r.etag);
 	}
 	free(r.body);
+	return ret;
+}
+
+/* key's URL with a query (given in the order SigV4 sorts parameters). */
+static int query_url(struct ar_client *c, const char *key, struct req *r, const char *fmt,
+		     const char *id, unsigned int part)
+{
+	char q[1024];
+	int n;
+
+	if (fmt)
+		n = snprintf(q, sizeof(q), fmt, part, id);
+	else
+		n = snprintf(q, sizeof(q), "uploadId=%s", id);
+	if (n < 0 || (size_t)n >= sizeof(q))
+		return -ENAMETOOLONG;
+	n = snprintf(r->url, sizeof(r->url), "%s/%s/%s?%s", c->endpoint, c->bucket, key, q);
+	return n < 0 || (size_t)n >= sizeof(r->url) ? -ENAMETOOLONG : 0;
+}
+
+/* POST with body (NUL-terminated): 0 with r->body, or an error. S3 may
+ * answer 200 with an <Error> inside (CompleteMultipartUpload). */
+static int post(struct ar_client *c, struct req *r, const char *what, const char *body,
+		char *err, size_t errlen)
+{
+	char sha[65];
+	int ret;
+
+	r->method = "POST";
+	r->out_fd = -1;
+	r->post = body;
+	r->post_len = strlen(body);
+	ret = ar_sha256_hex(body, r->post_len, sha);
+	if (ret)
+		return ret;
+	r->sha256hex = sha;
+	ret = perform(c, r, err, errlen);
+	r->sha256hex = NULL;
+	if (!ret && (r->status / 100 != 2 || (r->body && strstr(r->body, "<Error>"))))
+		ret = status_err(r, what, err, errlen);
+	if (!ret && r->status / 100 != 2)
+		ret = -EIO;
+	return ret;
+}
+
+int ar_s3_multipart(struct ar_client *c, const char *key, int fd, uint64_t part,
+		    const struct ar_digest *parts, unsigned int n, uint64_t rate, char *err,
+		    size_t errlen)
+{
+	char id[512], *eid = NULL, *xml = NULL, what[AR_KEY_MAX + 64];
+	struct req r = { .out_fd = -1 };
+	size_t cap = 128 + (size_t)n * 128, len;
+	unsigned int i;
+	CURL *e = NULL;
+	int ret;
+
+	snprintf(what, sizeof(what), "%s (multipart)", key);
+	ret = object_url(c, key, &r);
+	if (ret)
+		return ret;
+	/* create: "uploads" with an empty value, as SigV4 signs it */
+	len = strlen(r.url);
+	if (len + 10 >= sizeof(r.url))
+		return -ENAMETOOLONG;
+	memcpy(r.url + len, "?uploads=", 10);
+	ret = post(c, &r, what, "", err, errlen);
+	if (!ret && (!r.body || !xml_get(r.body, r.body + r.body_len, "UploadId", id, sizeof(id)) ||
+		     !id[0])) {
+		ar_errf(err, errlen, "%s: no UploadId in the answer", what);
+		ret = -EIO;
+	}
+	free(r.body);
+	if (ret)
+		return ret;
+	e = curl_easy_init();
+	eid = e ? curl_easy_escape(e, id, 0) : NULL;
+	xml = malloc(cap);
+	if (!eid || !xml) {
+		ret = -ENOMEM;
+		goto abort;
+	}
+	len = (size_t)snprintf(xml, cap, "<CompleteMultipartUpload>");
+	for (i = 0; i < n; i++) {
+		r = (struct req){ .method = "PUT", .sha256hex = parts[i].sha256hex,
+				  .md5b64 = parts[i].md5b64, .in_fd = fd, .in_off = i * part,
+				  .in_bytes = i * part + parts[i].bytes, .out_fd = -1,
+				  .rate = rate };
+		ret = query_url(c, key, &r, "partNumber=%u&uploadId=%s", eid, i + 1);
+		if (!ret)
+			ret = perform(c, &r, err, errlen);
+		if (!ret && r.status / 100 != 2)
+			ret = status_err(&r, what, err, errlen);
+		else if (!ret && strcasecmp(r.etag, parts[i].md5hex)) {
+			ar_errf(err, errlen, "%s: part %u: ETag '%s' is not the MD5 sent (%s)",
+				what, i + 1, r.etag, parts[i].md5hex);
+			ret = -EIO;
+		}
+		free(r.body);
+		if (ret)
+			goto abort;
+		len += (size_t)snprintf(xml + len, cap - len,
+					"<Part><PartNumber>%u</PartNumber><ETag>\"%s\"</ETag></Part>",
+					i + 1, parts[i].md5hex);
+	}
+	snprintf(xml + len, cap - len, "</CompleteMultipartUpload>");
+	r = (struct req){ .out_fd = -1 };
+	ret = query_url(c, key, &r, NULL, eid, 0);
+	if (!ret)
+		ret = post(c, &r, what, xml, err, errlen);
+	free(r.body);
+	if (!ret)
+		goto out;
+abort:
+	/* best effort: the parts would otherwise stay, billed and invisible */
+	r = (struct req){ .method = "DELETE", .out_fd = -1 };
+	if (eid && !query_url(c, key, &r, NULL, eid, 0)) {
+		char ignore[256];
+
+		perform(c, &r, ignore, sizeof(ignore));
+		free(r.body);
+	}
+out:
+	curl_free(eid);
+	curl_easy_cleanup(e);
+	free(xml);
 	return ret;
 }
 

@@ -25,8 +25,12 @@
 #define AR_REGION_DEFAULT "us-east-1"
 #define AR_STATE_DIR_DEFAULT "/var/lib/capture-appliance/archive"
 #define AR_KEY_MAX 1024
-/* S3's limit for one PUT; larger files are refused (no multipart upload) */
+/* S3's limit for one PUT, and for one part of a multipart upload */
 #define AR_PUT_MAX (5ull << 30)
+/* Files larger than the part size go up in parts of that size (S3's
+ * multipart upload, at most 10,000 parts); S3's smallest part is 5 MiB. */
+#define AR_PART_MIN (5ull << 20)
+#define AR_PART_DEFAULT (1ull << 30)
 
 /* Where the archive is. */
 struct ar_target {
@@ -96,6 +100,7 @@ struct ar_opts {
 	const char *sensor;	/* key part; NULL: the host name */
 	const char *state_dir;	/* NULL: AR_STATE_DIR_DEFAULT (created 0700) */
 	uint64_t rate;		/* upload bytes/s; 0: unlimited */
+	uint64_t part_size;	/* AR_PART_MIN..AR_PUT_MAX; 0: AR_PART_DEFAULT */
 	unsigned int retry_min_ms; /* first back-off; 0: 1000 */
 	unsigned int retry_max_ms; /* back-off ceiling; 0: 60000 */
 	/* Called first by the upload thread (e.g. cap_background_thread:

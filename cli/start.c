@@ -108,6 +108,8 @@ static void usage(FILE *out)
 		"  --s3-region R        SigV4 signing region (default: us-east-1)\n"
 		"  --archive-rate BYTES upload at most BYTES per second (k, M, G; default:\n"
 		"                       no limit)\n"
+		"  --s3-part-size BYTES files larger than BYTES go up in parts of BYTES\n"
+		"                       (S3 multipart upload; 5M to 5G, default 1G)\n"
 		"  --archive-keep-local BYTES\n"
 		"                       with rotation: keep at most BYTES of archived files\n"
 		"                       locally, the oldest deleted first (0: delete each\n"
@@ -283,6 +285,7 @@ static int check_archive(struct start *S)
 
 	if (!t->url) {
 		if (t->endpoint || t->cred_file || t->region || S->archive.rate ||
+		    S->archive.part_size ||
 		    S->archive.state_dir || S->core.dp.keep_archived) {
 			fprintf(stderr, "capture-appliance: --s3-*, --archive-rate, "
 					"--archive-keep-local and --archive-state need --archive\n");
@@ -315,7 +318,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 	       O_FORMAT, O_ROT_SIZE, O_ROT_TIME, O_RET_BYTES, O_RET_FILES, O_MIN_FREE, O_FMODE,
 	       O_FGROUP, O_CONFIG, O_REORDER, O_FLEET, O_SENSOR, O_FL_CREDS, O_FL_CA, O_FL_ADV,
 	       O_FL_REPL, O_FL_AGE, O_FL_BYTES, O_FL_QUEUE, O_ARCHIVE, O_S3_EP, O_S3_CRED,
-	       O_S3_REGION, O_AR_RATE, O_AR_KEEP, O_AR_STATE, O_NOINDEX };
+	       O_S3_REGION, O_AR_RATE, O_AR_KEEP, O_AR_STATE, O_NOINDEX, O_AR_PART };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -344,6 +347,7 @@ static int parse_args(struct start *S, int argc, char **argv)
 		{ "s3-credentials", required_argument, NULL, O_S3_CRED },
 		{ "s3-region", required_argument, NULL, O_S3_REGION },
 		{ "archive-rate", required_argument, NULL, O_AR_RATE },
+		{ "s3-part-size", required_argument, NULL, O_AR_PART },
 		{ "archive-keep-local", required_argument, NULL, O_AR_KEEP },
 		{ "archive-state", required_argument, NULL, O_AR_STATE },
 		{ "tls-cert", required_argument, NULL, O_TLS },
@@ -524,6 +528,17 @@ static int parse_args(struct start *S, int argc, char **argv)
 		case O_AR_STATE:
 			S->archive.state_dir = optarg;
 			break;
+		case O_AR_PART: {
+			uint64_t v;
+
+			if (parse_size(optarg, &v) || v < AR_PART_MIN || v > AR_PUT_MAX) {
+				fprintf(stderr, "capture-appliance: --s3-part-size takes a byte "
+						"count from 5M to 5G (S3's smallest and largest part)\n");
+				return 2;
+			}
+			S->archive.part_size = v;
+			break;
+		}
 		case O_AR_RATE:
 		case O_AR_KEEP: {
 			uint64_t v;

@@ -2,7 +2,8 @@
 /*
  * The archive's public functions from the command line, for the tests
  * against a real S3 service. The target comes from the environment:
- * AR_URL, AR_ENDPOINT, AR_CRED (AR_REGION, AR_RATE bytes/s optional).
+ * AR_URL, AR_ENDPOINT, AR_CRED (AR_REGION, AR_RATE bytes/s, AR_PART part
+ * size in bytes optional).
  *
  *   ar_tool probe
  *   ar_tool archive STATE_DIR SENSOR CAPTURE TIMEOUT_S FILE...
@@ -65,7 +66,9 @@ int main(int argc, char **argv)
 		struct ar_opts o = { .target = t, .state_dir = argv[2], .sensor = argv[3],
 				     .on_archived = on_archived, .retry_min_ms = 200,
 				     .retry_max_ms = 1000,
-				     .rate = getenv("AR_RATE") ? strtoull(getenv("AR_RATE"), NULL, 10) : 0 };
+				     .rate = getenv("AR_RATE") ? strtoull(getenv("AR_RATE"), NULL, 10) : 0,
+				     .part_size = getenv("AR_PART") ? strtoull(getenv("AR_PART"), NULL, 10)
+								    : 0 };
 		struct ar_stats st;
 		struct ar *a;
 

@@ -4,6 +4,7 @@
 # and ETag = MD5; the state survives a restart (nothing uploaded twice,
 # Swift's X-Timestamp unchanged) and a line cut by a crash; an endpoint
 # that is down makes uploads fail, counted and retried, until they arrive;
+# a file larger than the part size goes up in parts (S3's multipart ETag);
 # wrong credentials, a missing bucket, a planted link are refused.
 # Usage: client_and_archiver_against_swift.sh AR_TOOL
 set -u
@@ -61,6 +62,39 @@ log "restart: nothing uploaded twice"
 "$TOOL" archive "$T/state" sensor1 cap1 60 "$T/dump/f0.pcap" "$T/dump/f1.pcap" "$T/dump/f2.pcap" >"$T/out2" || fail "archive again"
 grep -q "^uploaded_files 0 .* archived 0 already 3 gone 0$" "$T/out2" || { cat "$T/out2"; fail "uploaded again"; }
 [ "$(swift_head archive-test "$PFX/f1.pcap" | grep -i '^x-timestamp:')" = "$ts1" ] || fail "object rewritten"
+
+log "multipart: a file larger than the part size goes up in 5-MiB parts"
+big=$((12 * 1048576 + 777))
+head -c $big /dev/urandom >"$T/dump/big.pcap"
+AR_PART=5242880 "$TOOL" archive "$T/state-mp" sensor1 cap1 120 "$T/dump/big.pcap" >"$T/outm" ||
+	{ cat "$T/outm"; fail "multipart archive"; }
+grep -q "^uploaded_files 1 uploaded_bytes $big failures 0 queue 0 archived 1 already 0 gone 0$" "$T/outm" ||
+	{ cat "$T/outm"; fail "multipart counters"; }
+grep -q "^archived $PFX/big.pcap $big $(md5sum <"$T/dump/big.pcap" | cut -c1-32)$" "$T/outm" ||
+	fail "multipart: on_archived gives the file's own MD5"
+# S3's ETag of a multipart object: the MD5 of the parts' MD5s, then "-3"
+want=$(python3 -c '
+import hashlib, sys
+d = open(sys.argv[1], "rb").read()
+ps = [d[i:i + 5242880] for i in range(0, len(d), 5242880)]
+print(hashlib.md5(b"".join(hashlib.md5(p).digest() for p in ps)).hexdigest() + "-%d" % len(ps))' "$T/dump/big.pcap")
+"$TOOL" list "$PFX/big.pcap" | grep -q "^$PFX/big.pcap $big $want$" ||
+	{ "$TOOL" list "$PFX/big.pcap"; fail "multipart: listing's size or ETag (want $want)"; }
+"$TOOL" get "$PFX/big.pcap" "$T/got" >/dev/null && cmp "$T/got" "$T/dump/big.pcap" ||
+	fail "multipart: downloaded bytes differ"
+tsm=$(swift_head archive-test "$PFX/big.pcap" | grep -i '^x-timestamp:')
+# a state lost: the object is found there whole (its multipart ETag), not sent again
+rm -rf "$T/state-mp"
+AR_PART=5242880 "$TOOL" archive "$T/state-mp" sensor1 cap1 120 "$T/dump/big.pcap" >"$T/outm2" ||
+	{ cat "$T/outm2"; fail "multipart again"; }
+grep -q "^uploaded_files 0 uploaded_bytes 0 failures 0 queue 0 archived 1 " "$T/outm2" ||
+	{ cat "$T/outm2"; fail "multipart object sent again"; }
+[ "$(swift_head archive-test "$PFX/big.pcap" | grep -i '^x-timestamp:')" = "$tsm" ] ||
+	fail "multipart object rewritten"
+# a part size S3 refuses is refused before anything is sent
+AR_PART=1000 "$TOOL" archive "$T/state-mp" sensor1 cap1 10 "$T/dump/big.pcap" >"$T/outm3" 2>&1 &&
+	fail "part size 1000 accepted"
+grep -q "S3 part size 1000: 5242880 (5 MiB) to" "$T/outm3" || { cat "$T/outm3"; fail "part size message"; }
 
 log "a state line cut by a crash"
 printf 'A 12 0123' >>"$T/state/archived"
