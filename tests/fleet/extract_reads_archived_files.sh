@@ -31,7 +31,7 @@ for ((i = 0; i < 60; i++)); do
 	gone=$(fl_client catalog --sensor s1 | python3 -c '
 import json, os, sys
 print(sum(1 for l in sys.stdin for r in [json.loads(l)]
-          if r["kind"] == "sealed" and not os.path.exists(r["path"])))')
+          if r["kind"] == "sealed" and not os.path.exists(r["path"])))') || gone=0
 	[ "$arch" -ge 3 ] && [ "$gone" -ge 2 ] && break
 	sleep 0.5
 done

@@ -258,8 +258,11 @@ fl_wait_catalog()
 {
 	local n=$1 secs=${2:-30} i want got
 	for ((i = 0; i < secs * 2; i++)); do
-		want=$(fl_local_sealed "$n")
-		got=$(fl_catalog_files "$n" 2>/dev/null)
+		# either may fail for a while (a NATS leader being elected): a
+		# failed poll is not the answer (and must not end the script
+		# under set -e)
+		want=$(fl_local_sealed "$n") || want=""
+		got=$(fl_catalog_files "$n" 2>/dev/null) || got=""
 		# the catalog may be ahead by a file sealed since the listing
 		if [ -n "$want" ] && [ "$(comm -23 <(echo "$want") <(echo "$got"))" = "" ]; then
 			[ "$(echo "$got" | uniq -d)" = "" ] ||
