@@ -3,19 +3,22 @@
 # and an XDP_DROP ceiling, on the same veth pair, same traffic, same filter
 # and snaplen. Writes results/latest.{json,md,png} (and points.jsonl).
 #
-#   bench/capture/run.sh [--quick|--full] [--build DIR] [--out DIR]
+#   bench/capture/run.sh [--quick|--full|--queues] [--build DIR] [--out DIR]
 #                        [--tools LIST] [--reps N] [--count N]
 #
 #   --quick   (default) the lossless-rate search (64 B, udp, snaplen 64;
 #             1514 B, udp, full snaplen, next to the disk's own write rate):
 #             per tool the highest offered rate losing <= 0.1 %, 3 runs per
 #             rate, medians, a max-rate probe + 2 bisection steps
+#             (LL_STEPS=N: N steps; LL_SIZES="64" or "1514": one size only)
 #   --full    the same search with 4 bisection steps, then sizes 64/1514 x
 #             filters udp/long x snaplen 64/full at max rate, a rate sweep,
 #             1/2/4 RX queues, the filter compiler benchmark
 #   --profile the key point once per tool under "perf record -a -g";
 #             writes results/profile-TOOL.txt (where the CPU time went)
 #   --main-only  only the max-rate key point (64 B, udp, snaplen 64) x3
+#   --queues  only --full's RX-queue scaling: 1, 2, 4 queues, one generator
+#             thread per queue up to one per CPU (ceiling, appliance, tcpdump)
 #   --index   issue 13: the lossless-rate search (1514 B, udp, full snaplen;
 #             IX_SIZE/IX_SNAP/IX_STEPS/IX_ROUNDS/LL_COUNT/BC_ROTATE_SIZE) for
 #             the appliance rotating small files with indexing on, off
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--index) MODE=index ;;
 	--wbuf) MODE=wbuf ;;
 	--full) MODE=full ;;
+	--queues) MODE=queues ;;
 	--build) BUILD=$(readlink -f "$2"); shift ;;
 	--out) OUT=$2; shift ;;
 	--tools) TOOLS=$2; shift ;;
@@ -423,6 +427,16 @@ elif [ "$MODE" = index ]; then
 elif [ "$MODE" = wbuf ]; then
 	wbuf_ladder | tee "$OUT/wbuf.md"
 	exit 0
+elif [ "$MODE" = queues ]; then
+	# only the RX-queue scaling of --full (64 B, udp, snaplen 64, max rate)
+	net_down 1
+	BC_MQ_COUNT=${COUNT:-3000000}
+	for q in 1 2 4; do
+		net_up "$q"
+		multiqueue "$q" "${REPS:-3}"
+		net_down "$q"
+	done
+	net_up 1
 elif [ -n "$MAIN_ONLY" ]; then
 	main_group 64 udp 64 "${COUNT:-2000000}" "${REPS:-3}"
 elif [ "$MODE" = quick ]; then
