@@ -324,6 +324,9 @@ int cap_drop_privileges(bool bind_low_port, char *err, size_t errlen);
  * nobody else waits): for work that must never slow capture (indexes,
  * extractions). */
 void cap_background_thread(void);
+/* The writer thread's priority: a step below the threads that empty the
+ * kernel's rings (see sealed.c). */
+void cap_writer_thread(void);
 /* The file a dump prefix names without rotation: DUMP.pcap or DUMP.pcapng. */
 void cap_dump_file(const char *dump, enum cap_format f, char *out, size_t len);
 /* A capture name: 1..CAP_NAME_MAX-1 of [A-Za-z0-9._-], not starting with '.'. */

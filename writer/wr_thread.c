@@ -406,6 +406,9 @@ void *wr_thread_main(void *arg)
 	uint64_t peek_every = (uint64_t)w->o.flush_ms * 1000000ull / 2, last_peek = 0;
 	bool stop = false, seen_all = true;
 
+	pthread_setname_np(pthread_self(), "ca-writer");
+	if (w->o.thread_init)
+		w->o.thread_init();
 	pthread_mutex_lock(&w->lock);
 	while (!w->start)
 		pthread_cond_wait(&w->cond, &w->lock);

@@ -107,6 +107,8 @@ struct wr_opts {
 	void *may_delete_arg;
 	bool keep_archived;	 /* needs rotation and may_delete */
 	uint64_t keep_archived_bytes;
+	/* Called first by the writer thread (its priority, say); NULL: none. */
+	void (*thread_init)(void);
 
 	/* pcapng. Files get one IDB per direction: interface 0 inbound (and
 	 * records of unknown direction), 1 outbound; same link type and
