@@ -32,6 +32,10 @@ int fg_has_loop(const struct bpf_insn *insns, size_t n);
 int fg_pcap_compile(const struct fg_pcapd *d, const char *expr, uint32_t snaplen, int dlt,
 		    int optimize, uint32_t netmask, unsigned int timeout_s,
 		    struct bpf_insn **insns, size_t *n, char *err, size_t errlen);
+/* In a child process: default signal handlers, nothing blocked, its own
+ * process group, killed with its parent, nice 19, every file closed but
+ * keep_fd. */
+void fg_child_detach(int keep_fd);
 /* In a child: compiles, writes the answer to wfd, _exits. */
 void fg_pcapc_child(int wfd, const char *expr, uint32_t snaplen, int dlt, int optimize,
 		    uint32_t netmask) __attribute__((noreturn));

@@ -52,6 +52,27 @@ static int fg_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+void fg_child_detach(int keep_fd)
+{
+	sigset_t none;
+	int sig;
+
+	/* The parent's handlers (e.g. a clean-up on SIGTERM) and blocked
+	 * signals are not ours; a terminal's signals to the parent's group
+	 * don't reach us; we die with the parent. */
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	setpriority(PRIO_PROCESS, 0, 19);
+	/* nor do we hold the parent's files (sockets, lock files, BPF links) */
+	if (keep_fd > 3)
+		close_range(3, (unsigned int)keep_fd - 1, 0);
+	close_range((unsigned int)keep_fd + 1, ~0u, 0);
+}
+
 /* In the child: compile, report, _exit. Nothing of the parent's is used
  * after the fork but the pipe and libpcap on our own copy of the heap. */
 void fg_pcapc_child(int wfd, const char *expr, uint32_t snaplen, int dlt, int optimize,
@@ -61,20 +82,8 @@ void fg_pcapc_child(int wfd, const char *expr, uint32_t snaplen, int dlt, int op
 	struct bpf_program prog = { 0 };
 	const char *msg = NULL;
 	pcap_t *p;
-	int sig;
 
-	/* The parent's handlers (e.g. a clean-up on SIGTERM) are not ours;
-	 * a terminal's signals to the parent's group don't reach us; we die
-	 * with the parent. */
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	setpriority(PRIO_PROCESS, 0, 19);
-	/* nor do we hold the parent's files (sockets, lock files, BPF links) */
-	if (wfd > 3)
-		close_range(3, (unsigned int)wfd - 1, 0);
-	close_range((unsigned int)wfd + 1, ~0u, 0);
+	fg_child_detach(wfd);
 
 	p = pcap_open_dead(dlt, (int)snaplen);
 	if (!p) {

@@ -20,8 +20,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,21 +42,12 @@ static void __attribute__((noreturn)) helper(int sock)
 	char *msg = malloc(cap);
 	struct fg_pcapd_req q;
 	struct cmsghdr *c;
-	int sig, wfd;
 	ssize_t n;
 	pid_t pid;
+	int wfd;
 
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
+	fg_child_detach(sock);
 	signal(SIGCHLD, SIG_IGN); /* children reap themselves */
-	/* a terminal's Ctrl-C to the caller's group is not for us; we end
-	 * with the caller */
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	setpriority(PRIO_PROCESS, 0, 19);
-	if (sock > 3)
-		close_range(3, (unsigned int)sock - 1, 0);
-	close_range((unsigned int)sock + 1, ~0u, 0);
 	if (!msg)
 		_exit(1);
 	for (;;) {

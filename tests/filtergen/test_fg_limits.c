@@ -180,20 +180,31 @@ static void assert_nothing_left(void)
 		closedir(d);
 }
 
+/* "host 10.0.0.0 or host 10.0.0.1 or ..." with 2000 terms: libpcap's
+ * optimiser takes minutes on it. */
+static char *hosts_2000(void)
+{
+	size_t cap = 2000 * 24, len = 0;
+	char *e = malloc(cap);
+
+	if (!e)
+		exit(1);
+	e[0] = 0;
+	for (int i = 0; i < 2000; i++)
+		len += (size_t)snprintf(e + len, cap - len, "%shost 10.0.%d.%d", i ? " or " : "",
+					i / 250, i % 250);
+	return e;
+}
+
 /* libpcap's compiler: 2000 `host` terms take minutes to optimise. */
 static void t_pcap_timeout(void)
 {
 	struct fg_compile_opts o = { .timeout_s = 1 };
 	struct fg_filter *f = NULL;
 	char err[FG_ERR_LEN] = "";
-	size_t cap = 2000 * 24, len = 0;
-	char *e = malloc(cap);
-	int i, ret, st;
+	char *e = hosts_2000();
+	int ret, st;
 
-	e[0] = 0;
-	for (i = 0; i < 2000; i++)
-		len += (size_t)snprintf(e + len, cap - len, "%shost 10.0.%d.%d", i ? " or " : "",
-					i / 250, i % 250);
 	ret = fg_compile_ex(e, 65535, &o, &f, err, sizeof(err));
 	CHECK(ret == -ETIMEDOUT && !f, "2000 hosts: %d %s", ret, err);
 	CHECK(!strcmp(err, "filter compile timed out after 1 s"), "message: %s", err);
@@ -334,8 +345,7 @@ static void t_helper(void)
 	struct fg_pcapd *d = NULL;
 	pthread_t th[2];
 	pid_t kids[8], helper_pid;
-	size_t cap = 2000 * 24, len = 0;
-	char *e = malloc(cap), *big;
+	char *e, *big;
 	int i, ret, st, n;
 
 	/* references by the caller's own fork, while we have one thread */
@@ -369,10 +379,7 @@ static void t_helper(void)
 	}
 	ret = fg_compile_ex("tcp port", 65535, &o, &f, err, sizeof(err));
 	CHECK(ret == -EINVAL && strstr(err, "syntax error"), "tcp port: %d %s", ret, err);
-	e[0] = 0;
-	for (i = 0; i < 2000; i++)
-		len += (size_t)snprintf(e + len, cap - len, "%shost 10.0.%d.%d", i ? " or " : "",
-					i / 250, i % 250);
+	e = hosts_2000();
 	ret = fg_compile_ex(e, 65535, &slow, &f, err, sizeof(err));
 	CHECK(ret == -ETIMEDOUT && !f, "2000 hosts: %d %s", ret, err);
 	CHECK(!strcmp(err, "filter compile timed out after 1 s"), "message: %s", err);
