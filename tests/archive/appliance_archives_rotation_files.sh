@@ -75,18 +75,6 @@ same_bytes()
 	cmp -s "$IT_TMP/got" "$f.idx" || it_fail "object $b.idx differs from the index"
 }
 
-# wait_written N: until the capture's stats say N records were written
-wait_written()
-{
-	local i
-	for ((i = 0; i < 100; i++)); do
-		it_rest GET "/api/v1/captures/$CAPNAME/stats" >/dev/null
-		[ "$(jq -r .written <<<"$IT_BODY")" = "$1" ] && return 0
-		sleep 0.1
-	done
-	it_fail "written never reached $1: $IT_BODY"
-}
-
 final_archive() { grep -m1 "archive final:" "$IT_LOG" | grep -oE "$1 [0-9]+" | grep -oE "[0-9]+$"; }
 
 case $what in
@@ -96,7 +84,7 @@ archive)
 	it_send_in --count 600 --sizes 1000 --rate 3000 --tag 1
 	# every record on disk first: a rotation after the count would seal
 	# one more file than counted (the failure CI once saw: 18, want 16)
-	wait_written 600
+	it_wait_written 600
 	n=$(files | wc -l)
 	((n >= 8)) || it_fail "only $n files"
 	wait_archived $((n - 1))
@@ -137,7 +125,7 @@ outage)
 	it_start --mode ingress --filter "udp dst port 7777" --rotate-size 64k "${AR[@]}"
 	swift_proxy_stop
 	it_send_in --count 600 --sizes 1000 --rate 3000 --tag 1
-	wait_written 600
+	it_wait_written 600
 	n=$(files | wc -l)
 	for ((i = 0; i < 100; i++)); do
 		f=$(metric capture_appliance_archive_failures_total)
@@ -165,7 +153,7 @@ keep)
 		--archive-keep-local 100k "${AR[@]}"
 	grep -q "no answer now" "$IT_LOG" || it_fail "no warning about the endpoint"
 	it_send_in --count 600 --sizes 1000 --rate 3000 --tag 1
-	wait_written 600 # a later rotation would add a file after the count
+	it_wait_written 600 # a later rotation would add a file after the count
 	files | xargs -n1 basename >"$IT_TMP/before"
 	n=$(wc -l <"$IT_TMP/before")
 	((n >= 8)) || it_fail "only $n files"
