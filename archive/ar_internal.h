@@ -33,8 +33,11 @@ struct ar_digest {
 	char sha256hex[65];
 };
 int ar_digest_fd(int fd, struct ar_digest *d);
-/* len bytes from offset from (fewer at the end of the file: d->bytes). */
-int ar_digest_range(int fd, uint64_t from, uint64_t len, struct ar_digest *d);
+/* The whole file's digests and, in the same read, those of each part of
+ * part bytes: *parts (n of them, the caller frees) only for a file larger
+ * than one part and of at most AR_PARTS_MAX parts, else NULL and 0. */
+int ar_digest_file(int fd, uint64_t part, struct ar_digest *whole, struct ar_digest **parts,
+		   unsigned int *n);
 /* The ETag S3 gives a multipart object: hex MD5 of the parts' MD5s, "-N". */
 int ar_multipart_etag(const struct ar_digest *parts, unsigned int n, char *out, size_t len);
 int ar_sha256_hex(const void *buf, size_t len, char out[65]);

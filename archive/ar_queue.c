@@ -81,16 +81,15 @@ static int open_ours(const char *path, struct stat *st)
 	return fd;
 }
 
-/* A file larger than a part: its parts' digests (a second read), then
- * skipped when the object is there whole (S3's multipart ETag), else
- * uploaded in parts and verified like a single PUT. */
+/* A file larger than a part (parts: its parts' digests, from the same read
+ * as d): skipped when the object is there whole (S3's multipart ETag),
+ * else uploaded in parts and verified like a single PUT. */
 static int multipart(struct ar *a, const char *key, int fd, const struct ar_digest *d,
-		     bool maybe_there, char *err, size_t errlen)
+		     const struct ar_digest *parts, unsigned int n, bool maybe_there, char *err,
+		     size_t errlen)
 {
 	uint64_t part = a->o.part_size, n64 = (d->bytes + part - 1) / part, bytes;
-	struct ar_digest *parts = NULL;
 	char want[80], etag[80];
-	unsigned int i, n;
 	int ret;
 
 	if (n64 > AR_PARTS_MAX) {
@@ -98,27 +97,19 @@ static int multipart(struct ar *a, const char *key, int fd, const struct ar_dige
 			(unsigned long long)d->bytes, AR_PARTS_MAX, (unsigned long long)part);
 		return -EFBIG;
 	}
-	n = (unsigned int)n64;
-	parts = calloc(n, sizeof(*parts));
-	if (!parts)
-		return -ENOMEM;
-	for (i = 0, ret = 0; i < n && !ret; i++) {
-		ret = ar_digest_range(fd, i * part, part, &parts[i]);
-		if (!ret && parts[i].bytes != (i + 1 < n ? part : d->bytes - i * part)) {
-			ar_errf(err, errlen, "%s: the file changed while it was read", key);
-			ret = -EIO;
-		}
+	if (!parts || n != n64) {
+		ar_errf(err, errlen, "%s: the file changed while it was read", key);
+		return -EIO;
 	}
-	if (!ret)
-		ret = ar_multipart_etag(parts, n, want, sizeof(want));
+	ret = ar_multipart_etag(parts, n, want, sizeof(want));
 	if (ret)
-		goto out;
+		return ret;
 	if (maybe_there) {
 		ret = ar_s3_head(a->c, key, &bytes, etag, sizeof(etag), err, errlen);
 		if (!ret && bytes == d->bytes && !strcasecmp(etag, want))
-			goto out;
+			return 0;
 		if (ret && ret != -ENOENT)
-			goto out;
+			return ret;
 	}
 	ret = ar_s3_multipart(a->c, key, fd, part, parts, n, a->o.rate, err, errlen);
 	if (!ret)
@@ -133,8 +124,6 @@ static int multipart(struct ar *a, const char *key, int fd, const struct ar_dige
 		atomic_fetch_add(&a->uploaded_files, 1);
 		atomic_fetch_add(&a->uploaded_bytes, d->bytes);
 	}
-out:
-	free(parts);
 	return ret;
 }
 
@@ -144,14 +133,15 @@ out:
  * ar_open, or one tried before, can be there already: a new file's first
  * attempt saves the request. */
 static int one_object(struct ar *a, const char *key, int fd, const struct ar_digest *d,
-		      bool maybe_there, char *err, size_t errlen)
+		      const struct ar_digest *parts, unsigned int n, bool maybe_there, char *err,
+		      size_t errlen)
 {
 	char etag[80];
 	uint64_t bytes;
 	int ret;
 
 	if (d->bytes > a->o.part_size)
-		return multipart(a, key, fd, d, maybe_there, err, errlen);
+		return multipart(a, key, fd, d, parts, n, maybe_there, err, errlen);
 	if (maybe_there) {
 		ret = ar_s3_head(a->c, key, &bytes, etag, sizeof(etag), err, errlen);
 		if (!ret && bytes == d->bytes && !strcasecmp(etag, d->md5hex))
@@ -182,7 +172,8 @@ static int archive_one(struct ar *a, const struct ar_item *it, char *err, size_t
 {
 	const char *base = strrchr(it->path, '/');
 	char key[AR_KEY_MAX], ikey[AR_KEY_MAX + 8], ipath[PATH_MAX + 8];
-	struct ar_digest d, di;
+	struct ar_digest d, di, *parts = NULL, *iparts = NULL;
+	unsigned int n = 0, in = 0;
 	struct stat st, ist;
 	bool maybe_there;
 	int fd, ifd = -1, ret;
@@ -218,16 +209,16 @@ static int archive_one(struct ar *a, const struct ar_item *it, char *err, size_t
 		ifd = -1;
 		goto out;
 	}
-	ret = ar_digest_fd(fd, &d);
+	ret = ar_digest_file(fd, a->o.part_size, &d, &parts, &n);
 	if (!ret && ifd >= 0)
-		ret = ar_digest_fd(ifd, &di);
+		ret = ar_digest_file(ifd, a->o.part_size, &di, &iparts, &in);
 	if (ret) {
 		ar_errf(err, errlen, "%s: reading: %s", it->path, strerror(-ret));
 		goto out;
 	}
-	ret = one_object(a, key, fd, &d, maybe_there, err, errlen);
+	ret = one_object(a, key, fd, &d, parts, n, maybe_there, err, errlen);
 	if (!ret && ifd >= 0)
-		ret = one_object(a, ikey, ifd, &di, maybe_there, err, errlen);
+		ret = one_object(a, ikey, ifd, &di, iparts, in, maybe_there, err, errlen);
 	if (ret)
 		goto out;
 	ret = ar_state_add(a->st, it->path, d.bytes, d.md5hex);
@@ -239,6 +230,8 @@ static int archive_one(struct ar *a, const struct ar_item *it, char *err, size_t
 	if (a->o.on_archived)
 		a->o.on_archived(a->o.archived_arg, it->capture, it->path, key, d.bytes, d.md5hex);
 out:
+	free(parts);
+	free(iparts);
 	if (ifd >= 0)
 		close(ifd);
 	close(fd);

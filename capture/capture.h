@@ -325,7 +325,7 @@ int cap_drop_privileges(bool bind_low_port, char *err, size_t errlen);
  * extractions). */
 void cap_background_thread(void);
 /* The writer thread's priority: a step below the threads that empty the
- * kernel's rings (see sealed.c). */
+ * kernel's rings (see threads.c). */
 void cap_writer_thread(void);
 /* The file a dump prefix names without rotation: DUMP.pcap or DUMP.pcapng. */
 void cap_dump_file(const char *dump, enum cap_format f, char *out, size_t len);

@@ -1015,20 +1015,22 @@ static int run(int argc, char **argv, struct cli_config *conf)
 			return 1;
 		}
 	}
+	/* libpcap's compiler helper, forked while we have one thread: compile
+	 * children forked from a process with threads could inherit a held
+	 * allocator lock. Forked before the drop below, so that it can still
+	 * become nobody; it gives up every privilege itself. */
+	ret = fg_pcapd_start(&pcapd);
+	if (ret) {
+		fprintf(stderr, "capture-appliance: the filter compiler helper: %s\n",
+			strerror(-ret));
+		return 1;
+	}
 	/* Before any thread exists: every thread inherits what is left. */
 	err[0] = 0;
 	ret = cap_drop_privileges(S.listen && low_port(S.listen), err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "capture-appliance: %s\n", err);
-		return 1;
-	}
-	/* libpcap's compiler helper, forked while we have one thread (and
-	 * only the privileges kept above): compile children forked from a
-	 * process with threads could inherit a held allocator lock */
-	ret = fg_pcapd_start(&pcapd);
-	if (ret) {
-		fprintf(stderr, "capture-appliance: the filter compiler helper: %s\n",
-			strerror(-ret));
+		fg_pcapd_stop(pcapd);
 		return 1;
 	}
 	S.core.pcapd = pcapd;

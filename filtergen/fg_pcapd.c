@@ -15,21 +15,60 @@
  * (SCM_RIGHTS). The child answers on that pipe as fg_pcapc.c describes; it
  * ends itself with alarm() at the time limit (the caller stops waiting
  * then). The helper ends when the caller's socket closes, or with it.
+ *
+ * The helper holds no privilege: libpcap's parser needs none, and the
+ * expressions come from REST clients. Before its first request it gives up
+ * root for nobody (when it may), every capability, and any way back; it
+ * then says it is ready with one int (0 or -errno) on the socket.
  */
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cap-ng.h>
+
 #include "filtergen/fg_internal.h"
+
+/* Debian's nobody and nogroup */
+#define FG_PCAPD_NOBODY 65534
 
 struct fg_pcapd {
 	int sock;	/* the caller's end */
 	pid_t pid;
 };
+
+/* 0 or -errno. Without CAP_SETUID and CAP_SETGID (a container may have
+ * taken them) root stays root, with no capability. */
+static int helper_unprivilege(void)
+{
+	bool can_switch;
+
+	if (capng_get_caps_process())
+		return -EPERM;
+	can_switch = geteuid() == 0 &&
+		     capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) &&
+		     capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID);
+	if (can_switch && (setgroups(0, NULL) ||
+			   setresgid(FG_PCAPD_NOBODY, FG_PCAPD_NOBODY, FG_PCAPD_NOBODY) ||
+			   setresuid(FG_PCAPD_NOBODY, FG_PCAPD_NOBODY, FG_PCAPD_NOBODY)))
+		return -errno;
+	capng_clear(CAPNG_SELECT_CAPS);
+	if (capng_apply(CAPNG_SELECT_CAPS))
+		return -EPERM;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	/* a change of credentials clears the death signal: set it again */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		return -errno;
+	return 0;
+}
 
 /* The helper's loop: never returns. */
 static void __attribute__((noreturn)) helper(int sock)
@@ -44,11 +83,14 @@ static void __attribute__((noreturn)) helper(int sock)
 	struct cmsghdr *c;
 	ssize_t n;
 	pid_t pid;
-	int wfd;
+	int wfd, ret;
 
 	fg_child_detach(sock);
 	signal(SIGCHLD, SIG_IGN); /* children reap themselves */
-	if (!msg)
+	ret = helper_unprivilege();
+	if (!ret && !msg)
+		ret = -ENOMEM;
+	if (send(sock, &ret, sizeof(ret), MSG_NOSIGNAL) != sizeof(ret) || ret)
 		_exit(1);
 	for (;;) {
 		struct iovec iov = { .iov_base = msg, .iov_len = cap };
@@ -90,7 +132,8 @@ static void __attribute__((noreturn)) helper(int sock)
 int fg_pcapd_start(struct fg_pcapd **out)
 {
 	struct fg_pcapd *d = calloc(1, sizeof(*d));
-	int sv[2] = { -1, -1 }, ret;
+	int sv[2] = { -1, -1 }, ret, ready = 0;
+	ssize_t n;
 
 	if (!d)
 		return -ENOMEM;
@@ -108,13 +151,29 @@ int fg_pcapd_start(struct fg_pcapd **out)
 		helper(sv[1]);
 	}
 	close(sv[1]);
+	sv[1] = -1;
+	/* the helper's word that it gave its privileges up */
+	do
+		n = recv(sv[0], &ready, sizeof(ready), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(ready) || ready) {
+		ret = n < 0 ? -errno : n != sizeof(ready) ? -EIO : ready;
+		goto out_wait;
+	}
 	d->sock = sv[0];
 	*out = d;
 	return 0;
 
-out_close:
+out_wait:
 	close(sv[0]);
-	close(sv[1]);
+	sv[0] = -1;
+	while (waitpid(d->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+out_close:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
 out_free:
 	free(d);
 	return ret;

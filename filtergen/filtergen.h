@@ -90,7 +90,10 @@ struct bpf_insn;
  * forked from a process with threads may inherit a lock another thread
  * held (a sanitizer's allocator did deadlock so). A program with threads
  * starts the helper while it still has one thread: a process that forks the
- * compile children from a single thread. fg_pcapd_start: 0 or -errno;
+ * compile children from a single thread. It holds no privilege: as root
+ * (with CAP_SETUID and CAP_SETGID) it becomes nobody (65534), it drops every
+ * capability and sets no_new_privs, before fg_pcapd_start returns.
+ * fg_pcapd_start: 0 or -errno;
  * fg_pcapd_stop ends it (NULL is fine). Expressions through the helper are
  * at most FG_PCAPD_EXPR_MAX bytes (-E2BIG beyond).
  */

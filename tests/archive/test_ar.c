@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* archive: URL, endpoint, object keys, credentials file checks.
+/* archive: URL, endpoint, object keys, credentials file checks, a file's
+ * digests and its parts' in one read.
  * Usage: test_ar [TEST-NAME-PATTERN] (root: a file of another owner) */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "archive/archive.h"
+#include "archive/ar_internal.h"
 
 static void url_parsed(void **state)
 {
@@ -199,11 +202,89 @@ static void credentials_checked(void **state)
 	}
 }
 
+/* One-shot hex MD5 and SHA-256 of buf, as the reference. */
+static void ref_digest(const unsigned char *buf, size_t len, char md5[33], char sha[65])
+{
+	static const char x[] = "0123456789abcdef";
+	unsigned char m[EVP_MAX_MD_SIZE];
+	unsigned int ml, i;
+
+	assert_true(EVP_Digest(buf, len, m, &ml, EVP_md5(), NULL) && ml == 16);
+	for (i = 0; i < 16; i++) {
+		md5[2 * i] = x[m[i] >> 4];
+		md5[2 * i + 1] = x[m[i] & 15];
+	}
+	md5[32] = 0;
+	assert_true(EVP_Digest(buf, len, m, &ml, EVP_sha256(), NULL) && ml == 32);
+	for (i = 0; i < 32; i++) {
+		sha[2 * i] = x[m[i] >> 4];
+		sha[2 * i + 1] = x[m[i] & 15];
+	}
+	sha[64] = 0;
+}
+
+/* ar_digest_file on a file of size bytes cut in parts of part bytes (not a
+ * multiple of its 1-MiB reads): the whole and every part equal one-shot
+ * digests of the same bytes; want_n parts (0: none, not above one part). */
+static void digest_case(uint64_t size, uint64_t part, unsigned int want_n)
+{
+	char path[] = "/tmp/test-ar-digest-XXXXXX", md5[33], sha[65], etag[80];
+	struct ar_digest whole, *parts = (struct ar_digest *)1;
+	unsigned char *buf = malloc(size + 1);
+	unsigned int n = 99, i;
+	uint64_t at, len;
+	int fd;
+
+	assert_non_null(buf);
+	for (at = 0; at < size; at++)
+		buf[at] = (unsigned char)(at * 2654435761u >> 13);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(write(fd, buf, size), (ssize_t)size);
+	assert_int_equal(ar_digest_file(fd, part, &whole, &parts, &n), 0);
+	ref_digest(buf, size, md5, sha);
+	assert_int_equal(whole.bytes, size);
+	assert_string_equal(whole.md5hex, md5);
+	assert_string_equal(whole.sha256hex, sha);
+	assert_int_equal(n, want_n);
+	if (!want_n)
+		assert_null(parts);
+	for (i = 0; i < n; i++) {
+		len = size - i * part < part ? size - i * part : part;
+		ref_digest(buf + i * part, len, md5, sha);
+		assert_int_equal(parts[i].bytes, len);
+		assert_string_equal(parts[i].md5hex, md5);
+		assert_string_equal(parts[i].sha256hex, sha);
+	}
+	if (n) {
+		assert_int_equal(ar_multipart_etag(parts, n, etag, sizeof(etag)), 0);
+		assert_non_null(strstr(etag, n == 3 ? "-3" : "-2"));
+	}
+	free(parts);
+	/* without parts asked: the whole alone */
+	assert_int_equal(ar_digest_fd(fd, &whole), 0);
+	assert_int_equal(whole.bytes, size);
+	close(fd);
+	free(buf);
+}
+
+static void digest_parts_in_one_read(void **state)
+{
+	(void)state;
+	digest_case(2621447, 1048579, 3);     /* the last part shorter */
+	digest_case(2 * 1048579, 1048579, 2); /* two whole parts */
+	digest_case(1048579, 1048579, 0);     /* one part: a single PUT */
+	digest_case(1000, 1048579, 0);
+	digest_case(0, 1048579, 0);
+}
+
 #define T(f) cmocka_unit_test(f)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = { T(url_parsed), T(url_refused), T(endpoint_checked),
-					    T(keys_built), T(credentials_checked) };
+					    T(keys_built), T(credentials_checked),
+					    T(digest_parts_in_one_read) };
 
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "filtergen/filtergen.h"
 #include "afxdp/test_afxdp_util.h"
 
 static int failures;
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
 	struct cap_cfg cfg = { 0 }, now, change;
 	struct cap_stats st;
 	struct cap_core *k = NULL;
+	struct fg_pcapd *pcapd = NULL;
 	struct file_check a, b;
 	struct final fin = { 0 };
 	char err[2048], cmd[512], run_dir[4200], path[4200];
@@ -180,6 +182,13 @@ int main(int argc, char **argv)
 				      .on_final = on_final,
 				      .final_arg = &fin };
 
+	/* as start does: the core's threads run while filters compile */
+	ret = fg_pcapd_start(&pcapd);
+	if (ret) {
+		fprintf(stderr, "the compiler helper: %s\n", strerror(-ret));
+		return 1;
+	}
+	opts.pcapd = pcapd;
 	ret = cap_core_open(&opts, &k, err, sizeof(err));
 	if (!ret)
 		ret = cap_add(k, &cfg, CAP_F_MODE | CAP_F_FILTER | CAP_F_SNAPLEN | CAP_F_DUMP,
@@ -285,6 +294,7 @@ int main(int argc, char **argv)
 	free(a.hit0);
 	free(b.hit0);
 	cap_core_close(k);
+	fg_pcapd_stop(pcapd);
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
 }

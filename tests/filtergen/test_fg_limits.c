@@ -6,7 +6,8 @@
  * ends, in constant memory).
  * The compiler helper: compiles while other threads allocate (a fork of
  * a process with threads could deadlock in the allocator), libpcap's
- * messages and the time limit through it, nothing left after it stops.
+ * messages and the time limit through it, a name lookup through it, the
+ * helper itself as nobody with no capability, nothing left after it stops.
  * test_fg_limits insn_cap | timeout | pcap_timeout | priority | helper
  */
 #include <dirent.h>
@@ -335,12 +336,63 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/* The line "Key:\tvalue" of /proc/PID/status, value only ("" if none). */
+static void status_of(pid_t pid, const char *key, char *out, size_t len)
+{
+	char path[64], line[256];
+	size_t k = strlen(key);
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, k) && line[k] == ':') {
+			snprintf(out, len, "%s", line + k + 1 + strspn(line + k + 1, " \t"));
+			out[strcspn(out, "\n")] = 0;
+			break;
+		}
+	fclose(f);
+}
+
+/* The helper gave up what it could: root becomes nobody (this test runs as
+ * root in CI, with every capability), no capability, no way back. */
+static void helper_unprivileged(pid_t pid)
+{
+	char v[128];
+	unsigned int r, e, s, fs;
+
+	status_of(pid, "Uid", v, sizeof(v));
+	CHECK(sscanf(v, "%u %u %u %u", &r, &e, &s, &fs) == 4, "helper Uid: '%s'", v);
+	if (geteuid() == 0)
+		CHECK(r == 65534 && e == 65534 && s == 65534 && fs == 65534,
+		      "the helper kept root: Uid %s", v);
+	else
+		CHECK(r == getuid() && e == geteuid(), "the helper's Uid: %s", v);
+	status_of(pid, "Gid", v, sizeof(v));
+	if (geteuid() == 0)
+		CHECK(!strncmp(v, "65534\t65534\t65534\t65534", 23), "the helper's Gid: '%s'", v);
+	status_of(pid, "Groups", v, sizeof(v));
+	if (geteuid() == 0)
+		CHECK(v[0] == 0, "the helper kept groups: '%s'", v);
+	status_of(pid, "CapEff", v, sizeof(v));
+	CHECK(!strcmp(v, "0000000000000000"), "the helper's CapEff: '%s'", v);
+	status_of(pid, "CapPrm", v, sizeof(v));
+	CHECK(!strcmp(v, "0000000000000000"), "the helper's CapPrm: '%s'", v);
+	status_of(pid, "CapAmb", v, sizeof(v));
+	CHECK(!strcmp(v, "0000000000000000"), "the helper's CapAmb: '%s'", v);
+	status_of(pid, "NoNewPrivs", v, sizeof(v));
+	CHECK(!strcmp(v, "1"), "the helper's NoNewPrivs: '%s'", v);
+}
+
 static void t_helper(void)
 {
 	static const char *const exprs[] = { "udp port 7", "tcp port 80", "vlan and ip",
 					     "ip and tcp[tcpflags] & tcp-syn != 0" };
 	struct fg_compile_opts o = { 0 }, slow = { .timeout_s = 1 };
-	struct fg_filter *ref[4] = { 0 }, *f = NULL;
+	struct fg_filter *ref[4] = { 0 }, *f = NULL, *g = NULL;
 	char err[FG_ERR_LEN] = "";
 	struct fg_pcapd *d = NULL;
 	pthread_t th[2];
@@ -360,6 +412,7 @@ static void t_helper(void)
 	n = children_of(getpid(), kids, 8);
 	CHECK(n == 1, "%d children after the helper started, want 1", n);
 	helper_pid = n ? kids[0] : 0;
+	helper_unprivileged(helper_pid);
 	o.pcapd = d;
 	slow.pcapd = d;
 	for (i = 0; i < 2; i++)
@@ -377,6 +430,17 @@ static void t_helper(void)
 		if (failures)
 			break;
 	}
+	/* a name lookup as nobody: /etc/hosts through NSS */
+	ret = fg_compile("host localhost", 65535, &f, err, sizeof(err));
+	CHECK(!ret, "host localhost: %d %s", ret, err);
+	ret = fg_compile_ex("host localhost", 65535, &o, &g, err, sizeof(err));
+	CHECK(!ret && f && g && fg_cbpf_len(f) == fg_cbpf_len(g) &&
+		      !memcmp(fg_cbpf_insns(f), fg_cbpf_insns(g),
+			      fg_cbpf_len(f) * sizeof(struct bpf_insn)),
+	      "host localhost through the helper: %d %s", ret, err);
+	fg_free(f);
+	fg_free(g);
+	f = g = NULL;
 	ret = fg_compile_ex("tcp port", 65535, &o, &f, err, sizeof(err));
 	CHECK(ret == -EINVAL && strstr(err, "syntax error"), "tcp port: %d %s", ret, err);
 	e = hosts_2000();

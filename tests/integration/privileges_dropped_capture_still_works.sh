@@ -3,7 +3,8 @@
 # thread exists: in every thread, the effective, permitted and bounding sets
 # hold none of CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_SETUID,
 # CAP_SETGID, CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_PTRACE, CAP_MKNOD, and
-# no_new_privs is set. It still does its job: frames are captured, a second
+# no_new_privs is set. The filter compiler helper (a child process) runs as
+# nobody with no capability. It still does its job: frames are captured, a second
 # capture added over REST on another interface attaches and captures, a
 # filter change swaps programs, and SIGTERM leaves nothing attached.
 set -euo pipefail
@@ -26,6 +27,20 @@ for st in /proc/"$IT_PID"/task/*/status; do
 done
 [ $bad = 0 ] || it_fail "capabilities the appliance does not need are still held"
 it_log "threads: $(ls /proc/"$IT_PID"/task | wc -l), none holds a dropped capability"
+# the filter compiler helper, a child: nobody, no capability at all
+helper=""
+for c in $(cat /proc/"$IT_PID"/task/*/children); do
+	if grep -Eq "^Uid:[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534" "/proc/$c/status"; then
+		helper=$c
+	fi
+done
+[ -n "$helper" ] || it_fail "no child of the appliance runs as nobody (the compiler helper)"
+for f in CapEff CapPrm CapAmb; do
+	grep -Eq "^$f:[[:space:]]+0+$" "/proc/$helper/status" ||
+		it_fail "the compiler helper holds $(grep "^$f:" "/proc/$helper/status")"
+done
+grep -Eq "^NoNewPrivs:[[:space:]]+1" "/proc/$helper/status" || it_fail "the helper lacks no_new_privs"
+it_log "the compiler helper ($helper) runs as nobody with no capability"
 
 it_send_in --count 100 --tag 1 --expect "$IT_TMP/in.pcap"
 it_cap ip link add "${IT_ID}x" type veth peer name "${IT_ID}y"
