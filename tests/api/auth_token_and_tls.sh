@@ -93,7 +93,8 @@ pull=$!
 in_cap python3 "$API_SRC/api/client/client.py" 127.0.0.1 "$API_TMP/py.pcap" --tls --insecure \
 	--token-file "$API_TMP/token" --count 10 2>"$API_TMP/py.err" &
 py=$!
-sleep 1.5
+API_CURL=(--cacert "$API_TMP/cert.pem" -H "Authorization: Bearer $TOKEN")
+wait_pulls 2
 api_send 5555 10
 wait "$pull" || api_fail "curl pull over TLS failed"
 wait "$py" || api_fail "python pull over TLS failed: $(cat "$API_TMP/py.err")"

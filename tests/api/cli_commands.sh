@@ -96,7 +96,7 @@ api_cli pull first -w "$API_TMP/p.pcap" --count 25 2>"$E" &
 p1=$!
 in_cap bash -c "'$API_BIN' pull first -w - --count 25 > '$API_TMP/stdout.pcap'" &
 p2=$!
-sleep 1.5
+wait_pulls 2
 api_send 5555 25
 wait "$p1" || api_fail "pull -w FILE: $(cat "$E")"
 wait "$p2" || api_fail "pull -w -"

@@ -3,7 +3,7 @@
 # and a pull client that stopped reading hold no lock that the control
 # routes need. With both under way on the same capture, GET
 # /api/v1/captures, GET of the capture, /healthz and DELETE each answer
-# within 1 s; the compile then finds its capture gone (404) and changes
+# within 3 s (tens of ms usual); the compile then finds its capture gone (404) and changes
 # nothing; the appliance stops cleanly.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -28,7 +28,13 @@ while extra is None or extra > 0:
 print(i)
 PY
 sender=$!
-sleep 1
+# the sender under way (the old filter has matched some) before the change
+for ((i = 0; i < 100; i++)); do
+	req GET /api/v1/captures/first/stats
+	m=$(jq -r '.matched // 0' <<<"$BODY" 2>/dev/null || true)
+	[ -n "$m" ] && ((m >= 300)) && break
+	sleep 0.1
+done
 expect 200 PUT /api/v1/captures/first/filter '"udp port 6666"'
 touch "$API_TMP/stop"
 wait "$sender" || api_fail "sender failed"

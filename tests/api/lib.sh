@@ -111,6 +111,21 @@ req()
 	rm -f "$API_TMP/body"
 }
 
+# wait_pulls N: until at least N network-mode clients are subscribed
+# (GET /metrics), 10 s. A client that subscribes late starts where the
+# others have read to, so traffic must wait until all are in.
+wait_pulls()
+{
+	local i n=""
+	for ((i = 0; i < 100; i++)); do
+		req GET /metrics
+		n=$(awk '$1 == "capture_appliance_pull_clients" { print $2 }' <<<"$BODY" || true)
+		[ -n "$n" ] && ((n >= $1)) && return 0
+		sleep 0.1
+	done
+	api_fail "${n:-no} pull clients after 10 s, want $1 ($CODE)"
+}
+
 # expect CODE METHOD PATH [BODY]
 expect()
 {
@@ -224,7 +239,9 @@ api_wait_compiling()
 	api_fail "the filter compile did not start${1:+ ($1)}"
 }
 
-# timed CODE METHOD PATH [BODY]: expect, and within 1 s
+# timed CODE METHOD PATH [BODY]: expect, and within 3 s: tens of ms are
+# usual, but the time includes starting ip netns exec and curl on a busy
+# machine; still far under the 6-s compile the tests hold beside it
 timed()
 {
 	local t0 t1 ms
@@ -233,5 +250,5 @@ timed()
 	t1=$(date +%s%N)
 	ms=$(((t1 - t0) / 1000000))
 	api_log "$2 $3: $CODE in $ms ms"
-	((ms < 1000)) || api_fail "$2 $3 took $ms ms"
+	((ms < 3000)) || api_fail "$2 $3 took $ms ms"
 }

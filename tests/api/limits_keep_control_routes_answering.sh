@@ -6,7 +6,7 @@
 #   of the same capture waits for the slot, not for a lock;
 # - 40 half-sent requests are held open;
 # with all of that under way, /healthz, GET /api/v1/captures and GET of the
-# capture each answer within 1 s; the half-sent connections are dropped
+# capture each answer within 3 s (tens of ms usual); the half-sent connections are dropped
 # after the request timeout (10 s), not kept for a minute.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,10 +31,12 @@ for i in range(40):
     s = socket.create_connection(("127.0.0.1", 9000))
     s.sendall(b"GET /hea")
     half.append(s)
-time.sleep(2)
+# every answer's first bytes, within one deadline (not a fixed wait: a
+# loaded machine may take seconds to answer 40 clients)
+deadline = time.monotonic() + 15
 codes = {}
 for s in pulls:
-    s.settimeout(0.2)
+    s.settimeout(max(0.2, deadline - time.monotonic()))
     try:
         head = s.recv(200).split(b" ")[1].decode()
     except OSError:
@@ -62,10 +64,11 @@ time.sleep(30)
 PY
 LOAD=$!
 nh_cleanup_add "kill $LOAD 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 300; i++)); do
 	[ -e "$API_TMP/pull.codes" ] && break
 	sleep 0.1
 done
+[ -e "$API_TMP/pull.codes" ] || api_fail "the 40 pull clients got no answers in 30 s"
 codes=$(cat "$API_TMP/pull.codes")
 api_log "pull answers: $codes"
 [ "$codes" = "200:32 503:8" ] || api_fail "want 32 streams and 8 refusals (503), got $codes"
@@ -80,10 +83,11 @@ api_wait_compiling
 timed 200 GET /healthz
 timed 200 GET /api/v1/captures
 timed 200 GET /api/v1/captures/first
-for ((i = 0; i < 250; i++)); do
+for ((i = 0; i < 400; i++)); do
 	[ -e "$API_TMP/half.closed" ] && break
 	sleep 0.1
 done
+[ -e "$API_TMP/half.closed" ] || api_fail "the half-sent connections were not counted in 40 s"
 read -r closed secs <"$API_TMP/half.closed"
 api_log "half-sent connections closed by the server: $closed of 40 within $secs s"
 [ "$closed" = 40 ] || api_fail "only $closed of 40 half-sent connections were closed in 20 s"

@@ -24,7 +24,7 @@ in_cap curl "${API_AUTH[@]}" -sf -N -o "$API_TMP/a.pcap" "$U/packets?count=300" 
 pa=$!
 in_cap "$API_BIN" pull first -w "$API_TMP/b.pcap" --count 300 2>"$API_TMP/b.err" &
 pb=$!
-sleep 1.5
+wait_pulls 2
 api_send 6666 100 100 2000 &
 ps=$!
 api_send 5555 300 200 2000

@@ -47,15 +47,21 @@ files()
 objects() { { swift_list archive-test "$PFX/" || true; } | sort; }
 metric() { it_rest GET /metrics >/dev/null; echo "$IT_BODY" | awk -v m="$1" '$1 == m { print $2 }'; }
 
-# wait_archived N: until N of the local files (oldest first) are objects
+# wait_archived N: until N of the local files (oldest first) are objects,
+# each with its index's (uploaded after the file: counting files alone
+# could read the counters while the last index is on its way)
 wait_archived()
 {
-	local i f n=$1 k
+	local i f n=$1 k b
 	for ((i = 0; i < 300; i++)); do
 		objects >"$IT_TMP/objs"
 		k=0
 		for f in $(files | head -n "$n"); do
-			grep -qx "$PFX/$(basename "$f")" "$IT_TMP/objs" && k=$((k + 1))
+			b=$(basename "$f")
+			if grep -qx "$PFX/$b" "$IT_TMP/objs" &&
+				{ [ ! -e "$f.idx" ] || grep -qx "$PFX/$b.idx" "$IT_TMP/objs"; }; then
+				k=$((k + 1))
+			fi
 		done
 		[ "$k" -ge "$n" ] && return 0
 		sleep 0.2
@@ -127,14 +133,16 @@ outage)
 	it_send_in --count 600 --sizes 1000 --rate 3000 --tag 1
 	it_wait_written 600
 	n=$(files | wc -l)
-	for ((i = 0; i < 100; i++)); do
+	# the failures, and every sealed file queued (the sealed-file thread
+	# polls each second, at nice 19)
+	for ((i = 0; i < 150; i++)); do
 		f=$(metric capture_appliance_archive_failures_total)
-		[ "${f:-0}" -ge 2 ] && break
+		q=$(metric capture_appliance_archive_queue_files)
+		[ "${f:-0}" -ge 2 ] && [ "${q:-0}" -ge $((n - 2)) ] && break
 		sleep 0.2
 	done
 	[ "${f:-0}" -ge 2 ] || it_fail "no failures counted while S3 is down"
-	q=$(metric capture_appliance_archive_queue_files)
-	[ "$q" -ge $((n - 2)) ] || it_fail "queue $q while down, $n files"
+	[ "${q:-0}" -ge $((n - 2)) ] || it_fail "queue ${q:-none} while down, $n files"
 	[ -z "$(objects 2>/dev/null)" ] || true
 	swift_proxy_start || it_fail "proxy restart"
 	wait_archived $((n - 1))

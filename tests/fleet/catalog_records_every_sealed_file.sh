@@ -39,8 +39,14 @@ assert seen["CA_CATALOG"]["config"]["duplicate_window"] == 600 * 10**9
 PY
 
 # ls: both sensors, their capture, a time range; the heartbeat is recent
-fl_client ls
-fl_client ls --json >"$FL_TMP/ls.json"
+# (asked again for 10 s: a JetStream request may time out while the
+# cluster settles; the check below then says what was wrong)
+for ((i = 0; i < 10; i++)); do
+	fl_client ls >"$FL_TMP/ls.txt" 2>&1 && fl_client ls --json >"$FL_TMP/ls.json" 2>"$FL_TMP/ls.err" &&
+		break
+	sleep 1
+done
+cat "$FL_TMP/ls.txt"
 python3 - "$FL_TMP/ls.json" <<'PY' || fl_fail "fleet ls --json"
 import json, sys, time
 j = json.load(open(sys.argv[1]))

@@ -66,7 +66,7 @@ code=$(fl_hub curl -s -o /dev/null -w '%{http_code}' \
 partial()
 {
 	local why=$1 rc=0
-	fl_client extract --from "$from" --to "$to" --timeout 3 -w "$FL_TMP/partial.pcap" "$expr" \
+	fl_client extract --from "$from" --to "$to" --timeout 8 -w "$FL_TMP/partial.pcap" "$expr" \
 		2>"$FL_TMP/partial.err" || rc=$?
 	cat "$FL_TMP/partial.err"
 	[ "$rc" -eq 3 ] || fl_fail "fleet extract with s2 $why: exit status $rc, expected 3"

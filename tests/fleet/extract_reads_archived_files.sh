@@ -40,7 +40,7 @@ print(sum(1 for l in sys.stdin for r in [json.loads(l)]
 done
 fl_log "catalog: $arch archived records, $gone sealed files deleted locally"
 [ "$arch" -ge 3 ] && [ "$gone" -ge 2 ] || fl_fail "no archived records or no file deleted"
-fl_client catalog --sensor s1 | grep '"kind":"archived"' | head -n 1
+{ fl_client catalog --sensor s1 | grep '"kind":"archived"' | head -n 1; } || true
 
 AR=(--archive s3://fleet-test/site --s3-endpoint "$SWIFT_S3" --s3-credentials "$FL_TMP/cred")
 rc=0
@@ -55,7 +55,8 @@ python3 "$FL_DIR/pcapcmp.py" --bytes "$FL_TMP/all.pcap" "$FL_TMP/sent.pcap" ||
 	fl_fail "the answer is not every frame sent"
 
 # without the archive: the deleted files' frames are missing
-fl_client extract --from "$from" --to "$to" -w "$FL_TMP/local.pcap" 'udp port 7777' 2>/dev/null
+fl_client extract --from "$from" --to "$to" -w "$FL_TMP/local.pcap" 'udp port 7777' 2>/dev/null ||
+	true # what it holds is the check
 python3 "$FL_DIR/pcapcmp.py" --bytes "$FL_TMP/local.pcap" "$FL_TMP/sent.pcap" >/dev/null &&
 	fl_fail "the sensor alone still had every frame: retention deleted nothing"
 

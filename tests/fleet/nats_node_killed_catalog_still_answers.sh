@@ -15,13 +15,18 @@ p1=$!
 fl_send 2 --count 600 --rate 100 --tag 2 &
 p2=$!
 sleep 2.5
-# the node that leads CA_CATALOG now
-leader=$(fl_hub curl -sf 'http://127.0.0.1:8222/jsz?streams=true' | python3 -c '
+# the node that leads CA_CATALOG now (asked again for 10 s: the stream may
+# be between leaders for a moment)
+for ((i = 0; i < 50; i++)); do
+	leader=$({ fl_hub curl -sf 'http://127.0.0.1:8222/jsz?streams=true' | python3 -c '
 import json, sys
 for a in json.load(sys.stdin).get("account_details", []):
     for s in a.get("stream_detail", []):
         if s["name"] == "CA_CATALOG":
-            print(s["cluster"]["leader"][1:])')
+            print(s.get("cluster", {}).get("leader", "")[1:])'; } 2>/dev/null || true)
+	[[ $leader =~ ^[123]$ ]] && break
+	sleep 0.2
+done
 [[ $leader =~ ^[123]$ ]] || fl_fail "no leader of CA_CATALOG: '$leader'"
 fl_log "CA_CATALOG leader: node $leader"
 fl_nats_kill "$leader"

@@ -111,8 +111,16 @@ retain)
 	it_start --mode ingress --filter "udp dst port 7777" --rotate-size 64k --retain-bytes 256k
 	for i in 1 2 3; do
 		it_send_in --count 300 --sizes 1000 --rate 4000 --tag $((i + 1))
-		# retention may delete a listed file before stat sees it: it takes nothing then
-		sum=$({ files | xargs -r stat -c %s 2>/dev/null || true; } | awk '{ s += $1 } END { print s + 0 }')
+		# every record written first; the reaper thread deletes just after
+		# a rotation, so the sum is polled for a few seconds
+		it_wait_written $((300 * i))
+		for ((t = 0; t < 50; t++)); do
+			# retention may delete a listed file before stat sees it: it takes nothing then
+			sum=$({ files | xargs -r stat -c %s 2>/dev/null || true; } |
+				awk '{ s += $1 } END { print s + 0 }')
+			((sum <= budget + 65536 + 1016)) && break
+			sleep 0.1
+		done
 		((sum <= budget + 65536 + 1016)) || it_fail "files take $sum bytes, budget $budget"
 	done
 	it_stop
@@ -176,7 +184,15 @@ sigkill)
 	kill -KILL "$IT_PID"
 	wait "$sender" || true
 	wait "$IT_PID" 2>/dev/null || true
-	sleep 0.5 # the guardian repairs the open file
+	# the guardian repairs the open file: until capinfos reads every file
+	for ((t = 0; t < 100; t++)); do
+		bad=0
+		for f in $(files); do
+			capinfos "$f" >/dev/null 2>&1 || bad=1
+		done
+		[ $bad = 0 ] && break
+		sleep 0.1
+	done
 	all_readable
 	last1=$(files | tail -1 | xargs basename | cut -d- -f2)
 	it_start --mode ingress --filter "udp dst port 7777" --rotate-size 32k

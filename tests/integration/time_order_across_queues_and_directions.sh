@@ -39,7 +39,7 @@ PY
 	it_log "window $1 ms: $DISORDER records earlier than one before them, late $LATE"
 }
 
-run 100
+run 1000 # wide: 4 workers, egress, writer and 2 senders share 2 CPUs
 [ "$DISORDER" = 0 ] || it_fail "$DISORDER records out of time order with the merge"
 [ "$LATE" = 0 ] || it_fail "$LATE records counted late"
 run 0

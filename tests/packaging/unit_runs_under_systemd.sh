@@ -137,13 +137,13 @@ until_ok 20 restarted || fail "not restarted after SIGKILL: $(prop ActiveState) 
 until_ok 10 logged "removed leftovers of a dead capture-appliance (pid $PID)" ||
 	fail "the restarted run did not remove the dead one's leftovers"
 
-# the watchdog (2 s here) restarts an appliance that stopped answering
-printf '[Service]\nWatchdogSec=2\n' >"$T/dropin/watchdog.conf"
+# the watchdog (3 s here) restarts an appliance that stopped answering
+printf '[Service]\nWatchdogSec=3\n' >"$T/dropin/watchdog.conf"
 in_c systemctl daemon-reload
 in_c systemctl restart capture-appliance@lab
 PID=$(prop MainPID)
 R0=$(prop NRestarts)
-sleep 4 # pings keep it alive past two periods
+sleep 7 # pings keep it alive past two periods
 [ "$(prop MainPID)" = "$PID" ] || fail "restarted although it pinged the watchdog"
 in_c kill -STOP "$PID"
 wd() { [ "$(prop NRestarts)" -gt "$R0" ] && [ "$(prop ActiveState)" = active ]; }
